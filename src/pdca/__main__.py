@@ -1,0 +1,3 @@
+from pdca.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Reading data for metrics: source plugins hand DuckDB relations to the metric session."""

@@ -1,0 +1,79 @@
+"""The contract for data source plugins.
+
+A source type turns a playbook ``sources:`` entry into a DuckDB relation. pdca
+then narrows that relation to each metric's rows (time range, ``filter``) in SQL.
+Sources backed by another database receive the same narrowing in the
+:class:`DataRequest` and push it into their own query, so that a metric over
+last month never loads a whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pdca.playbook.model import Source
+
+OptionProblem = tuple[str | None, str]
+"""A problem with a source's options: (option key or None for the entry, message)."""
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """What one metric needs from a source.
+
+    ``columns`` are the source columns read (``None``: all of them); rows have
+    ``start <= timestamp < end`` where those are set, and satisfy ``filter`` (a
+    SQL boolean expression written in the playbook) where it is set.
+    """
+
+    columns: tuple[str, ...] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    filter: str | None = None
+
+
+@dataclass
+class SourceContext:
+    """Shared by all sources during one check: the DuckDB connection and the cache folder."""
+
+    con: duckdb.DuckDBPyConnection
+    cache_dir: Path | None = None
+
+
+class SourceType:
+    """Base of every source plugin. Subclasses set ``name``, ``summary``, ``option_docs``."""
+
+    name: str = ""
+    summary: str = ""
+    #: options this source accepts beyond ``type``/``timestamp``: name -> description
+    option_docs: Mapping[str, str] = {}
+    required: tuple[str, ...] = ()
+
+    def check(self, source: Source) -> list[OptionProblem]:
+        """Problems with the entry's options, found by ``pdca validate`` without reading data."""
+        problems: list[OptionProblem] = []
+        for key in self.required:
+            if source.options.get(key) in (None, ""):
+                problems.append((None, f"source type '{self.name}' needs '{key}'"))
+        for key in source.options:
+            if key not in self.option_docs:
+                known = ", ".join(sorted(self.option_docs)) or "none"
+                problems.append((key, f"source type '{self.name}' has no option '{key}' (known: {known})"))
+        return problems
+
+    def relation(
+        self, source: Source, request: DataRequest, ctx: SourceContext
+    ) -> duckdb.DuckDBPyRelation:
+        """The source's rows as a relation whose timestamp column is a TIMESTAMP.
+
+        Raise :class:`pdca.SourceError` for data that cannot be read, saying why.
+        """
+        raise NotImplementedError
+

@@ -1,0 +1,224 @@
+"""KPI calculators: the contract between pdca and whoever computes a metric's value.
+
+A calculator turns the rows of one metric (already filtered and limited in time)
+into a value for the metric's window and one value per period for its history.
+Most calculators are a single SQL aggregate run by DuckDB (:class:`SqlKpi`), which
+computes the window and every period in one scan; a plugin may instead give a
+plain Python function over a column (:class:`FunctionKpi`), or subclass
+:class:`Kpi` for anything that needs more than one pass (retention, for one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+ParamProblem = tuple[str | None, str]
+"""A problem with a metric's KPI settings: (``params`` key or None for the metric, message)."""
+
+TS = "__ts"
+"""Name of the timestamp column in every metric table."""
+
+
+def quote(identifier: str) -> str:
+    """Quote a column name for DuckDB SQL, whatever characters it holds."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a number, string or boolean taken from a playbook."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+TRUTHY = ("true", "t", "yes", "y", "1", "1.0")
+FALSY = ("false", "f", "no", "n", "0", "0.0")
+
+
+def truthy_sql(column_sql: str) -> str:
+    """1.0 for truthy values, 0.0 for falsy ones, NULL for anything else (ignored by avg).
+
+    Exports spell booleans many ways (true/false, yes/no, 1/0, Y/N); comparing the
+    lower-cased text makes one rule work for BOOLEAN, integer and text columns.
+    """
+    text = f"lower(trim(CAST({column_sql} AS VARCHAR)))"
+    t = ", ".join(sql_literal(v) for v in TRUTHY)
+    f = ", ".join(sql_literal(v) for v in FALSY)
+    return f"CASE WHEN {text} IN ({t}) THEN 1.0 WHEN {text} IN ({f}) THEN 0.0 END"
+
+
+@dataclass(frozen=True, slots=True)
+class KpiValue:
+    """A computed value and the number of rows (responses, tickets) behind it."""
+
+    value: float | None
+    n: int
+
+
+NO_VALUE = KpiValue(None, 0)
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """The window's value and the per-period series, keyed by each period's first day."""
+
+    window: KpiValue
+    series: Mapping[date, KpiValue] = field(default_factory=dict)
+
+
+@dataclass
+class KpiQuery:
+    """What a calculator gets: a DuckDB table of the metric's rows and the time frame.
+
+    ``table`` holds the source's columns plus ``__ts`` (TIMESTAMP). Its rows are
+    already filtered by the metric's ``filter`` and lie in
+    ``[history_start, end)``; the window is ``[window_start, end)``.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    table: str
+    field: str | None
+    params: Mapping[str, Any]
+    period: str
+    window_start: datetime
+    end: datetime
+    history_start: datetime
+
+    @property
+    def column(self) -> str:
+        """The quoted ``field`` column."""
+        if self.field is None:
+            raise ValueError("this KPI needs a field")
+        return quote(self.field)
+
+    def col(self, name: str) -> str:
+        return quote(name)
+
+    @property
+    def period_sql(self) -> str:
+        """SQL for the first day of the period each row falls in."""
+        return f"CAST(date_trunc('{self.period}', {TS}) AS DATE)"
+
+    @property
+    def in_window_sql(self) -> str:
+        return f"({TS} >= TIMESTAMP '{self.window_start:%Y-%m-%d %H:%M:%S}')"
+
+    def aggregate(self, value_sql: str, n_sql: str = "count(*)") -> KpiResult:
+        """Run one aggregate over the window and over every period, in a single scan."""
+        rows = self.con.execute(
+            f"SELECT {self.period_sql} AS __p, {self.in_window_sql} AS __w, "
+            f"CAST({value_sql} AS DOUBLE) AS __v, CAST({n_sql} AS BIGINT) AS __n "
+            f"FROM {self.table} GROUP BY GROUPING SETS ((__p), (__w))"
+        ).fetchall()
+        window = NO_VALUE
+        series: dict[date, KpiValue] = {}
+        for p, w, v, n in rows:
+            if p is not None:
+                series[p] = KpiValue(v, n)
+            elif w:
+                window = KpiValue(v, n)
+        return KpiResult(window, dict(sorted(series.items())))
+
+    def values(self, column_sql: str) -> tuple[list[Any], dict[date, list[Any]]]:
+        """Non-null values of an expression: those in the window, and per period."""
+        rows = self.con.execute(
+            f"SELECT {self.period_sql} AS __p, {self.in_window_sql} AS __w, "
+            f"list({column_sql}) FILTER (WHERE {column_sql} IS NOT NULL) "
+            f"FROM {self.table} GROUP BY GROUPING SETS ((__p), (__w))"
+        ).fetchall()
+        window: list[Any] = []
+        series: dict[date, list[Any]] = {}
+        for p, w, vals in rows:
+            if p is not None:
+                series[p] = vals or []
+            elif w:
+                window = vals or []
+        return window, dict(sorted(series.items()))
+
+
+class Kpi:
+    """Base of every calculator. Subclasses set ``name`` and ``summary`` and compute.
+
+    ``summary`` is one line with the formula: ``pdca plugins`` and the docs show it.
+    """
+
+    name: str = ""
+    summary: str = ""
+    requires_field: bool = True
+    #: True when the value needs the rows of the window (or period) just before
+    #: it, as retention does; pdca then starts the table's rows early enough.
+    lookback: bool = False
+    #: parameters this calculator accepts: name -> one-line description
+    param_docs: Mapping[str, str] = {}
+
+    def check(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
+        """Problems with the metric's ``field``/``params``, found at validation time."""
+        problems: list[ParamProblem] = []
+        if self.requires_field and not field:
+            problems.append((None, f"KPI '{self.name}' needs a 'field': the column it reads"))
+        for key in params:
+            if key not in self.param_docs:
+                known = ", ".join(sorted(self.param_docs)) or "none"
+                problems.append((key, f"KPI '{self.name}' has no parameter '{key}' (known: {known})"))
+        return problems
+
+    def columns(self, field: str | None, params: Mapping[str, Any]) -> list[str]:
+        """Source columns this calculator reads, so sources can read only those."""
+        return [field] if field else []
+
+    def compute(self, q: KpiQuery) -> KpiResult:
+        raise NotImplementedError
+
+
+class SqlKpi(Kpi):
+    """A calculator that is one SQL aggregate expression; ``n`` counts non-null field values."""
+
+    def sql(self, q: KpiQuery) -> str:
+        raise NotImplementedError
+
+    def n_sql(self, q: KpiQuery) -> str:
+        return f"count({q.column})" if q.field else "count(*)"
+
+    def compute(self, q: KpiQuery) -> KpiResult:
+        return q.aggregate(self.sql(q), self.n_sql(q))
+
+
+class FunctionKpi(Kpi):
+    """Adapts a plain ``func(values) -> float | None`` over the field's non-null values.
+
+    Slower than SQL (the values travel to Python) but lets a plugin author write a
+    KPI without SQL. The function sees the values of one window or one period.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        func: Callable[[Sequence[Any]], float | None],
+        summary: str = "",
+        param_docs: Mapping[str, str] | None = None,
+        requires_field: bool = True,
+    ):
+        self.name = name
+        self.func = func
+        doc = (func.__doc__ or "").strip()
+        self.summary = summary or (doc.splitlines()[0] if doc else "")
+        self.param_docs = dict(param_docs or {})
+        self.requires_field = requires_field
+
+    def _apply(self, values: Sequence[Any]) -> KpiValue:
+        if not values:
+            return KpiValue(None, 0)
+        result = self.func(values)
+        return KpiValue(None if result is None else float(result), len(values))
+
+    def compute(self, q: KpiQuery) -> KpiResult:
+        window, series = q.values(q.column)
+        return KpiResult(self._apply(window), {p: self._apply(v) for p, v in series.items()})

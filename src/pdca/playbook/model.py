@@ -1,0 +1,216 @@
+"""The playbook model: what a validated playbook means, as frozen dataclasses.
+
+Everything downstream (graph, engine, data, reports) reads these objects, never
+raw YAML, so the format's quirks live in the loader alone. Each object keeps the
+places its keys came from (``loc`` for the entry, ``locs`` per field) so that
+errors found later, for instance an unknown column met while reading data, can
+still point at the playbook line to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pdca.errors import Location
+
+PHASES: tuple[str, ...] = ("plan", "do", "check", "act")
+PHASE_INDEX: Mapping[str, int] = MappingProxyType({p: i for i, p in enumerate(PHASES)})
+DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
+PERIODS: tuple[str, ...] = ("day", "week", "month")
+METRIC_STATUSES: tuple[str, ...] = ("met", "at_risk", "off_track", "no_data", "error")
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NOWHERE: Mapping[str, Location] = MappingProxyType({})
+
+
+def _place() -> Any:
+    return field(default=None, compare=False, repr=False)
+
+
+def _places() -> Any:
+    return field(default=_NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A person, or a team when ``members`` lists other owners."""
+
+    id: str
+    name: str
+    email: str | None = None
+    role: str | None = None
+    members: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = EMPTY
+    loc: Location | None = _place()
+    locs: Mapping[str, Location] = _places()
+
+    @property
+    def is_team(self) -> bool:
+        return bool(self.members)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data source; ``type`` names a source plugin which reads ``options``."""
+
+    id: str
+    type: str
+    options: Mapping[str, Any] = EMPTY
+    timestamp: str | None = None
+    comments: str | None = None
+    base_dir: Path = Path(".")
+    loc: Location | None = _place()
+    locs: Mapping[str, Location] = _places()
+
+    @property
+    def path(self) -> Path | None:
+        """The ``path`` option resolved against the playbook's folder."""
+        raw = self.options.get("path")
+        if raw is None:
+            return None
+        p = Path(str(raw)).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def where(self, key: str | None = None) -> Location | None:
+        return self.locs.get(key, self.loc) if key else self.loc
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """An outside reference value (industry survey, peer group) to compare against."""
+
+    value: float
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A KPI computed by calculator ``kpi`` over ``source`` rows, judged against ``target``."""
+
+    id: str
+    source: str
+    kpi: str
+    target: float
+    title: str | None = None
+    field: str | None = None
+    params: Mapping[str, Any] = EMPTY
+    filter: str | None = None
+    baseline: float | None = None
+    warn: float | None = None
+    direction: str = "increase"
+    window_days: int = 28
+    period: str = "week"
+    segment_by: str | None = None
+    comments: str | None = None
+    baseline_periods: int | None = None
+    benchmark: Benchmark | None = None
+    unit: str | None = None
+    loc: Location | None = _place()
+    locs: Mapping[str, Location] = _places()
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "increase"
+
+    def where(self, key: str | None = None) -> Location | None:
+        return self.locs.get(key, self.loc) if key else self.loc
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An outcome the team commits to; its status is the worst of its metrics'."""
+
+    id: str
+    title: str
+    owner: str | None = None
+    metrics: tuple[str, ...] = ()
+    due: date | None = None
+    description: str | None = None
+    loc: Location | None = _place()
+    locs: Mapping[str, Location] = _places()
+
+
+@dataclass(frozen=True)
+class When:
+    """An act-phase condition: the task applies only if ``metric`` has one of ``statuses``."""
+
+    metric: str
+    statuses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Action:
+    """What an automated task runs; ``type`` names an action plugin (``shell`` is built in)."""
+
+    type: str
+    options: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True)
+class Task:
+    """A piece of work with an owner, placed in a phase and ordered by ``depends_on``."""
+
+    id: str
+    title: str
+    owner: str
+    phase: str = "do"
+    objective: str | None = None
+    depends_on: tuple[str, ...] = ()
+    due: date | None = None
+    estimate_hours: float | None = None
+    when: When | None = None
+    action: Action | None = None
+    retries: int = 0
+    description: str | None = None
+    loc: Location | None = _place()
+    locs: Mapping[str, Location] = _places()
+
+    @property
+    def automated(self) -> bool:
+        return self.action is not None
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """When cycle 1 starts and how long a cycle is meant to last."""
+
+    start: date | None = None
+    length_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """A validated playbook. Mappings keep the order entries were written in."""
+
+    id: str
+    title: str
+    path: Path
+    description: str | None = None
+    owners: Mapping[str, Owner] = EMPTY
+    sources: Mapping[str, Source] = EMPTY
+    metrics: Mapping[str, Metric] = EMPTY
+    objectives: Mapping[str, Objective] = EMPTY
+    tasks: Mapping[str, Task] = EMPTY
+    cycle: Cycle = Cycle()
+    plugins: tuple[str, ...] = ()
+    rules: tuple[int, ...] = (1, 2, 3, 5)
+    loc: Location | None = _place()
+    locs: Mapping[str, Location] = _places()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def metrics_of(self, objective_id: str) -> list[Metric]:
+        return [self.metrics[m] for m in self.objectives[objective_id].metrics]
+
+    def where(self, key: str | None = None) -> Location | None:
+        return self.locs.get(key, self.loc) if key else self.loc
