@@ -73,7 +73,13 @@ def pdca_phase_changed(playbook: Playbook, cycle: int, old: str | None, new: str
 
 @hookspec
 def pdca_task_changed(
-    playbook: Playbook, cycle: int, task: str, old: str | None, new: str, by: str | None, note: str | None
+    playbook: Playbook,
+    cycle: int,
+    task: str,
+    old: str | None,
+    new: str,
+    by: str | None,
+    note: str | None,
 ) -> None:
     """Called when a task changes state, by a person or by the engine."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import duckdb
@@ -157,7 +157,7 @@ class Kpi:
     #: it, as retention does; pdca then starts the table's rows early enough.
     lookback: bool = False
     #: parameters this calculator accepts: name -> one-line description
-    param_docs: Mapping[str, str] = {}
+    param_docs: ClassVar[Mapping[str, str]] = {}
 
     def check(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
         """Problems with the metric's ``field``/``params``, found at validation time."""
@@ -167,7 +167,9 @@ class Kpi:
         for key in params:
             if key not in self.param_docs:
                 known = ", ".join(sorted(self.param_docs)) or "none"
-                problems.append((key, f"KPI '{self.name}' has no parameter '{key}' (known: {known})"))
+                problems.append(
+                    (key, f"KPI '{self.name}' has no parameter '{key}' (known: {known})")
+                )
         return problems
 
     def columns(self, field: str | None, params: Mapping[str, Any]) -> list[str]:

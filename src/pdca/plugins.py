@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pdca.errors import PluginError
 BUILTINS: tuple[str, ...] = (
     "pdca.builtins.sources",
     "pdca.builtins.kpis",
+    "pdca.builtins.actions",
 )
 ENTRY_POINT_GROUP = "pdca"
 DISABLE_ENV = "PDCA_DISABLE_PLUGINS"
@@ -131,7 +132,9 @@ def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[st
         try:
             module = importlib.import_module(ref)
         except Exception as exc:
-            raise PluginError(f"plugin '{ref}' failed to import: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(
+                f"plugin '{ref}' failed to import: {type(exc).__name__}: {exc}"
+            ) from exc
     if not pm.has_plugin(name):
         _register(pm, module, name)
 
@@ -160,9 +163,7 @@ class Registry:
         return sorted(getattr(self, kind))
 
 
-def call_each(
-    pm: pluggy.PluginManager, hook_name: str, **kwargs: Any
-) -> list[tuple[str, Any]]:
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
     """Call a hook one implementation at a time, naming the plugin if one raises."""
     results = []
     hook = getattr(pm.hook, hook_name)
@@ -233,4 +234,3 @@ def describe(pm: pluggy.PluginManager, registry: Registry) -> list[dict[str, Any
             entry[kind] = sorted(k for k, r in table.items() if r.plugin == name)
         out.append(entry)
     return out
-

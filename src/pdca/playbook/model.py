@@ -10,7 +10,8 @@ still point at the playbook line to fix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -27,16 +28,37 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 _NOWHERE: Mapping[str, Location] = MappingProxyType({})
 
 
-def _place() -> Any:
-    return field(default=None, compare=False, repr=False)
+def _empty() -> Mapping[str, Any]:
+    return EMPTY
 
 
-def _places() -> Any:
-    return field(default=_NOWHERE, compare=False, repr=False)
+def _nowhere() -> Mapping[str, Location]:
+    return _NOWHERE
+
+
+class _Located:
+    """Entries remember where they were written; ``where(key)`` finds one of their values."""
+
+    loc: Location | None
+    locs: Mapping[str, Location]
+
+    def where(self, key: str | None = None) -> Location | None:
+        if key:
+            try:
+                return self.locs[key]
+            except KeyError:
+                pass
+        return self.loc
+
+    def where_item(self, key: str, index: int) -> Location | None:
+        """Where the ``index``-th item of the list under ``key`` was written."""
+        item = getattr(self.locs, "item", None)
+        found = item(key, index) if item is not None else None
+        return found or self.where(key)
 
 
 @dataclass(frozen=True)
-class Owner:
+class Owner(_Located):
     """A person, or a team when ``members`` lists other owners."""
 
     id: str
@@ -44,9 +66,9 @@ class Owner:
     email: str | None = None
     role: str | None = None
     members: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = EMPTY
-    loc: Location | None = _place()
-    locs: Mapping[str, Location] = _places()
+    extra: Mapping[str, Any] = _field(default_factory=_empty)
+    loc: Location | None = _field(default=None, compare=False, repr=False)
+    locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
     @property
     def is_team(self) -> bool:
@@ -54,17 +76,17 @@ class Owner:
 
 
 @dataclass(frozen=True)
-class Source:
+class Source(_Located):
     """A data source; ``type`` names a source plugin which reads ``options``."""
 
     id: str
     type: str
-    options: Mapping[str, Any] = EMPTY
+    options: Mapping[str, Any] = _field(default_factory=_empty)
     timestamp: str | None = None
     comments: str | None = None
     base_dir: Path = Path(".")
-    loc: Location | None = _place()
-    locs: Mapping[str, Location] = _places()
+    loc: Location | None = _field(default=None, compare=False, repr=False)
+    locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -74,9 +96,6 @@ class Source:
             return None
         p = Path(str(raw)).expanduser()
         return p if p.is_absolute() else self.base_dir / p
-
-    def where(self, key: str | None = None) -> Location | None:
-        return self.locs.get(key, self.loc) if key else self.loc
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,7 @@ class Benchmark:
 
 
 @dataclass(frozen=True)
-class Metric:
+class Metric(_Located):
     """A KPI computed by calculator ``kpi`` over ``source`` rows, judged against ``target``."""
 
     id: str
@@ -97,7 +116,7 @@ class Metric:
     target: float
     title: str | None = None
     field: str | None = None
-    params: Mapping[str, Any] = EMPTY
+    params: Mapping[str, Any] = _field(default_factory=_empty)
     filter: str | None = None
     baseline: float | None = None
     warn: float | None = None
@@ -109,8 +128,8 @@ class Metric:
     baseline_periods: int | None = None
     benchmark: Benchmark | None = None
     unit: str | None = None
-    loc: Location | None = _place()
-    locs: Mapping[str, Location] = _places()
+    loc: Location | None = _field(default=None, compare=False, repr=False)
+    locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -120,12 +139,9 @@ class Metric:
     def higher_is_better(self) -> bool:
         return self.direction == "increase"
 
-    def where(self, key: str | None = None) -> Location | None:
-        return self.locs.get(key, self.loc) if key else self.loc
-
 
 @dataclass(frozen=True)
-class Objective:
+class Objective(_Located):
     """An outcome the team commits to; its status is the worst of its metrics'."""
 
     id: str
@@ -134,8 +150,8 @@ class Objective:
     metrics: tuple[str, ...] = ()
     due: date | None = None
     description: str | None = None
-    loc: Location | None = _place()
-    locs: Mapping[str, Location] = _places()
+    loc: Location | None = _field(default=None, compare=False, repr=False)
+    locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -151,11 +167,11 @@ class Action:
     """What an automated task runs; ``type`` names an action plugin (``shell`` is built in)."""
 
     type: str
-    options: Mapping[str, Any] = EMPTY
+    options: Mapping[str, Any] = _field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(_Located):
     """A piece of work with an owner, placed in a phase and ordered by ``depends_on``."""
 
     id: str
@@ -170,8 +186,8 @@ class Task:
     action: Action | None = None
     retries: int = 0
     description: str | None = None
-    loc: Location | None = _place()
-    locs: Mapping[str, Location] = _places()
+    loc: Location | None = _field(default=None, compare=False, repr=False)
+    locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
     @property
     def automated(self) -> bool:
@@ -187,23 +203,23 @@ class Cycle:
 
 
 @dataclass(frozen=True)
-class Playbook:
+class Playbook(_Located):
     """A validated playbook. Mappings keep the order entries were written in."""
 
     id: str
     title: str
     path: Path
     description: str | None = None
-    owners: Mapping[str, Owner] = EMPTY
-    sources: Mapping[str, Source] = EMPTY
-    metrics: Mapping[str, Metric] = EMPTY
-    objectives: Mapping[str, Objective] = EMPTY
-    tasks: Mapping[str, Task] = EMPTY
+    owners: Mapping[str, Owner] = _field(default_factory=_empty)
+    sources: Mapping[str, Source] = _field(default_factory=_empty)
+    metrics: Mapping[str, Metric] = _field(default_factory=_empty)
+    objectives: Mapping[str, Objective] = _field(default_factory=_empty)
+    tasks: Mapping[str, Task] = _field(default_factory=_empty)
     cycle: Cycle = Cycle()
     plugins: tuple[str, ...] = ()
     rules: tuple[int, ...] = (1, 2, 3, 5)
-    loc: Location | None = _place()
-    locs: Mapping[str, Location] = _places()
+    loc: Location | None = _field(default=None, compare=False, repr=False)
+    locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -211,6 +227,3 @@ class Playbook:
 
     def metrics_of(self, objective_id: str) -> list[Metric]:
         return [self.metrics[m] for m in self.objectives[objective_id].metrics]
-
-    def where(self, key: str | None = None) -> Location | None:
-        return self.locs.get(key, self.loc) if key else self.loc

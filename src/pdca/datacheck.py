@@ -1,0 +1,50 @@
+"""``pdca validate --data``: read every metric's data once and report what would fail.
+
+Validation without data cannot know that a column was renamed in last week's
+export; this reads the sources the way ``pdca check`` does and turns each
+failure into a located problem, so one run lists all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pdca.errors import Location, PdcaError, Problem
+
+if TYPE_CHECKING:
+    from pdca.playbook.model import Playbook
+    from pdca.plugins import Registry
+
+_LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$", re.S)
+
+
+def problem_from(exc: PdcaError) -> Problem:
+    """A Problem from an error whose message may start with FILE:LINE:COL."""
+    text = str(exc)
+    match = _LOCATED.match(text)
+    if match:
+        loc = Location(match["file"], int(match["line"]), int(match["col"]))
+        return Problem(match["message"], loc)
+    return Problem(text)
+
+
+def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None) -> list[Problem]:
+    from pdca.data.session import DataSession
+    from pdca.measure import evaluate_metric
+
+    day = as_of or date.today()
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    with DataSession(playbook, registry) as session:
+        for metric in playbook.metrics.values():
+            kpi = registry.kpis[metric.kpi].obj
+            try:
+                evaluate_metric(metric, kpi, session, day)
+            except PdcaError as exc:
+                problem = problem_from(exc)
+                if str(problem) not in seen:
+                    seen.add(str(problem))
+                    problems.append(problem)
+    return problems

@@ -1,0 +1,250 @@
+"""Computing metrics: values over windows, period series, and statuses.
+
+This is what ``pdca check`` prints and what the engine stores when a cycle
+enters Check. A metric that cannot be computed gets status ``error`` with the
+reason, and the others are still computed: one broken export should not hide
+the rest of the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pdca.errors import PdcaError
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from pdca.kpi import Kpi
+    from pdca.playbook.model import Metric, Playbook
+    from pdca.plugins import Registry
+
+HISTORY_PERIODS = 104
+"""Periods of history in each series: two years of weeks, enough for control charts."""
+
+STATUS_ORDER: Mapping[str, int] = {"met": 0, "at_risk": 1, "no_data": 2, "off_track": 3, "error": 4}
+"""Worst last. An objective takes its worst metric's status: a metric that cannot be
+computed hides good news, not bad, so only off_track and error rank above no_data."""
+
+
+def status_of(value: float | None, metric: Metric) -> str:
+    """met / at_risk / off_track for a value, as the playbook format defines them."""
+    if value is None:
+        return "no_data"
+    if metric.direction == "decrease":
+        if value <= metric.target:
+            return "met"
+        if metric.warn is not None and value <= metric.warn:
+            return "at_risk"
+        return "off_track"
+    if value >= metric.target:
+        return "met"
+    if metric.warn is not None and value >= metric.warn:
+        return "at_risk"
+    return "off_track"
+
+
+def worst(statuses: Iterable[str]) -> str:
+    return max(statuses, key=lambda s: STATUS_ORDER.get(s, 4), default="no_data")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The time frame of one metric's computation, as half-open datetime ranges."""
+
+    window_start: datetime
+    end: datetime
+    history_start: datetime
+
+    @classmethod
+    def for_metric(cls, metric: Metric, kpi: Kpi | None, as_of: date) -> Frame:
+        end = datetime.combine(as_of + timedelta(days=1), time())
+        window_start = end - timedelta(days=metric.window_days)
+        first_period = period_start(as_of, metric.period)
+        for _ in range(HISTORY_PERIODS - 1):
+            first_period = period_start(first_period - timedelta(days=1), metric.period)
+        history_start = min(datetime.combine(first_period, time()), window_start)
+        if kpi is not None and kpi.lookback:
+            previous = period_start(first_period - timedelta(days=1), metric.period)
+            history_start = min(
+                datetime.combine(previous, time()),
+                window_start - timedelta(days=metric.window_days),
+            )
+        return cls(window_start, end, history_start)
+
+
+def period_start(day: date, period: str) -> date:
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def period_label(start: date, period: str) -> str:
+    """Labels people recognise: 2026-W12 for ISO weeks, 2026-03 for months."""
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{start:%Y-%m}"
+    return start.isoformat()
+
+
+def period_end(start: date, period: str) -> date:
+    """First day after the period."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    """Values as people read them: 25.6129 rather than 25.612903225806452."""
+    if value is None:
+        return None
+    return round(float(value), digits)
+
+
+def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict[str, Any]:
+    """The ``pdca check`` JSON entry of one metric (raises PdcaError for data problems)."""
+    from pdca.kpi import KpiQuery
+
+    frame = Frame.for_metric(metric, kpi, as_of)
+    table = session.metric_table(metric, kpi, frame.history_start, frame.end)
+    query = KpiQuery(
+        con=session.con,
+        table=table,
+        field=metric.field,
+        params=metric.params,
+        period=metric.period,
+        window_start=frame.window_start,
+        end=frame.end,
+        history_start=frame.history_start,
+    )
+    result = kpi.compute(query)
+    last = period_start(as_of, metric.period)
+    series = []
+    for start, point in result.series.items():
+        start_day = start.date() if isinstance(start, datetime) else start
+        if start_day > last or (point.value is None and point.n == 0):
+            continue
+        entry: dict[str, Any] = {
+            "period": period_label(start_day, metric.period),
+            "start": start_day.isoformat(),
+            "value": rounded(point.value),
+            "n": point.n,
+        }
+        if period_end(start_day, metric.period) > as_of + timedelta(days=1):
+            entry["partial"] = True
+        series.append(entry)
+    value = rounded(result.window.value)
+    return entry_for(metric, value, result.window.n, series, frame)
+
+
+def entry_for(
+    metric: Metric,
+    value: float | None,
+    n: int,
+    series: list[dict[str, Any]],
+    frame: Frame | None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "title": metric.label,
+        "kpi": metric.kpi,
+        "value": value,
+        "n": n,
+        "target": metric.target,
+        "warn": metric.warn,
+        "baseline": metric.baseline,
+        "direction": metric.direction,
+        "status": "error" if error else status_of(value, metric),
+        "series": series,
+    }
+    if frame is not None:
+        entry["window"] = {
+            "start": frame.window_start.date().isoformat(),
+            "end": (frame.end - timedelta(days=1)).date().isoformat(),
+            "days": metric.window_days,
+        }
+    if metric.unit:
+        entry["unit"] = metric.unit
+    if metric.benchmark is not None:
+        entry["benchmark"] = {
+            "value": metric.benchmark.value,
+            "source": metric.benchmark.source,
+            "gap": None if value is None else rounded(value - metric.benchmark.value),
+        }
+    if error:
+        entry["error"] = error
+    return entry
+
+
+def check(
+    playbook: Playbook,
+    registry: Registry,
+    as_of: date,
+    *,
+    metrics: Iterable[str] | None = None,
+    cache_dir: Path | None = None,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> dict[str, Any]:
+    """Every metric's value, series and status, and each objective's status."""
+    from pdca.data.session import DataSession
+    from pdca.plugins import notify
+
+    wanted = list(metrics) if metrics is not None else list(playbook.metrics)
+    results: dict[str, dict[str, Any]] = {}
+    with DataSession(playbook, registry, cache_dir=cache_dir) as session:
+        for mid in wanted:
+            metric = playbook.metrics[mid]
+            results[mid] = _evaluate_safely(metric, registry, session, as_of)
+            if plugin_manager is not None:
+                notify(
+                    plugin_manager,
+                    "pdca_metric_evaluated",
+                    playbook=playbook,
+                    metric=metric,
+                    result=results[mid],
+                )
+    objectives = {}
+    for oid, objective in playbook.objectives.items():
+        if metrics is not None and not set(objective.metrics) & set(wanted):
+            continue
+        statuses = [results[m]["status"] for m in objective.metrics if m in results]
+        objectives[oid] = {"status": worst(statuses), "metrics": list(objective.metrics)}
+    return {
+        "playbook": playbook.id,
+        "title": playbook.title,
+        "as_of": as_of.isoformat(),
+        "metrics": results,
+        "objectives": objectives,
+    }
+
+
+def _evaluate_safely(
+    metric: Metric, registry: Registry, session: Any, as_of: date
+) -> dict[str, Any]:
+    registered = registry.kpis.get(metric.kpi)
+    if registered is None:  # validation prevents this; a plugin may have been disabled since
+        return entry_for(metric, None, 0, [], None, error=f"KPI '{metric.kpi}' is not registered")
+    try:
+        return evaluate_metric(metric, registered.obj, session, as_of)
+    except PdcaError as exc:
+        return entry_for(metric, None, 0, [], None, error=str(exc))
+    except Exception as exc:  # a plugin's bug must not hide the other metrics
+        return entry_for(
+            metric,
+            None,
+            0,
+            [],
+            None,
+            error=f"KPI '{metric.kpi}' (plugin '{registered.plugin}') failed: "
+            f"{type(exc).__name__}: {exc}",
+        )

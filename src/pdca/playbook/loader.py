@@ -1,0 +1,199 @@
+"""Reading playbook YAML safely.
+
+PyYAML's constructors forget where values came from, keep the last of duplicate
+keys, and expand aliases without limit. So pdca lets libyaml's C composer build
+the node tree (fast, with marks) and converts nodes itself: only the standard
+YAML tags, duplicate keys refused, alias expansion bounded, every value tied to
+its line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from pdca.errors import Location, PlaybookError, Problem
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class FastResolver(yaml.resolver.Resolver):
+    """YAML 1.1 implicit typing as PyYAML's resolver does it, minus the per-call overhead.
+
+    Profiling showed PyYAML's resolver, not libyaml, taking most of a large
+    playbook's parse time. Safe loading has no path resolvers, so the lookup is
+    a cached first-character dispatch over the same regular expressions.
+    """
+
+    _cache: ClassVar[dict[str, str]] = {}
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR
+            cache = FastResolver._cache
+            tag = cache.get(value)
+            if tag is None:
+                tag = _STR
+                for candidate, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        tag = candidate
+                        break
+                if len(cache) < 50_000:
+                    cache[value] = tag
+            return tag
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+try:
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = None
+
+if _Parser is not None:
+
+    class _Loader(_Parser, yaml.constructor.SafeConstructor, FastResolver):  # type: ignore[misc,valid-type]
+        """libyaml's parser and composer with the fast resolver and safe constructors."""
+
+        def __init__(self, stream: Any):
+            _Parser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            FastResolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml: slower, same results
+    _Loader = yaml.SafeLoader
+
+MAX_BYTES = 20 * 1024 * 1024
+"""Largest playbook file read; a 10,000-task playbook is about 1.5 MB."""
+
+MAX_DEPTH = 200
+"""Deepest nesting accepted; real playbooks stay under ten."""
+
+_LONG_INDENT = re.compile(rf"^[ ]{{{MAX_DEPTH},}}", re.M)
+_STACKED_BLOCKS = re.compile(rf"(?:[-?:][ \t]+){{{MAX_DEPTH // 4},}}")
+
+MAX_NODES_FACTOR = 4
+"""Alias expansion may visit at most this many times the nodes the file itself holds."""
+
+T_STR = "tag:yaml.org,2002:str"
+T_INT = "tag:yaml.org,2002:int"
+T_FLOAT = "tag:yaml.org,2002:float"
+T_BOOL = "tag:yaml.org,2002:bool"
+T_NULL = "tag:yaml.org,2002:null"
+T_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+T_MAP = "tag:yaml.org,2002:map"
+T_SEQ = "tag:yaml.org,2002:seq"
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def read_text(path: Path) -> str:
+    """The playbook's text; missing, unreadable or oversized files become PlaybookError."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise PlaybookError.at(
+                f"file is {size} bytes, larger than the {MAX_BYTES} byte limit; split the playbook",
+                Location(name, 1, 1),
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PlaybookError([Problem(f"{name}: no such file")]) from None
+    except IsADirectoryError:
+        raise PlaybookError([Problem(f"{name}: is a folder, not a playbook file")]) from None
+    except OSError as exc:
+        raise PlaybookError([Problem(f"{name}: cannot read: {exc.strerror or exc}")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlaybookError.at(
+            f"file is not UTF-8 text (byte {exc.start}); save it as UTF-8", Location(name, 1, 1)
+        ) from None
+    return text
+
+
+def parse(text: str, filename: str) -> yaml.Node:
+    """Compose YAML text into libyaml's node tree; PlaybookError for anything unusable."""
+    try:
+        _check_depth(text, filename)
+        ynode = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = (
+            Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename, 1, 1)
+        )
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = _yaml_hint(problem, text, mark.index if mark else -1)
+        raise PlaybookError.at(f"invalid YAML: {problem}{hint}", loc) from None
+    except yaml.YAMLError as exc:
+        raise PlaybookError.at(f"invalid YAML: {exc}", Location(filename, 1, 1)) from None
+    if ynode is None:
+        raise PlaybookError.at(
+            "the playbook is empty: it needs at least 'playbook:' (an id) and 'title:'",
+            Location(filename, 1, 1),
+        )
+    return ynode
+
+
+def _check_depth(text: str, filename: str) -> None:
+    """Refuse absurdly deep nesting before libyaml's recursive composer sees it.
+
+    libyaml builds nodes recursively in C and crashes the process on nesting a few
+    thousand levels deep. Cheap tests rule out ordinary files; only suspicious ones
+    pay for an exact count over the event stream.
+    """
+    suspicious = (
+        _LONG_INDENT.search(text) is not None
+        or _STACKED_BLOCKS.search(text) is not None
+        or _max_flow_depth(text) > MAX_DEPTH
+    )
+    if not suspicious:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise PlaybookError.at(
+                    f"values are nested more than {MAX_DEPTH} levels deep; flatten the structure",
+                    Location(filename, mark.line + 1, mark.column + 1),
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _max_flow_depth(text: str) -> int:
+    """An upper bound of bracket nesting (brackets in strings count too, harmlessly)."""
+    opens = text.count("[") + text.count("{")
+    if opens <= MAX_DEPTH:
+        return opens
+    import numpy as np
+
+    raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    steps = np.zeros(raw.shape, dtype=np.int32)
+    steps[(raw == ord("[")) | (raw == ord("{"))] = 1
+    steps[(raw == ord("]")) | (raw == ord("}"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _yaml_hint(problem: str, text: str, index: int) -> str:
+    if "\\t" in problem or "tab" in problem or (0 <= index < len(text) and text[index] == "\t"):
+        return " (YAML indents with spaces, not tabs)"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return " (is a bracket left unclosed?)"
+    if "mapping values are not allowed" in problem:
+        return " (a value containing ': ' needs quotes)"
+    return ""

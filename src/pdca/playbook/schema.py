@@ -1,0 +1,257 @@
+"""The playbook format, declared once.
+
+The loader reads playbooks by walking this declaration, and ``pdca schema``
+turns the same declaration into JSON Schema for editors, so the two never
+disagree about which keys exist or what they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pdca.playbook.model import DIRECTIONS, METRIC_STATUSES, PERIODS, PHASES
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one key may hold.
+
+    ``kind`` is one of: str, slug, number, int, bool, date, duration, choice,
+    list, object (fixed keys in ``fields``), entries (id -> ``entry``), free
+    (any mapping: plugin options, KPI params), strs (a string or list of them).
+    """
+
+    kind: str
+    doc: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    item: Spec | None = None
+    fields: Mapping[str, Spec] = field(default_factory=dict)
+    entry: Spec | None = None
+    units: str = "dw"
+    minimum: float | None = None
+    open: bool = False
+
+
+def S(kind: str, doc: str = "", **kw: Any) -> Spec:
+    return Spec(kind, doc, **kw)
+
+
+def R(kind: str, doc: str = "", **kw: Any) -> Spec:
+    return Spec(kind, doc, required=True, **kw)
+
+
+OWNER = S(
+    "object",
+    "A person, or a team when it lists members.",
+    fields={
+        "name": R("str", "Full name of the person or team."),
+        "email": S("str", "Where notifications go."),
+        "role": S("str", "Job title or role in the improvement effort."),
+        "members": S("list", "Owner ids of a team's members.", item=S("slug")),
+        "slack": S("str", "Chat handle, for notification plugins."),
+        "timezone": S("str", "IANA time zone, for notification plugins."),
+    },
+)
+
+SOURCE = S(
+    "object",
+    "A data source. `type` names a source plugin; the other keys are that plugin's options.",
+    fields={
+        "type": R("slug", "Source plugin: csv, parquet, json, sqlite, sql, or one a plugin adds."),
+        "timestamp": S(
+            "str", "Column holding each row's date and time; windows and periods use it."
+        ),
+        "comments": S("str", "Free-text column with customer comments."),
+        "description": S("str", "What the data is and who maintains it."),
+    },
+    open=True,
+)
+
+BENCHMARK = S(
+    "object",
+    "An outside reference value to compare against.",
+    fields={
+        "value": R("number", "The benchmark value, in the metric's unit."),
+        "source": S("str", "Where the benchmark comes from."),
+    },
+)
+
+METRIC = S(
+    "object",
+    "A KPI computed from a source and judged against a target.",
+    fields={
+        "title": S("str", "Human-readable name."),
+        "description": S("str", "What the metric means and why it matters."),
+        "source": R("slug", "Id of the source the rows come from."),
+        "kpi": R("slug", "KPI calculator: nps, csat, rate, mean, percentile ..."),
+        "field": S("str", "Column the KPI reads."),
+        "params": S("free", "Calculator parameters, such as `{q: 90}` for percentile."),
+        "filter": S("str", "SQL boolean expression over the source's columns."),
+        "baseline": S("number", "Where the metric started; ratcheted each cycle."),
+        "target": R("number", "The value that counts as met."),
+        "warn": S("number", "Edge of the amber band, on the far side of the target."),
+        "direction": S(
+            "choice", "increase: higher is better; decrease: lower is better.", choices=DIRECTIONS
+        ),
+        "window": S(
+            "duration", "Days the current value covers, ending on the as-of date.", units="dw"
+        ),
+        "period": S("choice", "Length of each point in the history series.", choices=PERIODS),
+        "segment_by": S("str", "Column to break the metric down by (channel, region, agent)."),
+        "comments": S("str", "Free-text column for theme analysis."),
+        "baseline_periods": S("int", "Periods used to compute control limits.", minimum=2),
+        "benchmark": BENCHMARK,
+        "unit": S("str", "Unit shown after values: %, min, h, points."),
+    },
+)
+
+OBJECTIVE = S(
+    "object",
+    "An outcome the team commits to, measured by its metrics.",
+    fields={
+        "title": R("str", "What success looks like, in a sentence."),
+        "description": S("str", "Background and why it matters."),
+        "owner": S("slug", "Owner id accountable for the objective."),
+        "metrics": S("list", "Ids of the metrics that measure it.", item=S("slug")),
+        "due": S("date", "Date the objective should be met by."),
+    },
+)
+
+WHEN = S(
+    "object",
+    "Act-phase condition: the task applies only if the metric has one of these statuses.",
+    fields={
+        "metric": R("slug", "Metric id."),
+        "status": R("strs", "A status or a list of statuses.", choices=METRIC_STATUSES),
+    },
+)
+
+ACTION = S(
+    "object",
+    "Makes the task automated: `type` names an action plugin (shell is built in).",
+    fields={"type": R("slug", "Action plugin name, e.g. shell.")},
+    open=True,
+)
+
+TASK = S(
+    "object",
+    "A piece of work with an owner, placed in a phase.",
+    fields={
+        "title": R("str", "What is to be done."),
+        "description": S("str", "Details, links, acceptance criteria."),
+        "owner": R("slug", "Owner id of who does it."),
+        "phase": S("choice", "PDCA phase the task belongs to (default do).", choices=PHASES),
+        "objective": S("slug", "Objective the task serves."),
+        "depends_on": S("list", "Task ids that must be done first.", item=S("slug")),
+        "due": S("date", "Due date (YYYY-MM-DD)."),
+        "estimate": S("duration", "Effort: an integer with h, d or w.", units="hdw"),
+        "when": WHEN,
+        "action": ACTION,
+        "retries": S("int", "Times an automated task is retried after failing.", minimum=0),
+    },
+)
+
+CYCLE = S(
+    "object",
+    "When cycle 1 starts and how long a cycle lasts.",
+    fields={
+        "start": S("date", "First day of cycle 1."),
+        "length": S("duration", "Planned length of a cycle, e.g. 90d.", units="dw"),
+    },
+)
+
+CHECK = S(
+    "object",
+    "How Check reads control charts.",
+    fields={
+        "rules": S(
+            "list",
+            "Special-cause rules (1-8) to apply; default 1, 2, 3, 5.",
+            item=S("int", minimum=1),
+        ),
+    },
+)
+
+PLAYBOOK = S(
+    "object",
+    "A pdca playbook: objectives, tasks and metrics for Plan-Do-Check-Act cycles.",
+    fields={
+        "playbook": R("slug", "Id of the playbook; state is kept under it."),
+        "title": R("str", "Title shown in status and reports."),
+        "description": S("str", "Background: the problem and the scope."),
+        "owners": S("entries", "People and teams, by id.", entry=OWNER),
+        "sources": S("entries", "Data sources, by id.", entry=SOURCE),
+        "metrics": S("entries", "Metrics, by id.", entry=METRIC),
+        "objectives": S("entries", "Objectives, by id.", entry=OBJECTIVE),
+        "tasks": S("entries", "Tasks, by id.", entry=TASK),
+        "cycle": CYCLE,
+        "check": CHECK,
+        "plugins": S("list", "Playbook-local plugin files or modules.", item=S("str")),
+    },
+)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) for editors such as VS Code's YAML extension."""
+    schema = _to_json(PLAYBOOK)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://pdca.dev/schema/playbook.json"
+    schema["title"] = "pdca playbook"
+    return schema
+
+
+_DURATION_PATTERNS = {"dw": r"^[0-9]+\s*[dw]$", "hdw": r"^[0-9]+\s*[hdw]$"}
+
+
+def _to_json(spec: Spec) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": spec.doc} if spec.doc else {}
+    kind = spec.kind
+    if kind == "str":
+        out["type"] = "string"
+    elif kind == "slug":
+        out.update(type="string", pattern=SLUG_PATTERN)
+    elif kind == "number":
+        out["type"] = "number"
+    elif kind == "int":
+        out["type"] = "integer"
+    elif kind == "bool":
+        out["type"] = "boolean"
+    elif kind == "date":
+        out.update(type="string", format="date")
+    elif kind == "duration":
+        out["anyOf"] = [
+            {"type": "string", "pattern": _DURATION_PATTERNS[spec.units]},
+            {"type": "integer", "minimum": 1},
+        ]
+    elif kind == "choice":
+        out.update(type="string", enum=list(spec.choices))
+    elif kind == "strs":
+        one = {"type": "string", "enum": list(spec.choices)}
+        out["anyOf"] = [one, {"type": "array", "items": one, "minItems": 1}]
+    elif kind == "list":
+        assert spec.item is not None
+        out.update(type="array", items=_to_json(spec.item))
+    elif kind == "free":
+        out["type"] = "object"
+    elif kind == "entries":
+        assert spec.entry is not None
+        out.update(
+            type="object",
+            propertyNames={"pattern": SLUG_PATTERN},
+            additionalProperties=_to_json(spec.entry),
+        )
+    elif kind == "object":
+        out["type"] = "object"
+        out["properties"] = {k: _to_json(v) for k, v in spec.fields.items()}
+        required = [k for k, v in spec.fields.items() if v.required]
+        if required:
+            out["required"] = required
+        out["additionalProperties"] = spec.open
+    if spec.minimum is not None:
+        out["minimum"] = spec.minimum
+    return out

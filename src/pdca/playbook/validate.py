@@ -1,0 +1,239 @@
+"""Checks that need the whole playbook: references, phase order, cycles, plugin settings.
+
+Shape problems (types, unknown keys) are found while reading; what is left here
+are the rules that relate one entry to another, and to the registered plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pdca.errors import Location, Problem
+from pdca.playbook.build import suggest
+from pdca.playbook.model import PHASE_INDEX, Playbook
+
+if TYPE_CHECKING:
+    from pdca.plugins import Registry
+
+RULES = range(1, 9)
+
+
+class _Checker:
+    def __init__(self, playbook: Playbook, registry: Registry | None):
+        self.pb = playbook
+        self.registry = registry
+        self.problems: list[Problem] = []
+
+    def error(self, message: str, where: Location | None) -> None:
+        self.problems.append(Problem(message, where))
+
+    def warn(self, message: str, where: Location | None) -> None:
+        self.problems.append(Problem(message, where, "warning"))
+
+    def ref(
+        self,
+        value: str | None,
+        table: Mapping[str, Any],
+        what: str,
+        where: Location | None,
+        context: str,
+    ) -> bool:
+        """Report a reference to a missing entry, with a suggestion and what exists."""
+        if not value or value in table:  # missing values are reported where they are read
+            return True
+        known = ", ".join(table) if len(table) <= 12 else ", ".join(list(table)[:12]) + ", ..."
+        hint = suggest(value, table) or (
+            f" (defined: {known})" if table else f" (no {what}s are defined)"
+        )
+        self.error(f"{context} refers to unknown {what} '{value}'{hint}", where)
+        return False
+
+    def plugin(self, kind: str, name: str, what: str, where: Location | None, context: str) -> Any:
+        if self.registry is None or not name:
+            return None
+        table = getattr(self.registry, kind)
+        if name in table:
+            return table[name].obj
+        available = ", ".join(sorted(table)) or "none"
+        self.error(
+            f"{context} uses unknown {what} '{name}'{suggest(name, table)} "
+            f"(available: {available}; plugins can add more)",
+            where,
+        )
+        return None
+
+    def run(self) -> list[Problem]:
+        self.owners()
+        self.sources()
+        self.metrics()
+        self.objectives()
+        self.tasks()
+        self.cycles()
+        self.rules()
+        return self.problems
+
+    def owners(self) -> None:
+        owners = self.pb.owners
+        for oid, owner in owners.items():
+            for i, member in enumerate(owner.members):
+                if member == oid:
+                    self.error(
+                        f"team '{oid}' lists itself as a member", owner.where_item("members", i)
+                    )
+                else:
+                    self.ref(
+                        member, owners, "owner", owner.where_item("members", i), f"team '{oid}'"
+                    )
+
+    def sources(self) -> None:
+        for sid, source in self.pb.sources.items():
+            plugin = self.plugin(
+                "source_types", source.type, "source type", source.where("type"), f"source '{sid}'"
+            )
+            if plugin is None:
+                continue
+            for key, message in plugin.check(source):
+                self.error(f"source '{sid}': {message}", source.where(key))
+
+    def metrics(self) -> None:
+        for mid, metric in self.pb.metrics.items():
+            context = f"metric '{mid}'"
+            self.ref(metric.source, self.pb.sources, "source", metric.where("source"), context)
+            kpi = self.plugin("kpis", metric.kpi, "KPI", metric.where("kpi"), context)
+            if kpi is not None:
+                for key, message in kpi.check(metric.field, metric.params):
+                    where = _child(metric, "params", key) if key else metric.where("field")
+                    self.error(f"{context}: {message}", where)
+            if metric.warn is not None and metric.target == metric.target:
+                if metric.direction == "increase" and metric.warn >= metric.target:
+                    self.error(
+                        f"{context}: 'warn' ({metric.warn:g}) must be below 'target' "
+                        f"({metric.target:g}) when higher is better (direction: increase)",
+                        metric.where("warn"),
+                    )
+                elif metric.direction == "decrease" and metric.warn <= metric.target:
+                    self.error(
+                        f"{context}: 'warn' ({metric.warn:g}) must be above 'target' "
+                        f"({metric.target:g}) when lower is better (direction: decrease)",
+                        metric.where("warn"),
+                    )
+            if metric.baseline is not None and metric.baseline == metric.target:
+                self.warn(
+                    f"{context}: baseline equals target: there is nothing to improve",
+                    metric.where("baseline"),
+                )
+
+    def objectives(self) -> None:
+        for oid, objective in self.pb.objectives.items():
+            context = f"objective '{oid}'"
+            self.ref(objective.owner, self.pb.owners, "owner", objective.where("owner"), context)
+            seen = set()
+            for i, mid in enumerate(objective.metrics):
+                where = objective.where_item("metrics", i)
+                if mid in seen:
+                    self.error(f"{context} lists metric '{mid}' twice", where)
+                seen.add(mid)
+                self.ref(mid, self.pb.metrics, "metric", where, context)
+
+    def tasks(self) -> None:
+        tasks = self.pb.tasks
+        for tid, task in tasks.items():
+            context = f"task '{tid}'"
+            self.ref(task.owner, self.pb.owners, "owner", task.where("owner"), context)
+            self.ref(
+                task.objective, self.pb.objectives, "objective", task.where("objective"), context
+            )
+            seen = set()
+            for i, dep in enumerate(task.depends_on):
+                where = task.where_item("depends_on", i)
+                if dep == tid:
+                    self.error(f"{context} depends on itself", where)
+                    continue
+                if dep in seen:
+                    self.error(f"{context} lists '{dep}' twice in depends_on", where)
+                seen.add(dep)
+                if not self.ref(dep, tasks, "task", where, context):
+                    continue
+                other = tasks[dep]
+                if PHASE_INDEX.get(other.phase, 0) > PHASE_INDEX.get(task.phase, 0):
+                    self.error(
+                        f"{context} ({task.phase} phase) depends on '{dep}' of the later "
+                        f"{other.phase} phase; a task can only wait for work of its own or an "
+                        "earlier phase",
+                        where,
+                    )
+            if task.when is not None:
+                self.ref(
+                    task.when.metric,
+                    self.pb.metrics,
+                    "metric",
+                    _child(task, "when", "metric"),
+                    context,
+                )
+                if task.phase != "act":
+                    self.warn(
+                        f"{context}: 'when' is evaluated when the act phase begins; this task is "
+                        f"in the {task.phase} phase, so the condition is ignored",
+                        task.where("when"),
+                    )
+            if task.action is not None:
+                action = self.plugin(
+                    "actions",
+                    task.action.type,
+                    "action type",
+                    _child(task, "action", "type"),
+                    context,
+                )
+                check = getattr(action, "check", None)
+                if check is not None:
+                    for key, message in check(task.action.options):
+                        self.error(f"{context}: {message}", _child(task, "action", key))
+            elif task.retries:
+                self.warn(
+                    f"{context}: 'retries' applies only to automated tasks (with an 'action')",
+                    task.where("retries"),
+                )
+
+    def cycles(self) -> None:
+        from pdca import graph
+
+        for path in graph.cycles(graph.task_graph(self.pb)):
+            if len(path) == 2:  # a task depending on itself, reported in tasks()
+                continue
+            waits = path[::-1]  # edges run dependency -> dependent; people read "a waits for b"
+            first = self.pb.tasks[waits[0]]
+            where = first.where_item("depends_on", first.depends_on.index(waits[1]))
+            self.error(
+                f"dependency cycle: {graph.format_cycle(waits)} (each waits for the next); "
+                "remove one of these depends_on entries",
+                where,
+            )
+
+    def rules(self) -> None:
+        for rule in self.pb.rules:
+            if rule not in RULES:
+                self.error(
+                    f"check rule {rule} does not exist: rules are numbered 1 to 8",
+                    self.pb.where("check"),
+                )
+
+
+def _child(entry: Any, key: str, sub: str | None) -> Location | None:
+    """Location of ``entry[key][sub]``, falling back to ``entry[key]``, then the entry."""
+    locs = entry.locs
+    child = getattr(locs, "child", None)
+    if sub and child is not None:
+        inner = child(key)
+        if inner is not None and sub in inner:
+            return inner[sub]
+    return entry.where(key)
+
+
+def check(playbook: Playbook, registry: Registry | None) -> list[Problem]:
+    """Every cross-entry problem in the playbook (errors and warnings)."""
+    return _Checker(playbook, registry).run()
+
+
+def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
