@@ -1,0 +1,444 @@
+"""XmR (individuals) charts, the eight Western Electric / Nelson tests, and a Check verdict.
+
+A Check phase that compares one number with a target makes a team react to
+week-to-week noise. Reading the period series as a process-behaviour chart
+(Wheeler, *Understanding Variation*) separates routine variation from a real
+change: limits come from a baseline stretch and are then frozen, and later
+periods are judged against them (phase I / phase II, like ``newdata`` in R's
+qcc), so an improvement cannot drag its own limits along and hide itself.
+
+Conventions every function here follows (tests pin them down):
+
+* Values that are ``None``, NaN or infinite are *missing*: they are skipped, but
+  their period keeps its index, and signals report indices into the series as
+  given. A missing period neither breaks nor extends a run, and moving ranges
+  are taken between consecutive *present* values.
+* Limits: centre = mean of the baseline values; MR̄ = mean moving range of the
+  baseline; natural process limits = centre ± 2.66 × MR̄ (Wheeler's constant);
+  sigma = MR̄ / 1.128 (d2 for n = 2), used for the 1σ and 2σ zones; the moving
+  range chart's upper limit = 3.268 × MR̄. Rule 1 uses the natural process
+  limits themselves (2.66 × MR̄, a hair wider than 3 × MR̄ / 1.128 = 2.6596 × MR̄),
+  so a point the chart shows inside its limits never fires rule 1.
+* "Beyond" is strict: a point exactly on a limit or zone boundary is not beyond
+  it; "within 1σ" is strict too. A point exactly on the centre line is on
+  neither side: it breaks runs on one side (rule 2) and counts for neither side
+  in rules 5 and 6. Two equal consecutive values break a rising/falling run
+  (rule 3) and an alternation (rule 4). Comparisons with the centre line use a
+  relative tolerance of 1e-9 so that a value equal to the centre up to float
+  rounding counts as on it.
+* Several overlapping occurrences of one pattern are one signal: a run of 12
+  points on one side is one rule-2 signal listing all 12 periods, consecutive
+  points beyond the same limit are one rule-1 signal, and overlapping
+  qualifying windows of rules 5 and 6 are merged, listing only the points that
+  lie beyond the zone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+E2 = 2.66
+"""Natural process limits = centre ± E2 × MR̄ (3 / 1.128, as Wheeler rounds it)."""
+D2 = 1.128
+"""sigma = MR̄ / D2: the bias correction for ranges of two consecutive values."""
+D4 = 3.268
+"""Upper limit of the moving range chart = D4 × MR̄."""
+
+ALL_RULES: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+DEFAULT_RULES: tuple[int, ...] = (1, 2, 3, 5)
+"""Detection rules 1, 2, 3 and 5 catch the changes a service team cares about (a
+jump, a shift, a drift) while keeping the false-alarm rate low on 100 weekly
+points; rules 4, 6, 7 and 8 are opt-in."""
+
+VERDICTS: tuple[str, ...] = ("improved", "deteriorated", "no_signal", "insufficient_data")
+DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
+UP, DOWN = "up", "down"
+
+RULE_DESCRIPTIONS: dict[int, str] = {
+    1: "1 point beyond the natural process limits (3 sigma)",
+    2: "9 points in a row on the same side of the centre line",
+    3: "6 points in a row steadily rising or falling",
+    4: "14 points in a row alternating up and down",
+    5: "2 of 3 points in a row beyond 2 sigma on the same side",
+    6: "4 of 5 points in a row beyond 1 sigma on the same side",
+    7: "15 points in a row within 1 sigma of the centre line",
+    8: "8 points in a row beyond 1 sigma, on either side",
+}
+
+_REL_TOL = 1e-9
+
+
+def round6(x: float | None) -> float | None:
+    """Round to 6 significant digits for JSON; non-finite numbers become null (valid JSON)."""
+    if x is None or not math.isfinite(x):
+        return None
+    return float(f"{x:.6g}")
+
+
+def as_array(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
+    """A float array with every missing value (None, NaN, ±inf) as NaN."""
+    arr = np.array(values, dtype=float).reshape(-1)
+    arr[~np.isfinite(arr)] = np.nan
+    return arr
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Frozen XmR limits. NaN fields mean "not computable" (fewer than 2 baseline values)."""
+
+    centre: float
+    mr_bar: float
+    baseline_points: int
+    """How many present values the limits rest on (missing baseline periods excluded)."""
+
+    @property
+    def sigma(self) -> float:
+        return self.mr_bar / D2
+
+    @property
+    def lower(self) -> float:
+        return self.centre - E2 * self.mr_bar
+
+    @property
+    def upper(self) -> float:
+        return self.centre + E2 * self.mr_bar
+
+    @property
+    def mr_upper(self) -> float:
+        """Upper limit of the moving-range chart: a jump between two periods above it is
+        itself a signal of a change in variation."""
+        return D4 * self.mr_bar
+
+    @property
+    def available(self) -> bool:
+        return math.isfinite(self.centre) and math.isfinite(self.mr_bar)
+
+    def band(self, k: float) -> tuple[float, float]:
+        """The ``k``-sigma band around the centre line (k = 1, 2 are the rule zones)."""
+        return (self.centre - k * self.sigma, self.centre + k * self.sigma)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "centre": round6(self.centre),
+            "lower": round6(self.lower),
+            "upper": round6(self.upper),
+            "sigma": round6(self.sigma),
+            "mr_bar": round6(self.mr_bar),
+            "baseline_points": self.baseline_points,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One special-cause pattern: which rule, where, and which way it points."""
+
+    rule: int
+    description: str
+    periods: tuple[int, ...]
+    """Indices into the series as given (missing periods keep their index)."""
+    direction: str | None
+    """``up`` / ``down``; None for rules 4 and 7 and for a rule-8 run mixing both sides."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "description": self.description,
+            "periods": list(self.periods),
+            "direction": self.direction,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The Check-phase reading of one metric's series."""
+
+    verdict: str
+    signals: tuple[Signal, ...]
+    """Signals touching the judged (post-baseline) periods: the ones behind the verdict."""
+    limits: Limits
+    baseline_signals: tuple[Signal, ...] = ()
+    """Signals wholly inside the baseline: the baseline was not stable, limits are soft."""
+    deciding: Signal | None = None
+    """The signal the verdict rests on (the most recent directed one), if any."""
+    judged_from: int = 0
+    """Index of the first judged period."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "rules": [s.to_json() for s in self.signals],
+            "limits": self.limits.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """Whether a target is a matter of noise, of improvement, or of a new system."""
+
+    code: str
+    """``within_noise``, ``beyond_limits``, ``unreachable``, ``already_met`` or ``unknown``."""
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+def _check_rules(rules: Iterable[int]) -> tuple[int, ...]:
+    out = tuple(sorted({int(r) for r in rules}))
+    bad = [r for r in out if r not in RULE_DESCRIPTIONS]
+    if bad:
+        raise ValueError(f"unknown rule number(s) {bad}: rules are numbered 1 to 8")
+    return out
+
+
+def _check_direction(direction: str) -> str:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
+    return direction
+
+
+def compute_limits(
+    values: Sequence[float | None] | np.ndarray, baseline: int | None = None
+) -> Limits:
+    """XmR limits from the first ``baseline`` periods (all periods when None).
+
+    ``baseline`` counts periods, missing ones included, because callers think in
+    periods ("the 12 weeks before the cycle started"); ``Limits.baseline_points``
+    then says how many values that really was.
+    """
+    arr = as_array(values)
+    n = len(arr) if baseline is None else max(0, min(int(baseline), len(arr)))
+    base = arr[:n]
+    base = base[~np.isnan(base)]
+    m = int(base.size)
+    with np.errstate(all="ignore"):
+        if m == 0:
+            centre = math.nan
+        else:
+            # Clamped to the data's range: float rounding can put the mean of a
+            # constant baseline a hair off its value, which would make every later
+            # equal value "beyond" zero-width limits.
+            lo, hi = float(base.min()), float(base.max())
+            centre = min(max(float(base.mean()), lo), hi)
+        mr_bar = float(np.abs(np.diff(base)).mean()) if m >= 2 else math.nan
+    return Limits(centre=centre, mr_bar=mr_bar, baseline_points=m)
+
+
+def _runs(keys: np.ndarray, min_len: int) -> list[tuple[int, int, int]]:
+    """Maximal runs of equal non-zero keys at least ``min_len`` long: (start, stop, key)."""
+    n = keys.size
+    if n < min_len or n == 0:
+        return []
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    stops = np.concatenate((change, [n]))
+    sel = ((stops - starts) >= min_len) & (keys[starts] != 0)
+    return [(int(s), int(e), int(keys[s])) for s, e in zip(starts[sel], stops[sel], strict=True)]
+
+
+def _windows(flag: np.ndarray, width: int, need: int) -> list[np.ndarray]:
+    """Points of ``flag`` inside merged windows of ``width`` holding at least ``need`` flags.
+
+    Overlapping qualifying windows form one episode; their union is contiguous, so
+    every flagged point in it belongs to some qualifying window and is "involved".
+    """
+    n = flag.size
+    if n < width:
+        return []
+    c = np.concatenate(([0], np.cumsum(flag, dtype=np.int64)))
+    starts = np.flatnonzero((c[width:] - c[:-width]) >= need)
+    if starts.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(starts) >= width) + 1
+    out = []
+    for group in np.split(starts, cuts):
+        lo, hi = int(group[0]), int(group[-1]) + width
+        out.append(lo + np.flatnonzero(flag[lo:hi]))
+    return out
+
+
+def detect_signals(
+    values: Sequence[float | None] | np.ndarray,
+    limits: Limits,
+    rules: Iterable[int] = DEFAULT_RULES,
+) -> tuple[Signal, ...]:
+    """Every occurrence of the chosen rules in the whole series, against frozen ``limits``.
+
+    Sorted by first period, then rule number. Empty when the limits are not computable.
+    """
+    chosen = _check_rules(rules)
+    if not limits.available:
+        return ()
+    arr = as_array(values)
+    pos = np.flatnonzero(~np.isnan(arr))
+    x = arr[pos]
+    if x.size == 0:
+        return ()
+    centre, sigma, half = limits.centre, limits.sigma, E2 * limits.mr_bar
+    with np.errstate(all="ignore"):
+        eps = _REL_TOL * max(abs(centre), sigma)
+        d = x - centre
+        side = np.where(d > eps, 1, np.where(d < -eps, -1, 0)).astype(np.int8)
+        found: list[Signal] = []
+
+        def add(rule: int, idx: Iterable[int] | np.ndarray, direction: str | None) -> None:
+            periods = tuple(int(pos[i]) for i in idx)
+            found.append(Signal(rule, RULE_DESCRIPTIONS[rule], periods, direction))
+
+        def sided(key: int) -> str:
+            return UP if key > 0 else DOWN
+
+        if 1 in chosen:
+            beyond = np.where(d > half + eps, 1, np.where(d < -half - eps, -1, 0)).astype(np.int8)
+            for s, e, k in _runs(beyond, 1):
+                add(1, range(s, e), sided(k))
+        if 2 in chosen:
+            for s, e, k in _runs(side, 9):
+                add(2, range(s, e), sided(k))
+        if 3 in chosen or 4 in chosen:
+            dx = np.diff(x)
+            dsign = np.sign(dx).astype(np.int8)
+            dsign[np.isnan(dx)] = 0
+            if 3 in chosen:
+                # runs of 5 same-sign steps = 6 points
+                for s, e, k in _runs(dsign, 5):
+                    add(3, range(s, e + 1), sided(k))
+            if 4 in chosen:
+                # alternation = constant sign once every other step is flipped
+                flip = np.where(np.arange(dsign.size) % 2 == 0, 1, -1).astype(np.int8)
+                for s, e, _ in _runs(dsign * flip, 13):
+                    add(4, range(s, e + 1), None)
+        for rule, k_sigma, width, need in ((5, 2.0, 3, 2), (6, 1.0, 5, 4)):
+            if rule in chosen:
+                bound = k_sigma * sigma + eps
+                for key, flag in ((1, d > bound), (-1, d < -bound)):
+                    for pts in _windows(flag, width, need):
+                        add(rule, pts, sided(key))
+        if 7 in chosen:
+            within = (np.abs(d) < sigma - eps).astype(np.int8)
+            for s, e, _ in _runs(within, 15):
+                add(7, range(s, e), None)
+        if 8 in chosen:
+            outside = (np.abs(d) > sigma + eps).astype(np.int8)
+            for s, e, _ in _runs(outside, 8):
+                sides = side[s:e]
+                if np.all(sides > 0):
+                    direction: str | None = UP
+                elif np.all(sides < 0):
+                    direction = DOWN
+                else:
+                    direction = None
+                add(8, range(s, e), direction)
+    found.sort(key=lambda sig: (sig.periods[0], sig.rule))
+    return tuple(found)
+
+
+def verdict_for(signals: Iterable[Signal], direction: str) -> tuple[str, Signal | None]:
+    """``improved`` / ``deteriorated`` / ``no_signal`` from signals, and the deciding one.
+
+    When signals point both ways the most recent one wins (the one whose last
+    period is latest; on a tie the lower rule number, the stronger evidence), because
+    the Check phase asks where the process is *now*. Signals without a direction
+    (rules 4 and 7, a mixed rule-8 run) say the process is unstable but not which
+    way, so they never decide.
+    """
+    wanted = UP if _check_direction(direction) == "increase" else DOWN
+    directed = [s for s in signals if s.direction is not None]
+    if not directed:
+        return "no_signal", None
+    last = max(directed, key=lambda s: (s.periods[-1], -s.rule))
+    return ("improved" if last.direction == wanted else "deteriorated"), last
+
+
+def check_series(
+    values: Sequence[float | None] | np.ndarray,
+    *,
+    baseline: int | None = None,
+    rules: Iterable[int] = DEFAULT_RULES,
+    direction: str = "increase",
+    min_points: int = 8,
+) -> CheckResult:
+    """Read a metric's period series as an XmR chart and say whether it really changed.
+
+    ``baseline`` is the number of leading periods the limits are computed on; the
+    periods after it are judged. Without it the whole series is both baseline and
+    judged (a first look at a process with no "before"). A signal counts for the
+    verdict when at least one of its periods is judged, so a shift that starts at
+    the end of the baseline and carries on is still seen.
+
+    ``insufficient_data`` when fewer than ``min_points`` values are present, fewer
+    than 2 baseline values exist (no moving range), or no judged period has a value.
+    """
+    chosen = _check_rules(rules)
+    _check_direction(direction)
+    arr = as_array(values)
+    limits = compute_limits(arr, baseline)
+    judged_from = 0 if baseline is None else max(0, min(int(baseline), arr.size))
+    present = ~np.isnan(arr)
+    if (
+        int(present.sum()) < min_points
+        or limits.baseline_points < 2
+        or not present[judged_from:].any()
+        or not limits.available
+    ):
+        return CheckResult("insufficient_data", (), limits, judged_from=judged_from)
+    signals = detect_signals(arr, limits, chosen)
+    judged = tuple(s for s in signals if s.periods[-1] >= judged_from)
+    in_baseline = tuple(s for s in signals if s.periods[-1] < judged_from)
+    verdict, deciding = verdict_for(judged, direction)
+    return CheckResult(verdict, judged, limits, in_baseline, deciding, judged_from)
+
+
+FAR_FACTOR = 1.5
+"""A target further than this many limit-distances from the centre is out of the
+system's reach (see :func:`target_sanity`)."""
+
+
+def target_sanity(limits: Limits, target: float, direction: str) -> TargetCheck:
+    """Say whether a target is met or missed by noise alone, or needs a new system.
+
+    Codes: ``within_noise`` (target inside the natural process limits: some
+    periods will meet it and some miss it with nothing changing), ``already_met``
+    (outside the limits on the side the process already satisfies: every period
+    meets it, it asks for nothing), ``beyond_limits`` (outside on the wanted side,
+    but within ``FAR_FACTOR`` × the limit distance: reachable with a real
+    improvement), ``unreachable`` (further than that: only a change to the system
+    gets there), ``unknown`` (no limits yet).
+    """
+    good = 1.0 if _check_direction(direction) == "increase" else -1.0
+    if not limits.available or target is None or not math.isfinite(target):
+        return TargetCheck("unknown", "Not enough history to compute process limits yet.")
+    lo, hi, c = limits.lower, limits.upper, limits.centre
+    rng = f"{lo:.4g} to {hi:.4g}"
+    if lo <= target <= hi:
+        return TargetCheck(
+            "within_noise",
+            f"The target {target:.4g} lies inside the natural process limits ({rng}): "
+            "the process as it is will meet it in some periods and miss it in others by "
+            "noise alone. Judge it on signals, not on single periods.",
+        )
+    dist = target - c
+    if dist * good < 0:
+        return TargetCheck(
+            "already_met",
+            f"The target {target:.4g} lies outside the natural process limits ({rng}) on "
+            "the side the process already satisfies: every period meets it, so it asks "
+            "for no improvement.",
+        )
+    if abs(dist) > FAR_FACTOR * (hi - c):
+        return TargetCheck(
+            "unreachable",
+            f"The target {target:.4g} lies far outside the natural process limits ({rng}): "
+            "it is unreachable without changing the system; pushing harder within the "
+            "current process will not get there.",
+        )
+    return TargetCheck(
+        "beyond_limits",
+        f"The target {target:.4g} lies just outside the natural process limits ({rng}): "
+        "meeting it consistently needs a real improvement, one that shows as a signal.",
+    )
