@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,8 +53,14 @@ class SourceType:
     name: str = ""
     summary: str = ""
     #: options this source accepts beyond ``type``/``timestamp``: name -> description
-    option_docs: Mapping[str, str] = {}
+    option_docs: ClassVar[Mapping[str, str]] = {}
     required: tuple[str, ...] = ()
+    #: True when :meth:`relation` applies the whole :class:`DataRequest` in the
+    #: source's own query (databases): pdca then asks once per metric, and never
+    #: re-applies ``filter``, which may be written in the database's dialect.
+    #: False (files): pdca asks once per check with an empty request and narrows
+    #: the rows in DuckDB, so one read serves every metric.
+    pushdown: bool = False
 
     def check(self, source: Source) -> list[OptionProblem]:
         """Problems with the entry's options, found by ``pdca validate`` without reading data."""
@@ -65,7 +71,9 @@ class SourceType:
         for key in source.options:
             if key not in self.option_docs:
                 known = ", ".join(sorted(self.option_docs)) or "none"
-                problems.append((key, f"source type '{self.name}' has no option '{key}' (known: {known})"))
+                problems.append(
+                    (key, f"source type '{self.name}' has no option '{key}' (known: {known})")
+                )
         return problems
 
     def relation(
@@ -77,3 +85,11 @@ class SourceType:
         """
         raise NotImplementedError
 
+    def columns(self, source: Source, ctx: SourceContext) -> list[str]:
+        """The source's column names, for messages and ``pdca validate --data``.
+
+        The default asks :meth:`relation` for everything, which costs nothing for
+        lazy DuckDB relations; a source that fetches rows to build its relation
+        (``pushdown`` sources) must override this with a cheaper question.
+        """
+        return list(self.relation(source, DataRequest(), ctx).columns)

@@ -1,0 +1,165 @@
+"""Reading CSV, JSON and Parquet files through DuckDB, with the Parquet cache for text files.
+
+DuckDB types every column once (sniffing CSV and JSON); pdca only insists on
+the timestamp column. With a cache folder, a text file is converted once to
+Parquet with its timestamp already cast, so later checks neither parse the
+text nor re-check the timestamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pdca.data import stamps
+from pdca.data.messages import first_line, source_error
+from pdca.kpi import quote, sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pdca.data.base import SourceContext
+    from pdca.errors import SourceError
+    from pdca.playbook.model import Source
+
+CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
+
+
+def csv_arguments(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The playbook's csv options as ``read_csv`` named arguments."""
+    names = {
+        "delimiter": "delim",
+        "header": "header",
+        "encoding": "encoding",
+        "skip": "skip",
+        "null": "nullstr",
+        "decimal_separator": "decimal_separator",
+        "types": "types",
+    }
+    return {arg: options[key] for key, arg in names.items() if options.get(key) is not None}
+
+
+def _value_sql(value: Any) -> str:
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{sql_literal(str(k))}: {sql_literal(str(v))}" for k, v in value.items())
+        return "{" + items + "}"
+    return sql_literal(value)
+
+
+def scan_sql(reader: str, path: Path, arguments: Mapping[str, Any]) -> str:
+    """``read_csv('/abs/file.csv', delim=';')``: a table function call for DuckDB SQL."""
+    args = [sql_literal(str(path))]
+    args += [f"{name}={_value_sql(value)}" for name, value in arguments.items()]
+    return f"{reader}({', '.join(args)})"
+
+
+def existing_file(source: Source) -> Path:
+    """The absolute path of the source's file, or an error saying where pdca looked."""
+    path = source.path
+    raw = source.options.get("path")
+    if path is None:
+        raise source_error(source, f"needs a 'path' to the {source.type} file")
+    path = path.resolve()
+    if path.is_dir():
+        raise source_error(
+            source, f"'path' {raw!r} is a folder ({path}); point it at a file", "path"
+        )
+    if not path.is_file():
+        raise source_error(
+            source,
+            f"file {str(raw)!r} not found (looked for {path}); fix 'path' "
+            "(a relative path starts at the playbook's folder)",
+            "path",
+        )
+    return path
+
+
+def unreadable(source: Source, reader: str, path: Path, exc: BaseException) -> SourceError:
+    hint = ""
+    text = str(exc)
+    csv = reader == "read_csv"
+    if csv and ("Conversion" in text or "CSV Error" in text or "sniff" in text):
+        hint = (
+            "; if a column's type was guessed from the first rows and a later row does not fit, "
+            "set its type with the csv option 'types' (e.g. types: {ticket_id: VARCHAR})"
+        )
+    if csv and "encoding" in text.lower():
+        hint = f"; set 'encoding' to one of {', '.join(CSV_ENCODINGS)}"
+    kind = reader.removeprefix("read_")
+    return source_error(source, f"cannot read {path} as {kind}: {first_line(exc)}{hint}", "path")
+
+
+def file_relation(
+    source: Source,
+    ctx: SourceContext,
+    reader: str,
+    arguments: Mapping[str, Any],
+    cacheable: bool,
+) -> duckdb.DuckDBPyRelation:
+    """The file's rows, timestamp cast; through the Parquet cache when there is one."""
+    import duckdb
+
+    path = existing_file(source)
+    fmt = source.options.get(stamps.FORMAT_OPTION)
+    scan = scan_sql(reader, path, arguments)
+    try:
+        rel = ctx.con.sql(f"SELECT * FROM {scan}")
+        if cacheable and ctx.cache_dir is not None:
+            cached = _through_cache(source, ctx, path, rel, scan, fmt)
+            if cached is not None:
+                return cached
+        return stamps.with_timestamp(rel, source, fmt)
+    except duckdb.Error as exc:
+        raise unreadable(source, reader, path, exc) from None
+
+
+def _through_cache(
+    source: Source,
+    ctx: SourceContext,
+    path: Path,
+    rel: duckdb.DuckDBPyRelation,
+    scan: str,
+    fmt: str | None,
+) -> duckdb.DuckDBPyRelation | None:
+    import duckdb
+
+    from pdca.data.cache import ParquetCache
+
+    assert ctx.cache_dir is not None
+    cache = ParquetCache(ctx.cache_dir)
+    params = {
+        "scan": scan,
+        "timestamp": source.timestamp,
+        "format": fmt,
+        "duckdb": duckdb.__version__,
+    }
+    entry = cache.lookup(path, params)
+    if entry is not None:
+        try:
+            return ctx.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")
+        except duckdb.Error:
+            entry.unlink(missing_ok=True)  # damaged entry (disk full, killed copy): rebuild it
+            entry = None
+    if entry is None:
+        expr = stamps.timestamp_cast(rel, source, fmt)
+        select = "*"
+        if expr is not None and source.timestamp is not None:
+            select = f"* REPLACE ({expr} AS {quote(source.timestamp)})"
+
+        def write(temp: Path) -> None:
+            try:
+                ctx.con.execute(
+                    f"COPY (SELECT {select} FROM {scan}) TO {sql_literal(str(temp))} "
+                    "(FORMAT parquet, COMPRESSION zstd)"
+                ).fetchall()
+            except duckdb.ConversionException:
+                problem = stamps.first_bad_value(rel, source, fmt)
+                if problem is not None:
+                    raise problem from None
+                raise
+
+        entry = cache.store(path, params, write)
+        if entry is None:
+            return None
+    return ctx.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")

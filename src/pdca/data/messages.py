@@ -1,0 +1,73 @@
+"""Wording shared by source errors, so every message names its place and source the same way.
+
+Users meet these messages when a check fails at 6 am in a cron job; each one
+starts with ``FILE:LINE:COL:`` where the playbook says where to look, names the
+source, and ends with what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from pdca.errors import Location, SourceError
+
+if TYPE_CHECKING:
+    from pdca.playbook.model import Source
+
+MAX_LISTED = 40
+
+
+def at(location: Location | None) -> str:
+    """``"FILE:LINE:COL: "`` for a known place, nothing otherwise."""
+    return f"{location}: " if location else ""
+
+
+class QueryRefused(SourceError):
+    """A database refused the statement built from a request, e.g. over the metric's filter.
+
+    ``detail`` is the database's own words, for callers that word the message themselves.
+    """
+
+    detail: str = ""
+
+
+def source_error(
+    source: Source, message: str, key: str | None = None, cls: type[SourceError] = SourceError
+) -> SourceError:
+    """An error about ``source``, placed at its ``key`` option (or the entry)."""
+    return cls(f"{at(source.where(key))}source '{source.id}': {message}")
+
+
+def listing(names: Iterable[str]) -> str:
+    """``a, b, c`` for messages; very wide tables are cut so the message stays readable."""
+    names = list(names)
+    if not names:
+        return "none"
+    shown = ", ".join(names[:MAX_LISTED])
+    more = len(names) - MAX_LISTED
+    return f"{shown}, and {more} more" if more > 0 else shown
+
+
+def suggestion(name: str, names: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` when a close spelling exists (case slips included)."""
+    import difflib
+
+    lowered = {n.lower(): n for n in names}
+    if name.lower() in lowered:
+        return f"; did you mean '{lowered[name.lower()]}'?"
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_column(name: str, names: Sequence[str]) -> str:
+    return f"(available: {listing(names)}){suggestion(name, names)}"
+
+
+def first_line(exc: BaseException) -> str:
+    """The useful part of a database error: DuckDB appends a SQL excerpt we did not write."""
+    text = str(exc).strip()
+    for marker in ("\n\nLINE ", "\nLINE "):
+        text = text.split(marker, 1)[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(lines[:3]) if lines else type(exc).__name__

@@ -1,0 +1,317 @@
+"""One check's data: a DuckDB connection, each source read once, and a table per metric.
+
+KPI calculators see only a small table with ``__ts`` and the columns they
+asked for, already limited to the metric's time range and filter, so they stay
+simple SQL and every check error about data (unknown column, bad filter,
+unreadable file) is raised here, with the playbook line to fix.
+
+Sources without a ``timestamp`` are snapshots ("the open backlog now"): all
+their rows count, and they are dated at the last instant before ``end``, so
+they fall in the current window and the current period, and the series has a
+single point rather than a history the data cannot give.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pdca.data.base import DataRequest, SourceContext, SourceType
+from pdca.data.databases import timestamp_literal
+from pdca.data.messages import QueryRefused, at, first_line, unknown_column
+from pdca.errors import SourceError
+from pdca.kpi import TS, quote
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pdca.kpi import Kpi
+    from pdca.playbook.model import Metric, Playbook, Source
+    from pdca.plugins import Registry
+
+SNAPSHOT_OFFSET = timedelta(microseconds=1)
+
+
+class DataSession:
+    """Reads sources for one check and builds each metric's table in one in-memory DuckDB."""
+
+    def __init__(self, playbook: Playbook, registry: Registry, cache_dir: Path | None = None):
+        import duckdb
+
+        self.playbook = playbook
+        self.registry = registry
+        # no progress bar: it would print into reports and CI logs
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false").fetchall()
+        self.ctx = SourceContext(self.con, Path(cache_dir) if cache_dir is not None else None)
+        self._views: dict[str, str] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._names = itertools.count(1)
+
+    # -- sources ------------------------------------------------------------------------
+    def source(self, source_id: str, where: Any = None) -> tuple[Source, SourceType]:
+        """The source entry and its plugin; errors point at ``where`` (the referring key)."""
+        source = self.playbook.sources.get(source_id)
+        if source is None:
+            known = ", ".join(self.playbook.sources) or "none"
+            raise SourceError(
+                f"{at(where)}no source '{source_id}' in the playbook (sources: {known})"
+            )
+        registered = self.registry.source_types.get(source.type)
+        if registered is None:
+            known = ", ".join(sorted(self.registry.source_types)) or "none"
+            raise SourceError(
+                f"{at(source.where('type'))}source '{source.id}' has type '{source.type}', "
+                f"which no plugin provides (known: {known})"
+            )
+        return source, registered.obj
+
+    def columns(self, source_id: str) -> list[str]:
+        """The source's columns; reading a file source here also checks its timestamps."""
+        if source_id not in self._columns:
+            source, stype = self.source(source_id)
+            if stype.pushdown:
+                self._columns[source_id] = self._call(
+                    source, lambda: stype.columns(source, self.ctx)
+                )
+            else:
+                self._view(source, stype)
+        return list(self._columns[source_id])
+
+    def _view(self, source: Source, stype: SourceType) -> str:
+        """A view over the whole source, made once and shared by its metrics."""
+        if source.id not in self._views:
+            rel = self._call(source, lambda: stype.relation(source, DataRequest(), self.ctx))
+            name = f"__pdca_source_{next(self._names)}"
+            self._call(source, lambda: rel.create_view(name))
+            self._columns[source.id] = list(rel.columns)
+            self._views[source.id] = quote(name)
+        return self._views[source.id]
+
+    def _call(self, source: Source, action: Any) -> Any:
+        """Run a plugin call; anything but a SourceError is reported against the source."""
+        import duckdb
+
+        try:
+            return action()
+        except SourceError:
+            raise
+        except (duckdb.Error, OSError) as exc:
+            raise SourceError(
+                f"{at(source.where())}source '{source.id}': {first_line(exc)}"
+            ) from exc
+        except Exception as exc:
+            plugin = self.registry.source_types[source.type].plugin
+            raise SourceError(
+                f"{at(source.where())}source '{source.id}' (type '{source.type}' from plugin "
+                f"'{plugin}') failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    # -- metrics ------------------------------------------------------------------------
+    def metric_table(self, metric: Metric, kpi: Kpi, history_start: datetime, end: datetime) -> str:
+        """The quoted name of a temp table of the metric's rows in ``[history_start, end)``.
+
+        Columns: ``__ts`` (TIMESTAMP), the columns ``kpi`` reads, and
+        ``segment_by`` when set; rows satisfy the metric's ``filter``.
+        """
+        source, stype = self.source(metric.source, metric.where("source"))
+        available = self.columns(source.id)
+        needed = self._needed_columns(metric, kpi, source, available)
+        if metric.filter:
+            self._check_filter(metric, source, available, stype.pushdown)
+        ts = source.timestamp
+        if ts is not None and ts not in available:
+            from pdca.data.stamps import missing_column
+
+            raise missing_column(source, available)
+        table = quote(f"__pdca_metric_{metric.id}")
+        if stype.pushdown:
+            request = DataRequest(
+                columns=tuple(needed),
+                start=history_start if ts else None,
+                end=end if ts else None,
+                filter=metric.filter,
+            )
+            self._fetch_into(table, metric, source, stype, request, needed, history_start, end)
+        else:
+            view = self._view(source, stype)
+            self._create(table, metric, source, view, needed, history_start, end, metric.filter)
+        return table
+
+    def _needed_columns(
+        self, metric: Metric, kpi: Kpi, source: Source, available: list[str]
+    ) -> list[str]:
+        wanted: list[tuple[str, str]] = []
+        for col in kpi.columns(metric.field, metric.params):
+            wanted.append((col, "field" if col == metric.field else "params"))
+        if metric.segment_by:
+            wanted.append((metric.segment_by, "segment_by"))
+        for col, key in wanted:
+            if col not in available:
+                raise SourceError(
+                    f"{at(metric.where(key))}metric '{metric.id}' reads column '{col}' which "
+                    f"source '{source.id}' does not have {unknown_column(col, available)}"
+                )
+        return [c for c in dict.fromkeys(c for c, _ in wanted) if c != TS]
+
+    def _check_filter(
+        self, metric: Metric, source: Source, available: list[str], pushdown: bool
+    ) -> None:
+        """Parse the filter with DuckDB and check its column names before any data is read.
+
+        A database source runs the filter in its own dialect, so a filter DuckDB
+        cannot parse is left for that database to judge.
+        """
+        assert metric.filter is not None
+        where = at(metric.where("filter"))
+        lead = f"{where}metric '{metric.id}' filter {metric.filter!r}"
+        parsed = self._parse_filter(metric.filter)
+        if "error" in parsed:
+            if pushdown:
+                return
+            raise SourceError(f"{lead} is not a SQL condition: {parsed['error']}")
+        if parsed["opaque"]:
+            return
+        for names in parsed["columns"]:
+            if not any(n in available for n in names):
+                col = ".".join(names)
+                hint = ""
+                if f'"{col}"' in metric.filter:
+                    hint = "; text values take single quotes, e.g. status = 'open'"
+                raise SourceError(
+                    f"{lead} names column '{col}' which source '{source.id}' does not have "
+                    f"{unknown_column(col, available)}{hint}"
+                )
+        if not pushdown:
+            import duckdb
+
+            view = self._view(source, self.source(source.id)[1])
+            try:
+                self.con.execute(f"SELECT 1 FROM {view} WHERE ({metric.filter}) LIMIT 0").fetchall()
+            except duckdb.Error as exc:
+                raise SourceError(
+                    f"{lead} does not work on source '{source.id}': {first_line(exc)}"
+                ) from None
+
+    def _parse_filter(self, text: str) -> dict[str, Any]:
+        """Column names in the filter; ``opaque`` if some may not be columns (lambda, subquery)."""
+        import duckdb
+
+        try:
+            (raw,) = self.con.execute(
+                "SELECT json_serialize_sql(?)", [f"SELECT 1 FROM __t WHERE ({text})"]
+            ).fetchall()[0]
+        except duckdb.Error:  # a DuckDB built without JSON: leave the filter to the binder
+            return {"columns": [], "opaque": True}
+        tree = json.loads(raw)
+        if tree.get("error"):
+            return {"error": tree.get("error_message", "syntax error")}
+        if len(tree.get("statements", [])) != 1:
+            return {"error": "give one condition, not several statements"}
+        columns: list[list[str]] = []
+        opaque = False
+        stack: list[Any] = [tree["statements"][0]["node"]["where_clause"]]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                kind = str(node.get("class", ""))
+                if kind == "COLUMN_REF":
+                    columns.append([str(n) for n in node.get("column_names", [])])
+                elif kind in ("LAMBDA", "SUBQUERY") or "SUBQUERY" in str(node.get("type", "")):
+                    opaque = True
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return {"columns": columns, "opaque": opaque}
+
+    def _select_list(self, source: Source, needed: list[str], end: datetime) -> str:
+        if source.timestamp is not None:
+            ts_sql = f"CAST({quote(source.timestamp)} AS TIMESTAMP)"
+        else:
+            ts_sql = timestamp_literal(end - SNAPSHOT_OFFSET)
+        return ", ".join([f"{ts_sql} AS {quote(TS)}", *(quote(c) for c in needed)])
+
+    def _create(
+        self,
+        table: str,
+        metric: Metric,
+        source: Source,
+        relation: str,
+        needed: list[str],
+        history_start: datetime,
+        end: datetime,
+        filter_sql: str | None,
+    ) -> None:
+        import duckdb
+
+        conditions = []
+        if source.timestamp is not None:
+            ts = quote(source.timestamp)
+            conditions += [
+                f"{ts} >= {timestamp_literal(history_start)}",
+                f"{ts} < {timestamp_literal(end)}",
+            ]
+        if filter_sql:
+            conditions.append(f"({filter_sql})")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = (
+            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            f"SELECT {self._select_list(source, needed, end)} FROM {relation}{where}"
+        )
+        try:
+            self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise SourceError(
+                f"{at(metric.where())}metric '{metric.id}': reading source '{source.id}' failed: "
+                f"{first_line(exc)}{_type_hint(source, exc)}"
+            ) from None
+
+    def _fetch_into(
+        self,
+        table: str,
+        metric: Metric,
+        source: Source,
+        stype: SourceType,
+        request: DataRequest,
+        needed: list[str],
+        history_start: datetime,
+        end: datetime,
+    ) -> None:
+        """Ask a pushdown source for exactly this metric's rows and keep them in ``table``."""
+        try:
+            rel = self._call(source, lambda: stype.relation(source, request, self.ctx))
+        except QueryRefused as exc:
+            if metric.filter and exc.detail:
+                raise SourceError(
+                    f"{at(metric.where('filter'))}metric '{metric.id}' filter {metric.filter!r} "
+                    f"was refused by the database of source '{source.id}': {exc.detail}"
+                ) from None
+            raise
+        name = f"__pdca_fetch_{next(self._names)}"
+        self._call(source, lambda: rel.create_view(name))
+        view = quote(name)
+        try:
+            self._create(table, metric, source, view, needed, history_start, end, None)
+        finally:
+            self.con.execute(f"DROP VIEW IF EXISTS {view}").fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DataSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _type_hint(source: Source, exc: BaseException) -> str:
+    if "CSV Error" in str(exc):
+        return (
+            "; a column's type was guessed from the first rows and a later row does not fit: "
+            "set it with the csv option 'types'"
+        )
+    return ""
