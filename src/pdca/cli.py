@@ -338,6 +338,18 @@ def state_dir(playbook_path: Path) -> Path:
     return playbook_path.resolve().parent / ".pdca"
 
 
+@cli.command()
+@click.argument("folder", required=False, default="pdca-demo",
+                type=click.Path(file_okay=False, path_type=Path))
+def demo(folder: Path) -> None:
+    """Run the bundled support-desk example end to end in FOLDER (default ./pdca-demo)."""
+    from pdca.demo import run_demo
+
+    result = run_demo(folder, click.echo, color=sys.stdout.isatty())
+    click.echo(f"\nThe playbook and its data are in {result.folder}.")
+    click.echo(f"Try: pdca check {result.playbook} --as-of 2026-03-30 --format json")
+
+
 # -- plugins ---------------------------------------------------------------------------
 
 

@@ -81,7 +81,7 @@ MAX_DEPTH = 200
 """Deepest nesting accepted; real playbooks stay under ten."""
 
 _LONG_INDENT = re.compile(rf"^[ ]{{{MAX_DEPTH},}}", re.M)
-_STACKED_BLOCKS = re.compile(rf"(?:[-?:][ \t]+){{{MAX_DEPTH // 4},}}")
+_STACKED_BLOCKS = re.compile(rf"(?:[-?][ \t]+){{{MAX_DEPTH // 4},}}")
 
 MAX_NODES_FACTOR = 4
 """Alias expansion may visit at most this many times the nodes the file itself holds."""

@@ -6,7 +6,8 @@ are the rules that relate one entry to another, and to the registered plugins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pdca.errors import Location, Problem
@@ -36,17 +37,21 @@ class _Checker:
         value: str | None,
         table: Mapping[str, Any],
         what: str,
-        where: Location | None,
+        where: Callable[[], Location | None],
         context: str,
     ) -> bool:
-        """Report a reference to a missing entry, with a suggestion and what exists."""
+        """Report a reference to a missing entry, with a suggestion and what exists.
+
+        ``where`` is called only when there is something to report: finding a
+        location walks the YAML nodes, which valid playbooks should not pay for.
+        """
         if not value or value in table:  # missing values are reported where they are read
             return True
         known = ", ".join(table) if len(table) <= 12 else ", ".join(list(table)[:12]) + ", ..."
         hint = suggest(value, table) or (
             f" (defined: {known})" if table else f" (no {what}s are defined)"
         )
-        self.error(f"{context} refers to unknown {what} '{value}'{hint}", where)
+        self.error(f"{context} refers to unknown {what} '{value}'{hint}", where())
         return False
 
     def plugin(self, kind: str, name: str, what: str, where: Location | None, context: str) -> Any:
@@ -83,7 +88,11 @@ class _Checker:
                     )
                 else:
                     self.ref(
-                        member, owners, "owner", owner.where_item("members", i), f"team '{oid}'"
+                        member,
+                        owners,
+                        "owner",
+                        partial(owner.where_item, "members", i),
+                        f"team '{oid}'",
                     )
 
     def sources(self) -> None:
@@ -99,7 +108,9 @@ class _Checker:
     def metrics(self) -> None:
         for mid, metric in self.pb.metrics.items():
             context = f"metric '{mid}'"
-            self.ref(metric.source, self.pb.sources, "source", metric.where("source"), context)
+            self.ref(
+                metric.source, self.pb.sources, "source", partial(metric.where, "source"), context
+            )
             kpi = self.plugin("kpis", metric.kpi, "KPI", metric.where("kpi"), context)
             if kpi is not None:
                 for key, message in kpi.check(metric.field, metric.params):
@@ -127,33 +138,39 @@ class _Checker:
     def objectives(self) -> None:
         for oid, objective in self.pb.objectives.items():
             context = f"objective '{oid}'"
-            self.ref(objective.owner, self.pb.owners, "owner", objective.where("owner"), context)
+            self.ref(
+                objective.owner, self.pb.owners, "owner", partial(objective.where, "owner"), context
+            )
             seen = set()
             for i, mid in enumerate(objective.metrics):
-                where = objective.where_item("metrics", i)
+                at = partial(objective.where_item, "metrics", i)
                 if mid in seen:
-                    self.error(f"{context} lists metric '{mid}' twice", where)
+                    self.error(f"{context} lists metric '{mid}' twice", at())
                 seen.add(mid)
-                self.ref(mid, self.pb.metrics, "metric", where, context)
+                self.ref(mid, self.pb.metrics, "metric", at, context)
 
     def tasks(self) -> None:
         tasks = self.pb.tasks
         for tid, task in tasks.items():
             context = f"task '{tid}'"
-            self.ref(task.owner, self.pb.owners, "owner", task.where("owner"), context)
+            self.ref(task.owner, self.pb.owners, "owner", partial(task.where, "owner"), context)
             self.ref(
-                task.objective, self.pb.objectives, "objective", task.where("objective"), context
+                task.objective,
+                self.pb.objectives,
+                "objective",
+                partial(task.where, "objective"),
+                context,
             )
             seen = set()
             for i, dep in enumerate(task.depends_on):
-                where = task.where_item("depends_on", i)
+                at = partial(task.where_item, "depends_on", i)
                 if dep == tid:
-                    self.error(f"{context} depends on itself", where)
+                    self.error(f"{context} depends on itself", at())
                     continue
                 if dep in seen:
-                    self.error(f"{context} lists '{dep}' twice in depends_on", where)
+                    self.error(f"{context} lists '{dep}' twice in depends_on", at())
                 seen.add(dep)
-                if not self.ref(dep, tasks, "task", where, context):
+                if not self.ref(dep, tasks, "task", at, context):
                     continue
                 other = tasks[dep]
                 if PHASE_INDEX.get(other.phase, 0) > PHASE_INDEX.get(task.phase, 0):
@@ -161,14 +178,14 @@ class _Checker:
                         f"{context} ({task.phase} phase) depends on '{dep}' of the later "
                         f"{other.phase} phase; a task can only wait for work of its own or an "
                         "earlier phase",
-                        where,
+                        at(),
                     )
             if task.when is not None:
                 self.ref(
                     task.when.metric,
                     self.pb.metrics,
                     "metric",
-                    _child(task, "when", "metric"),
+                    partial(_child, task, "when", "metric"),
                     context,
                 )
                 if task.phase != "act":
