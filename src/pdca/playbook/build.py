@@ -74,48 +74,49 @@ def parse_duration(text: str, units: str) -> tuple[float | None, str | None]:
     return number * _UNIT_HOURS[unit], None
 
 
-class NodeLocs(Mapping[str, Location]):
-    """Locations of a mapping's values, computed from its node only when asked."""
+def _pack(node: yaml.Node) -> int:
+    mark = node.start_mark
+    return (mark.line + 1) << 20 | (mark.column + 1)
 
-    __slots__ = ("_file", "_node")
 
-    def __init__(self, file: str, node: yaml.MappingNode):
+class Places(Mapping[str, Location]):
+    """Where an entry's values were written, keyed ``owner``, ``when.metric``, ``depends_on.2``.
+
+    Positions are packed into one int per key: a dict of str -> int is not
+    tracked by Python's cycle collector, so a 10,000-task playbook's locations
+    cost the rest of the run nothing, and the YAML node tree can be freed.
+    """
+
+    __slots__ = ("_file", "_packed", "_prefix")
+
+    def __init__(self, file: str, packed: dict[str, int], prefix: str = ""):
         self._file = file
-        self._node = node
-
-    def _pairs(self) -> Iterator[tuple[str, yaml.Node]]:
-        for k, v in self._node.value:
-            if isinstance(k, yaml.ScalarNode):
-                yield k.value, v
+        self._packed = packed
+        self._prefix = prefix
 
     def __getitem__(self, key: str) -> Location:
-        for k, v in self._pairs():
-            if k == key:
-                mark = v.start_mark
-                return Location(self._file, mark.line + 1, mark.column + 1)
-        raise KeyError(key)
+        packed = self._packed[self._prefix + key]
+        return Location(self._file, packed >> 20, packed & 0xFFFFF)
 
     def __iter__(self) -> Iterator[str]:
-        return (k for k, _ in self._pairs())
+        n = len(self._prefix)
+        return (k[n:] for k in self._packed if k.startswith(self._prefix) and "." not in k[n:])
 
     def __len__(self) -> int:
-        return len(self._node.value)
+        return sum(1 for _ in self)
 
     def item(self, key: str, index: int) -> Location | None:
         """Location of one item of a list value, such as one ``depends_on`` entry."""
-        for k, v in self._pairs():
-            if k == key:
-                if isinstance(v, yaml.SequenceNode) and 0 <= index < len(v.value):
-                    v = v.value[index]
-                mark = v.start_mark
-                return Location(self._file, mark.line + 1, mark.column + 1)
+        for candidate in (f"{key}.{index}", key):
+            if self._prefix + candidate in self._packed:
+                return self[candidate]
         return None
 
-    def child(self, key: str) -> NodeLocs | None:
+    def child(self, key: str) -> Places | None:
         """Locations inside a nested mapping such as ``params`` or ``when``."""
-        for k, v in self._pairs():
-            if k == key and isinstance(v, yaml.MappingNode):
-                return NodeLocs(self._file, v)
+        prefix = f"{self._prefix}{key}."
+        if any(k.startswith(prefix) for k in self._packed):
+            return Places(self._file, self._packed, prefix)
         return None
 
 
@@ -182,7 +183,16 @@ class Reader:
         return out
 
     # -- values ---------------------------------------------------------------------
-    def read(self, node: yaml.Node, spec: Spec, key: str) -> Any:
+    def read(
+        self,
+        node: yaml.Node,
+        spec: Spec,
+        key: str,
+        places: dict[str, int] | None = None,
+        path: str = "",
+    ) -> Any:
+        """The value of ``node`` as ``spec`` says; positions of nested values go to ``places``
+        under ``path`` (the dotted key of ``node`` within its entry)."""
         kind = spec.kind
         cls = type(node)
         if node.tag not in _STANDARD_TAGS:
@@ -204,6 +214,9 @@ class Reader:
                     self.error(f"tag '{tag_name(node.tag)}' is not allowed in a playbook", node)
                 items = node.value
             assert spec.item is not None
+            if places is not None and cls is yaml.SequenceNode:
+                for i, item in enumerate(items):
+                    places[f"{path}.{i}"] = _pack(item)
             values = [self.read(item, spec.item, key) for item in items]
             return [v for v in values if v is not BAD]
         if kind == "strs":
@@ -222,15 +235,27 @@ class Reader:
                 return {}
             return self.error(f"'{key}' must be a mapping, not a {_shape(node)}", node)
         if kind == "free":
+            if places is not None:
+                for k, _, v in self.pairs(node):
+                    places[f"{path}.{k}"] = _pack(v)
             return self.plain(node)
         if kind == "entries":
             return self.entries(node, spec, key)
-        return self.obj(node, spec, key)
+        return self.obj(node, spec, key, places, path + "." if path else "")
 
-    def obj(self, node: yaml.MappingNode, spec: Spec, key: str) -> dict[str, Any]:
+    def obj(
+        self,
+        node: yaml.MappingNode,
+        spec: Spec,
+        key: str,
+        places: dict[str, int] | None = None,
+        prefix: str = "",
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         fields = spec.fields
         for name, knode, vnode in self.pairs(node):
+            if places is not None:
+                places[prefix + name] = _pack(vnode)
             field_spec = fields.get(name)
             if field_spec is None:
                 if spec.open:
@@ -238,7 +263,7 @@ class Reader:
                 else:
                     self.error(f"unknown key '{name}' in {key}{suggest(name, fields)}", knode)
                 continue
-            value = self.read(vnode, field_spec, name)
+            value = self.read(vnode, field_spec, name, places, prefix + name)
             if value is not BAD:
                 out[name] = value
         for name, field_spec in fields.items():
@@ -267,7 +292,9 @@ class Reader:
                     vnode,
                 )
                 continue
-            out[name] = (self.obj(vnode, spec.entry, f"{what} '{name}'"), vnode, self.loc(knode))
+            places: dict[str, int] = {}
+            values = self.obj(vnode, spec.entry, f"{what} '{name}'", places)
+            out[name] = (values, Places(self.file, places), self.loc(knode))
         return out
 
     def plain(self, node: yaml.Node, depth: int = 0) -> Any:
@@ -455,11 +482,9 @@ def build(
             root,
         )
         return m.Playbook(id="", title="", path=path), reader.problems
-    top = reader.obj(root, PLAYBOOK, "the playbook")
+    top_places: dict[str, int] = {}
+    top = reader.obj(root, PLAYBOOK, "the playbook", top_places)
     file, base = filename, path.parent
-
-    def locs(node: yaml.MappingNode) -> NodeLocs:
-        return NodeLocs(file, node)
 
     owners = {
         oid: m.Owner(
@@ -470,12 +495,12 @@ def build(
             members=tuple(v.get("members", ())),
             extra=_frozen({k: v[k] for k in ("slack", "timezone") if k in v}),
             loc=loc,
-            locs=locs(node),
+            locs=places,
         )
-        for oid, (v, node, loc) in top.get("owners", {}).items()
+        for oid, (v, places, loc) in top.get("owners", {}).items()
     }
     sources = {}
-    for sid, (v, node, loc) in top.get("sources", {}).items():
+    for sid, (v, places, loc) in top.get("sources", {}).items():
         options = {
             k: x for k, x in v.items() if k not in ("type", "timestamp", "comments", "description")
         }
@@ -487,10 +512,10 @@ def build(
             comments=v.get("comments"),
             base_dir=base,
             loc=loc,
-            locs=locs(node),
+            locs=places,
         )
     metrics = {}
-    for mid, (v, node, loc) in top.get("metrics", {}).items():
+    for mid, (v, places, loc) in top.get("metrics", {}).items():
         bench = v.get("benchmark")
         metrics[mid] = m.Metric(
             id=mid,
@@ -514,7 +539,7 @@ def build(
             else None,
             unit=v.get("unit"),
             loc=loc,
-            locs=locs(node),
+            locs=places,
         )
     objectives = {
         oid: m.Objective(
@@ -525,12 +550,12 @@ def build(
             due=v.get("due"),
             description=v.get("description"),
             loc=loc,
-            locs=locs(node),
+            locs=places,
         )
-        for oid, (v, node, loc) in top.get("objectives", {}).items()
+        for oid, (v, places, loc) in top.get("objectives", {}).items()
     }
     tasks = {}
-    for tid, (v, node, loc) in top.get("tasks", {}).items():
+    for tid, (v, places, loc) in top.get("tasks", {}).items():
         when = v.get("when")
         action = v.get("action")
         tasks[tid] = m.Task(
@@ -553,7 +578,7 @@ def build(
             retries=v.get("retries", 0),
             description=v.get("description"),
             loc=loc,
-            locs=locs(node),
+            locs=places,
         )
     cycle = top.get("cycle", {})
     rules = tuple(top.get("check", {}).get("rules", (1, 2, 3, 5)))
@@ -571,7 +596,7 @@ def build(
         plugins=tuple(top.get("plugins", ())),
         rules=rules,
         loc=Location(file, 1, 1),
-        locs=locs(root),
+        locs=Places(file, top_places),
     )
     return playbook, reader.problems
 
