@@ -80,10 +80,15 @@ def test_validate_json(run) -> None:
 def test_validate_missing_file(run, tmp_path: Path) -> None:
     result = run("validate", tmp_path / "nope.yaml")
     assert result.exit_code == 1
-    assert result.output == f"{tmp_path / 'nope.yaml'}: error: {tmp_path / 'nope.yaml'}: no such file\n"
+    assert (
+        result.output
+        == f"{tmp_path / 'nope.yaml'}: error: {tmp_path / 'nope.yaml'}: no such file\n"
+    )
 
 
-@pytest.mark.parametrize("name", ["tabs", "unclosed", "empty", "top_list", "python_tag", "alias_bomb"])
+@pytest.mark.parametrize(
+    "name", ["tabs", "unclosed", "empty", "top_list", "python_tag", "alias_bomb"]
+)
 def test_validate_hostile_input_never_tracebacks(run, name: str) -> None:
     result = run("validate", DATA / "invalid" / f"{name}.yaml")
     assert result.exit_code == 1
@@ -99,7 +104,10 @@ def test_validate_warnings_do_not_fail(run, tmp_path: Path) -> None:
     )
     result = run("validate", path)
     assert result.exit_code == 0
-    assert f"{path}:4:42: warning: task 'a': 'retries' applies only to automated tasks" in result.output
+    assert (
+        f"{path}:4:42: warning: task 'a': 'retries' applies only to automated tasks"
+        in result.output
+    )
 
 
 def test_validate_data_reports_unknown_columns_at_the_metric(run, tmp_path: Path) -> None:
@@ -277,8 +285,9 @@ def test_check_failing_metric_is_error_and_others_still_computed(run, tmp_path: 
         "  avg: {source: s, kpi: mean, field: score, target: 7, window: 14d}\n"
         "  broken: {source: s, kpi: mean, field: missing_column, target: 7}\n",
     )
-    result = CliRunner().invoke(cli, ["check", str(path), "--as-of", "2026-03-18", "--format",
-                                      "json"])
+    result = CliRunner().invoke(
+        cli, ["check", str(path), "--as-of", "2026-03-18", "--format", "json"]
+    )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["metrics"]["avg"]["value"] == 6.0
@@ -356,8 +365,9 @@ def test_disabled_plugin_is_not_loaded(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_python_dash_m_and_version() -> None:
-    proc = subprocess.run([sys.executable, "-m", "pdca", "--version"], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pdca", "--version"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0
     assert proc.stdout.startswith("pdca, version ")
 

@@ -167,7 +167,7 @@ def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[t
     """Call a hook one implementation at a time, naming the plugin if one raises."""
     results = []
     hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
+    for impl in hook.get_hookimpls():  # registration order: built-ins first
         args = {k: kwargs[k] for k in impl.argnames}
         try:
             results.append((impl.plugin_name, impl.function(**args)))
@@ -184,7 +184,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     for kind, hook_name in KINDS.items():
         table: dict[str, Registered] = getattr(registry, kind)
         hook = getattr(pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):
+        for impl in hook.get_hookimpls():  # registration order: built-ins first
             _collect(impl, hook_name, table)
     return registry
 
