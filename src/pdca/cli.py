@@ -141,9 +141,12 @@ def _loaded(path: Path) -> Iterator[Any]:
     "playbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--data", is_flag=True, help="Also read the data: columns, filters, timestamps.")
+@as_of_option
 @click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
-def validate(playbooks: tuple[Path, ...], data: bool, fmt: str, quiet: bool) -> None:
+def validate(
+    playbooks: tuple[Path, ...], data: bool, as_of: date | None, fmt: str, quiet: bool
+) -> None:
     """Check playbooks: syntax, keys, references, dependencies, plugin settings.
 
     Prints one line per problem as FILE:LINE:COL: error: MESSAGE and exits 1 if
@@ -159,7 +162,7 @@ def validate(playbooks: tuple[Path, ...], data: bool, fmt: str, quiet: bool) -> 
         if result.ok and data:
             from pdca.datacheck import check_data
 
-            problems.extend(check_data(result.playbook, result.registry))
+            problems.extend(check_data(result.playbook, result.registry, as_of))
         errors = [p for p in problems if p.severity == "error"]
         failed = failed or bool(errors)
         if fmt == "json":
@@ -279,6 +282,11 @@ FAIL_ON = click.Choice(["off_track", "at_risk"])
     help="Exit 3 when a metric's status is this or worse (for CI and cron).",
 )
 @click.option("--no-cache", is_flag=True, help="Read file sources directly, not the Parquet cache.")
+@click.option(
+    "--correlate",
+    is_flag=True,
+    help="Also report how metrics' period series correlate (e.g. wait time vs CSAT).",
+)
 def check(
     playbook: Path,
     as_of: date | None,
@@ -286,6 +294,7 @@ def check(
     metric_ids: tuple[str, ...],
     fail_on: str | None,
     no_cache: bool,
+    correlate: bool,
 ) -> None:
     """Compute every metric over its window and report statuses.
 
@@ -314,13 +323,16 @@ def check(
             metrics=metric_ids or None,
             cache_dir=cache_dir,
             plugin_manager=result.plugin_manager,
+            correlate=correlate,
         )
     if fmt == "json":
         echo_json(report)
     else:
-        from pdca.textout import check_table
+        from pdca.textout import check_table, correlation_table
 
         click.echo(check_table(report, color=sys.stdout.isatty()))
+        if correlate:
+            click.echo("\n" + correlation_table(report["correlations"]))
     statuses = [m["status"] for m in report["metrics"].values()]
     if "error" in statuses:
         for mid, entry in report["metrics"].items():
@@ -339,8 +351,9 @@ def state_dir(playbook_path: Path) -> Path:
 
 
 @cli.command()
-@click.argument("folder", required=False, default="pdca-demo",
-                type=click.Path(file_okay=False, path_type=Path))
+@click.argument(
+    "folder", required=False, default="pdca-demo", type=click.Path(file_okay=False, path_type=Path)
+)
 def demo(folder: Path) -> None:
     """Run the bundled support-desk example end to end in FOLDER (default ./pdca-demo)."""
     from pdca.demo import run_demo

@@ -31,8 +31,10 @@ def problem_from(exc: PdcaError) -> Problem:
 
 
 def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None) -> list[Problem]:
+    from pdca import readout
     from pdca.data.session import DataSession
     from pdca.measure import evaluate_metric
+    from pdca.textout import JUDGED, TARGET_NOTES
 
     day = as_of or date.today()
     problems: list[Problem] = []
@@ -41,10 +43,21 @@ def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None
         for metric in playbook.metrics.values():
             kpi = registry.kpis[metric.kpi].obj
             try:
-                evaluate_metric(metric, kpi, session, day)
+                entry = evaluate_metric(metric, kpi, session, day)
             except PdcaError as exc:
                 problem = problem_from(exc)
                 if str(problem) not in seen:
                     seen.add(str(problem))
                     problems.append(problem)
+                continue
+            sig = readout.signal(metric, entry["series"], playbook.rules, playbook.cycle.start)
+            target_check = sig.get("target_check") or {}
+            if target_check.get("code") in TARGET_NOTES and sig["verdict"] in JUDGED:
+                problems.append(
+                    Problem(
+                        f"metric '{metric.id}': {target_check['message']}",
+                        metric.where("target"),
+                        "warning",
+                    )
+                )
     return problems

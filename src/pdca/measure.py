@@ -128,6 +128,7 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
         history_start=frame.history_start,
     )
     result = kpi.compute(query)
+    segments = _segments(metric, kpi, query, session) if metric.segment_by else None
     last = period_start(as_of, metric.period)
     series = []
     for start, point in result.series.items():
@@ -144,7 +145,64 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
             entry["partial"] = True
         series.append(entry)
     value = rounded(result.window.value)
-    return entry_for(metric, value, result.window.n, series, frame)
+    entry = entry_for(metric, value, result.window.n, series, frame)
+    if segments is not None:
+        entry["segments"] = segments
+    return entry
+
+
+MAX_SEGMENTS = 50
+"""Segments reported per metric; past that a breakdown stops being readable."""
+
+
+def _segments(metric: Metric, kpi: Kpi, query: Any, session: Any) -> list[dict[str, Any]]:
+    """Window value and status per ``segment_by`` value, worst first.
+
+    Each segment reruns the metric's own calculator over a view of its rows, so
+    every KPI, plugin ones included, can be broken down without knowing about
+    segments.
+    """
+    from dataclasses import replace
+
+    from pdca.kpi import quote, sql_literal
+
+    column = quote(metric.segment_by or "")
+    labels = [
+        row[0]
+        for row in session.con.execute(
+            f"SELECT DISTINCT CAST({column} AS VARCHAR) AS s FROM {query.table} "
+            f"WHERE {query.in_window_sql} ORDER BY s NULLS LAST LIMIT {MAX_SEGMENTS}"
+        ).fetchall()
+    ]
+    out = []
+    for i, label in enumerate(labels):
+        view = quote(f"__pdca_segment_{metric.id}_{i}")
+        condition = (
+            f"{column} IS NULL"
+            if label is None
+            else f"CAST({column} AS VARCHAR) = {sql_literal(label)}"
+        )
+        session.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {query.table} WHERE {condition}"
+        )
+        window = kpi.compute(replace(query, table=view)).window
+        value = rounded(window.value)
+        out.append(
+            {
+                "segment": label if label is not None else "(none)",
+                "value": value,
+                "n": window.n,
+                "status": status_of(value, metric),
+            }
+        )
+    sign = 1 if metric.higher_is_better else -1
+    out.sort(
+        key=lambda s: (
+            -STATUS_ORDER[s["status"]],
+            sign * s["value"] if s["value"] is not None else 0.0,
+        )
+    )
+    return out
 
 
 def entry_for(
@@ -175,6 +233,8 @@ def entry_for(
         }
     if metric.unit:
         entry["unit"] = metric.unit
+    if metric.segment_by:
+        entry["segment_by"] = metric.segment_by
     if metric.benchmark is not None:
         entry["benchmark"] = {
             "value": metric.benchmark.value,
@@ -194,17 +254,28 @@ def check(
     metrics: Iterable[str] | None = None,
     cache_dir: Path | None = None,
     plugin_manager: pluggy.PluginManager | None = None,
+    cycle_start: date | None = None,
+    correlate: bool = False,
 ) -> dict[str, Any]:
-    """Every metric's value, series and status, and each objective's status."""
+    """Every metric's value, series, status and signal, and each objective's status.
+
+    ``cycle_start`` separates the periods control limits are computed on from
+    those judged against them; it defaults to the playbook's ``cycle.start``.
+    """
+    from pdca import readout
     from pdca.data.session import DataSession
     from pdca.plugins import notify
 
+    start = cycle_start or playbook.cycle.start
     wanted = list(metrics) if metrics is not None else list(playbook.metrics)
     results: dict[str, dict[str, Any]] = {}
     with DataSession(playbook, registry, cache_dir=cache_dir) as session:
         for mid in wanted:
             metric = playbook.metrics[mid]
-            results[mid] = _evaluate_safely(metric, registry, session, as_of)
+            results[mid] = entry = _evaluate_safely(metric, registry, session, as_of)
+            if entry["status"] != "error":
+                entry["signal"] = readout.signal(metric, entry["series"], playbook.rules, start)
+                entry["trend"] = readout.trend(metric, entry["series"])
             if plugin_manager is not None:
                 notify(
                     plugin_manager,
@@ -219,13 +290,16 @@ def check(
             continue
         statuses = [results[m]["status"] for m in objective.metrics if m in results]
         objectives[oid] = {"status": worst(statuses), "metrics": list(objective.metrics)}
-    return {
+    report = {
         "playbook": playbook.id,
         "title": playbook.title,
         "as_of": as_of.isoformat(),
         "metrics": results,
         "objectives": objectives,
     }
+    if correlate:
+        report["correlations"] = readout.correlations(results, playbook.metrics)
+    return report
 
 
 def _evaluate_safely(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import click
@@ -42,28 +43,84 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+VERDICT_LABELS = {
+    "improved": "improved",
+    "deteriorated": "worse",
+    "no_signal": "noise only",
+    "insufficient_data": "too few",
+}
+TARGET_NOTES = ("within_noise", "unreachable")
+JUDGED = ("no_signal", "deteriorated")
+
+
+def verdict(entry: dict[str, Any]) -> str:
+    sig = entry.get("signal")
+    return VERDICT_LABELS.get(sig["verdict"], sig["verdict"]) if sig else "-"
+
+
 def check_table(report: dict[str, Any], color: bool = False) -> str:
-    """The ``pdca check`` text report: one line per metric, then objectives."""
+    """The ``pdca check`` text report: one line per metric, then objectives and notes."""
     lines = [f"{report['title']} ({report['playbook']}), as of {report['as_of']}", ""]
     header = (
-        f"{'metric':<22} {'value':>8} {'target':>8} {'warn':>7} {'baseline':>8} {'n':>7}  status"
+        f"{'metric':<20} {'value':>8} {'target':>8} {'baseline':>8} {'n':>7}  "
+        f"{'status':<9} {'signal'}"
     )
     lines.append(header)
-    lines.append("-" * len(header))
+    lines.append("-" * 78)
     for mid, m in report["metrics"].items():
+        label = STATUS_LABELS.get(m["status"], m["status"])
+        pad = " " * max(0, 9 - len(label))
         lines.append(
-            f"{_cut(mid, 22):<22} {number(m['value']):>8} {number(m['target']):>8} "
-            f"{number(m['warn']):>7} {number(m['baseline']):>8} {m['n']:>7}  "
-            f"{status(m['status'], color)}"
+            f"{_cut(mid, 20):<20} {number(m['value']):>8} {number(m['target']):>8} "
+            f"{number(m['baseline']):>8} {m['n']:>7}  {status(m['status'], color)}{pad} "
+            f"{verdict(m)}"
         )
-    errors = [(mid, m["error"]) for mid, m in report["metrics"].items() if m.get("error")]
     if report["objectives"]:
         lines.append("")
         for oid, o in report["objectives"].items():
             lines.append(
                 f"objective {oid}: {status(o['status'], color)} ({', '.join(o['metrics'])})"
             )
-    if errors:
+    notes = []
+    for mid, m in report["metrics"].items():
+        if m.get("error"):
+            notes.append(f"{mid}: {m['error']}")
+        sig = m.get("signal") or {}
+        target_check = sig.get("target_check") or {}
+        # Limits describe the process before any change: after an improvement they no
+        # longer say what the target is up against, and on too few points they say little.
+        if target_check.get("code") in TARGET_NOTES and sig.get("verdict") in JUDGED:
+            notes.append(f"{mid}: {target_check['message']}")
+        for seg in (m.get("segments") or [])[:1]:
+            if seg["status"] in ("off_track", "at_risk"):
+                notes.append(
+                    f"{mid}: weakest {m.get('segment_by', 'segment')} is '{seg['segment']}' "
+                    f"at {number(seg['value'])} ({STATUS_LABELS[seg['status']]}, n={seg['n']})"
+                )
+    if notes:
         lines.append("")
-        lines.extend(f"{mid}: {message}" for mid, message in errors)
+        lines.extend(textwrap.fill(n, width=78, subsequent_indent="    ") for n in notes)
+    return "\n".join(lines)
+
+
+def _coef(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def correlation_table(rows: list[dict[str, Any]]) -> str:
+    """``pdca check --correlate``: strongest pairs first, with n and any caution."""
+    if not rows:
+        return "correlations: no two metrics share a period length and enough history"
+    lines = [f"{'metric a':<20} {'metric b':<20} {'r':>6} {'rho':>6} {'p':>7} {'n':>4}", "-" * 68]
+    cautions = []
+    for row in rows:
+        p = row.get("pearson_p")
+        lines.append(
+            f"{_cut(row['a'], 20):<20} {_cut(row['b'], 20):<20} {_coef(row['pearson_r']):>6} "
+            f"{_coef(row['spearman_rho']):>6} {'-' if p is None else f'{p:.3f}':>7} {row['n']:>4}"
+        )
+        if row.get("caution"):
+            cautions.append(f"{row['a']} / {row['b']}: {row['caution']}")
+    lines.append("Correlation is not cause: a pair that moves together may share a third driver.")
+    lines.extend(textwrap.fill(c, width=78, subsequent_indent="    ") for c in cautions)
     return "\n".join(lines)
