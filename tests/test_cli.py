@@ -305,7 +305,7 @@ def test_check_text_output(run, tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[0] == "Scores (p), as of 2026-03-18"
     row = next(line for line in lines if line.startswith("avg "))
-    assert row.split() == ["avg", "6", "7", "5", "-", "5", "at", "risk"]
+    assert row.split() == ["avg", "6", "7", "-", "5", "at", "risk", "too", "few"]
     assert "objective o: at risk (avg)" in lines
     assert all(len(line) <= 80 for line in lines)
     assert "\x1b[" not in result.output  # no colour when not a terminal
