@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make sure a headless Chromium is installed for the real-browser report tests
+# (tests/browser.py). Idempotent: does nothing when a chromium binary is found
+# (/usr/bin/chromium, or chromium / chromium-browser on PATH), so CI pays the
+# apt-get cost only on a fresh machine.
+set -euo pipefail
+
+have_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    command -v chromium >/dev/null 2>&1 && return 0
+    command -v chromium-browser >/dev/null 2>&1
+}
+
+if have_chromium; then
+    echo "chromium-install: Chromium found, nothing to do"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+
+echo "chromium-install: installing Chromium with apt-get"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+
+if ! have_chromium; then
+    echo "chromium-install: apt-get finished but no chromium binary was found" >&2
+    exit 1
+fi
+echo "chromium-install: done ($(command -v chromium || command -v chromium-browser))"

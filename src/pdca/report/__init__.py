@@ -1,0 +1,1 @@
+"""The HTML report: inline SVG charts and the templates that place them."""
