@@ -235,7 +235,9 @@ def _to_json(spec: Spec) -> dict[str, Any]:
         out["anyOf"] = [one, {"type": "array", "items": one, "minItems": 1}]
     elif kind == "list":
         assert spec.item is not None
-        out.update(type="array", items=_to_json(spec.item))
+        item = _to_json(spec.item)
+        # a single item may be written without brackets, as the loader accepts
+        out["anyOf"] = [{"type": "array", "items": item}, item]
     elif kind == "free":
         out["type"] = "object"
     elif kind == "entries":
