@@ -408,6 +408,16 @@ def plugins(fmt: str, playbook: Path | None) -> None:
             click.echo(f"  hooks: {', '.join(other)}")
 
 
+def _register_command_modules() -> None:
+    """Commands that live in modules of their own; each module imports only click at the top."""
+    from pdca import cli_engine
+
+    cli_engine.register(cli)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     cli(prog_name="pdca")
 

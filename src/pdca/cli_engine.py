@@ -1,0 +1,532 @@
+"""The cycle commands: ``run``, ``status``, ``task``, ``act``, ``history``.
+
+Added to the ``pdca`` group by :func:`register`. Only click is imported at the
+top; SQLAlchemy, the engine and the playbook loader are imported inside the
+commands, so ``pdca --help`` stays fast.
+
+Every command takes ``--state URL`` (or ``PDCA_STATE``): a PostgreSQL URL for a
+state the team shares, or a SQLite file; by default ``.pdca/state.db`` beside
+the playbook.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+STATE_ENV = "PDCA_STATE"
+PLAYBOOK_ARG = click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    if value == "today":
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+
+
+def _state_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--state",
+        "state_url",
+        envvar=STATE_ENV,
+        metavar="URL",
+        help="State store: a postgresql+psycopg:// URL or a SQLite file "
+        f"(env {STATE_ENV}; default .pdca/state.db beside the playbook).",
+    )(f)
+
+
+def _as_of_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help=help_text)
+
+
+def _format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+    )
+
+
+@contextmanager
+def _session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator[Any]:
+    """The loaded playbook (warnings printed), its store, and an Engine over both."""
+    from pdca.cli import _loaded, state_dir
+    from pdca.engine import Engine
+    from pdca.state import STATE_FILE, open_store
+
+    with _loaded(playbook) as inspection:
+        pb = inspection.playbook
+        location = state_url or state_dir(pb.path) / STATE_FILE
+        with open_store(location, create=create) as store:
+            yield Engine(
+                pb,
+                store,
+                registry=inspection.registry,
+                plugin_manager=inspection.plugin_manager,
+                cache_dir=state_dir(pb.path) / "cache",
+            )
+
+
+def _report_hook_errors(errors: list[str]) -> bool:
+    for message in errors:
+        click.echo(f"error: {message} (the change was saved)", err=True)
+    return bool(errors)
+
+
+# -- pdca run -------------------------------------------------------------------------
+
+
+@click.command()
+@PLAYBOOK_ARG
+@_as_of_option("Measure metrics as of this date (YYYY-MM-DD) when entering check; default today.")
+@_state_option
+@_format_option("text", "json")
+def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> None:
+    """Advance the cycle as far as it goes without people.
+
+    Opens cycle 1 on the first run, runs ready automated tasks in dependency
+    order, moves to the next phase when one is complete (measuring the metrics
+    on entering check), and stops at work that waits on people. Safe to run
+    again at any time, also after it was killed: it resumes from the stored
+    state. Exit 1 when an automated task failed in this run.
+    """
+    from pdca.state import events as ev
+
+    def echo(e: Any) -> None:
+        line = _run_line(e, ev)
+        if line:
+            click.echo(line)
+
+    with _session(playbook, state_url, create=True) as engine:
+        out = engine.run(as_of or date.today(), echo=echo if fmt == "text" else None)
+        state = out.state
+        summary = _run_summary(engine, out)
+    if fmt == "json":
+        from pdca.cli import echo_json
+
+        echo_json(
+            {
+                "playbook": engine.pb.id,
+                "cycle": (
+                    {"number": state.cycle.number, "phase": state.cycle.phase}
+                    if state and state.cycle
+                    else None
+                ),
+                "stopped": out.stopped,
+                "failed": out.failed,
+                "events": [e.to_json() for e in out.events],
+                "waiting": summary,
+            }
+        )
+    else:
+        for line in summary["lines"]:
+            click.echo(line)
+    bad = _report_hook_errors(out.hook_errors)
+    for tid in out.failed:
+        click.echo(
+            f"error: task '{tid}' failed; see: pdca history {playbook} --task {tid}", err=True
+        )
+    if bad or out.failed:
+        sys.exit(1)
+
+
+def _run_line(e: Any, ev: Any) -> str | None:
+    """The events worth a line while ``pdca run`` works; readiness is summarised at the end."""
+    if e.kind == "task_changed":
+        if e.new in ("skipped", "failed") or (e.new == "ready" and e.old == "in_progress"):
+            return f"  {ev.describe(e)}" + (f" ({e.note})" if e.note else "")
+        return None
+    if e.kind == "attempt_started":
+        return f"  {ev.describe(e)} ..."
+    if e.kind in ("cycle_opened", "phase_changed"):
+        return ev.describe(e) if e.kind == "cycle_opened" or e.old else None
+    if e.kind == "decision_proposed":
+        return f"  {ev.describe(e)}"
+    return f"  {ev.describe(e)}"
+
+
+def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
+    from pdca.engine import transitions as tr
+
+    state = out.state
+    pb = engine.pb
+    lines: list[str] = []
+    info: dict[str, Any] = {"ready": {}, "in_progress": [], "blocked": [], "decide": []}
+    if state is None or state.cycle is None:
+        return {**info, "lines": ["no cycle"]}
+    cyc = state.cycle
+    head = f"cycle {cyc.number}, {cyc.phase} phase"
+    if out.stopped == "finished":
+        lines.append(
+            f"{head}: every objective is decided and none needs another cycle; "
+            "the playbook is finished"
+        )
+        return {**info, "lines": lines}
+    for tid, row in state.tasks.items():
+        if row.archived:
+            continue
+        if row.status == "ready":
+            info["ready"].setdefault(row.owner, []).append(tid)
+        elif row.status == "in_progress":
+            info["in_progress"].append(tid)
+        elif row.status == "blocked":
+            info["blocked"].append(tid)
+    if out.stopped == "decide":
+        d = tr.Draft(state, "")
+        info["decide"] = tr.undecided(pb, d)
+        lines.append(
+            f"{head}: waiting for decisions on "
+            + ", ".join(
+                f"{oid} (proposed {state.decisions[oid].proposed})"
+                if oid in state.decisions
+                else oid
+                for oid in info["decide"]
+            )
+        )
+        lines.append(
+            f"  decide with: pdca act {pb.path} OBJECTIVE --decision "
+            'standardize|adjust|abandon --by OWNER --note "..."'
+        )
+        return {**info, "lines": lines}
+    ready_count = sum(len(v) for v in info["ready"].values())
+    parts = [f"{ready_count} ready"]
+    if info["in_progress"]:
+        parts.append(f"{len(info['in_progress'])} in progress")
+    if info["blocked"]:
+        parts.append(f"{len(info['blocked'])} blocked")
+    running = [tid for tid in state.running]
+    if running:
+        parts.append(f"{len(running)} being run by another pdca run ({', '.join(running)})")
+    lines.append(f"{head}: waiting on people: {', '.join(parts)}")
+    for owner, ids in info["ready"].items():
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        lines.append(f"  {owner}: {shown}")
+    lines.append(f"  see: pdca status {pb.path}")
+    return {**info, "lines": lines}
+
+
+# -- pdca status ----------------------------------------------------------------------
+
+
+@click.command()
+@PLAYBOOK_ARG
+@click.option("--owner", metavar="ID", help="Only this person's tasks (and their teams').")
+@_as_of_option("Count tasks as overdue as of this date (YYYY-MM-DD); default today.")
+@_state_option
+@_format_option("text", "json", "markdown")
+def status(
+    playbook: Path, owner: str | None, as_of: date | None, state_url: str | None, fmt: str
+) -> None:
+    """The team's review: cycle and phase, objectives and metrics, who has to do what.
+
+    Metric values are those measured when the current cycle entered check
+    ("not measured yet" before); baselines are the cycle's, ratcheted from the
+    previous cycle's check.
+    """
+    from pdca.engine import review
+
+    with _session(playbook, state_url, create=False) as engine:
+        state = engine.store.read(engine.pb.id)
+        report = review(
+            engine.pb, state, as_of or date.today(), owner=owner, store=engine.store.name
+        )
+    if fmt == "json":
+        from pdca.cli import echo_json
+
+        echo_json(report)
+    elif fmt == "markdown":
+        from pdca.status_text import render_markdown
+
+        click.echo(render_markdown(report), nl=False)
+    else:
+        from pdca.status_text import render_text
+
+        click.echo(render_text(report, color=sys.stdout.isatty()), nl=False)
+
+
+# -- pdca task ------------------------------------------------------------------------
+
+
+@click.command()
+@PLAYBOOK_ARG
+@click.argument("action", type=click.Choice(["start", "done", "block", "reopen"]))
+@click.argument("task_id", metavar="TASK")
+@click.option("--by", "by", required=True, metavar="OWNER", help="Who does this (an owner id).")
+@click.option("--note", help="Why, or what was done; required for block (the reason).")
+@_state_option
+@_format_option("text", "json")
+def task(
+    playbook: Path,
+    action: str,
+    task_id: str,
+    by: str,
+    note: str | None,
+    state_url: str | None,
+    fmt: str,
+) -> None:
+    """Start, finish, block or reopen a task, as a person.
+
+    \b
+    start   ready -> in progress
+    done    ready or in progress -> done
+    block   pending, ready or in progress -> blocked (needs --note: the reason)
+    reopen  done, blocked, failed or skipped -> ready (or pending); tasks that
+            were ready downstream wait again
+
+    --by must be the task's owner, a member of the owning team, or the owner of
+    the task's objective. Every change is logged (pdca history).
+    """
+    with _session(playbook, state_url, create=True) as engine:
+        out = engine.task(action, task_id, by, note)
+        pb = engine.pb
+    info = out.info
+    row = info["row"]
+    if fmt == "json":
+        from pdca.cli import echo_json
+
+        echo_json(
+            {
+                "task": task_id,
+                "old": info["before"],
+                "new": row.status,
+                "by": by,
+                "note": row.note,
+                "cycle": info["cycle"].number,
+                "phase": info["cycle"].phase,
+                "now_ready": _now_ready(out, task_id),
+                "downstream_done": info["downstream_done"],
+            }
+        )
+    else:
+        old = (info["before"] or "-").replace("_", " ")
+        click.echo(f"task {task_id}: {old} -> {row.status.replace('_', ' ')} (by {by})")
+        ready = _now_ready(out, task_id)
+        if ready:
+            click.echo(f"  now ready: {', '.join(ready)}")
+        waiting = [e.subject for e in out.events if e.kind == "task_changed" and e.new == "pending"]
+        if waiting:
+            click.echo(f"  waiting again: {', '.join(waiting)}")
+        if info["downstream_done"]:
+            click.echo(
+                "  note: done tasks downstream used its output: "
+                f"{', '.join(info['downstream_done'])}; reopen them if they must be redone"
+            )
+        cyc = info["cycle"]
+        if info["phase_complete"] and cyc.phase != "act":
+            click.echo(
+                f"  the {cyc.phase} phase of cycle {cyc.number} is complete: pdca run {pb.path}"
+            )
+    if _report_hook_errors(out.hook_errors):
+        sys.exit(1)
+
+
+def _now_ready(out: Any, tid: str) -> list[str]:
+    return [
+        e.subject
+        for e in out.events
+        if e.kind == "task_changed" and e.new == "ready" and e.subject != tid
+    ]
+
+
+# -- pdca act -------------------------------------------------------------------------
+
+
+@click.command()
+@PLAYBOOK_ARG
+@click.argument("objective")
+@click.option(
+    "--decision",
+    required=True,
+    type=click.Choice(["standardize", "adjust", "abandon"]),
+    help="standardize what worked, adjust and run another cycle, or abandon the objective.",
+)
+@click.option("--note", required=True, help="What this cycle taught; carried over as a lesson.")
+@click.option("--by", "by", required=True, metavar="OWNER", help="Who decides (an owner id).")
+@_state_option
+@_format_option("text", "json")
+def act(
+    playbook: Path,
+    objective: str,
+    decision: str,
+    note: str,
+    by: str,
+    state_url: str | None,
+    fmt: str,
+) -> None:
+    """Take or change the act-phase decision on an objective.
+
+    Only in the act phase, by the objective's owner (or a member of the owning
+    team). The cycle closes on the next `pdca run` once act tasks are done and
+    every objective is decided; any `adjust` opens the next cycle.
+    """
+    with _session(playbook, state_url, create=True) as engine:
+        out = engine.act(objective, decision, by, note)
+        pb = engine.pb
+    info = out.info
+    previous = info["previous"]
+    dec = info["decision"]
+    if fmt == "json":
+        from pdca.cli import echo_json
+
+        echo_json(
+            {
+                "objective": objective,
+                "decision": dec.decision,
+                "previous": previous.decision if previous else None,
+                "proposed": dec.proposed,
+                "status": dec.status,
+                "by": by,
+                "note": dec.note,
+                "cycle": info["cycle"].number,
+                "undecided": info["undecided"],
+                "open_tasks": info["open_tasks"],
+            }
+        )
+    else:
+        was = f" (was {previous.decision})" if previous else ""
+        click.echo(
+            f"objective {objective}: {dec.decision}{was}, by {by}; "
+            f"it was {dec.status.replace('_', ' ')}, proposed {dec.proposed}"
+        )
+        if info["undecided"]:
+            click.echo(f"  still to decide: {', '.join(info['undecided'])}")
+        elif info["open_tasks"]:
+            click.echo(
+                f"  every objective is decided; open act tasks: {', '.join(info['open_tasks'])}"
+            )
+        else:
+            click.echo(f"  every objective is decided: close the cycle with pdca run {pb.path}")
+    if _report_hook_errors(out.hook_errors):
+        sys.exit(1)
+
+
+# -- pdca history ---------------------------------------------------------------------
+
+
+@click.command()
+@PLAYBOOK_ARG
+@click.option("--cycle", "cycle", type=int, metavar="N", help="Only this cycle.")
+@click.option("--task", "subject", metavar="ID", help="Only this task (or objective).")
+@click.option("--limit", type=int, metavar="N", help="Only the last N events.")
+@_state_option
+@_format_option("text", "json")
+def history(
+    playbook: Path,
+    cycle: int | None,
+    subject: str | None,
+    limit: int | None,
+    state_url: str | None,
+    fmt: str,
+) -> None:
+    """Cycles, decisions, automated runs and the audit log: who changed what, when, why."""
+    from pdca.state import events as ev
+
+    with _session(playbook, state_url, create=False) as engine:
+        data = engine.store.history(engine.pb.id, cycle=cycle, subject=subject, limit=limit)
+        pb = engine.pb
+    if fmt == "json":
+        from pdca.cli import echo_json
+
+        echo_json(
+            {
+                "playbook": pb.id,
+                "cycles": [
+                    {
+                        "number": c.number,
+                        "phase": c.phase,
+                        "started": c.started,
+                        "closed": c.closed,
+                        "decisions": {
+                            d.objective: {
+                                "status": d.status,
+                                "proposed": d.proposed,
+                                "decision": d.decision,
+                                "by": d.by,
+                                "note": d.note,
+                                "decided": d.decided,
+                            }
+                            for n, d in data["decisions"]
+                            if n == c.number
+                        },
+                    }
+                    for c in data["cycles"]
+                ],
+                "attempts": [
+                    {
+                        "cycle": n,
+                        "task": a.task,
+                        "attempt": a.number,
+                        "outcome": a.outcome,
+                        "started": a.started,
+                        "finished": a.finished,
+                        "exit_code": a.exit_code,
+                        "duration": a.duration,
+                        "error": a.error,
+                        "output": a.output,
+                    }
+                    for n, a in data["attempts"]
+                ],
+                "events": [e.to_json() for e in data["events"]],
+            }
+        )
+        return
+    if not data["cycles"] and not data["events"]:
+        click.echo(f"{pb.id}: no history yet (open cycle 1 with: pdca run {pb.path})")
+        return
+    for c in data["cycles"]:
+        closed = f", closed {_when(c.closed)}" if c.closed else f", now in {c.phase}"
+        click.echo(f"cycle {c.number}: opened {_when(c.started)}{closed}")
+        for n, d in data["decisions"]:
+            if n != c.number:
+                continue
+            taken = f"{d.decision} by {d.by}: {d.note}" if d.decision else "not decided yet"
+            click.echo(
+                f"  {d.objective}: {d.status.replace('_', ' ')}, proposed {d.proposed}; {taken}"
+            )
+    if data["attempts"]:
+        click.echo("")
+        click.echo("automated runs:")
+        for n, a in data["attempts"]:
+            took = f" in {a.duration:.1f} s" if a.duration is not None else ""
+            code = f", exit {a.exit_code}" if a.exit_code is not None else ""
+            click.echo(
+                f"  cycle {n} {a.task} #{a.number}: {a.outcome}{took}{code} ({_when(a.started)})"
+            )
+            if subject and a.output:
+                for line in a.output.rstrip().splitlines()[-10:]:
+                    click.echo(f"      | {line}")
+    if data["events"]:
+        click.echo("")
+        click.echo("events:")
+        for e in data["events"]:
+            who = e.by or "pdca"
+            note = f'  "{e.note}"' if e.note else ""
+            at = e.at[:19].replace("T", " ")
+            click.echo(f"  {at}  c{e.cycle or '-'}  {who:<10} {ev.describe(e)}{note}")
+
+
+def _when(stamp: str) -> str:
+    return stamp[:19].replace("T", " ")
+
+
+COMMANDS = (run, status, task, act, history)
+
+
+def register(cli: click.Group) -> None:
+    """Add the cycle commands to the ``pdca`` group; calling it again changes nothing."""
+    for command in COMMANDS:
+        if cli.commands.get(command.name or "") is not command:
+            cli.add_command(command)

@@ -1,0 +1,350 @@
+"""The engine's I/O: transactions around the pure transitions, actions, measuring, hooks.
+
+Every change goes through :meth:`Store.transact`, which reads the state, calls
+a pure function of it, and writes the result atomically. Slow work (running an
+action, measuring the metrics) happens between transactions, never while the
+playbook's write lock is held:
+
+1. commit "attempt N started" (the task is in progress),
+2. run the action,
+3. commit the result.
+
+Killed between 1 and 3, a later ``pdca run`` sees a started attempt whose
+process is gone, records it as interrupted and runs the task again: an action
+may therefore run more than once, never zero times, and should be idempotent.
+Measuring is done outside the lock too, and its snapshot is stored only if the
+cycle is still where it was (another run may have got there first).
+
+Plugin hooks fire after the commit that caused them: a failing plugin cannot
+undo or corrupt a change, and its error is reported once the work is saved.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pdca.engine import transitions as tr
+from pdca.errors import PdcaError, PluginError
+from pdca.playbook.model import Playbook
+from pdca.state.model import Attempt, Changes, Decision, Event, State, TaskState
+from pdca.state.store import PlaybookRef, Store, now_utc, parse_utc
+
+HOST = socket.gethostname()
+STALE_MARGIN = 300.0
+"""Seconds past an action's timeout after which a run on another host is presumed dead."""
+
+_IN_FLIGHT: set[tuple[str, int, str, int]] = set()
+"""Attempts this process is running right now: (playbook, cycle, task, attempt)."""
+
+
+@dataclass
+class Outcome:
+    """What one command did: the events it committed, and problems to report."""
+
+    events: list[Event] = field(default_factory=list)
+    hook_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    stopped: str = ""
+    state: State | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """One playbook and one store, for the length of a command."""
+
+    def __init__(
+        self,
+        playbook: Playbook,
+        store: Store,
+        *,
+        registry: Any = None,
+        plugin_manager: Any = None,
+        cache_dir: Path | None = None,
+        clock: Callable[[], str] = now_utc,
+    ):
+        self.pb = playbook
+        self.store = store
+        self.registry = registry
+        self.pm = plugin_manager
+        self.cache_dir = cache_dir
+        self.clock = clock
+        self.ref = PlaybookRef(playbook.id, playbook.title, str(playbook.path))
+
+    # -- transactions ---------------------------------------------------------------
+
+    def _commit(self, out: Outcome, step: Callable[[tr.Draft], Any]) -> tuple[Any, tr.Draft]:
+        """Run ``step`` on a draft of the fresh state in one transaction; fire hooks after."""
+
+        def decide(state: State) -> tuple[Changes, tuple[Any, tr.Draft]]:
+            d = tr.Draft(state, self.clock())
+            tr.reconcile(self.pb, d)
+            value = step(d)
+            return d.changes, (value, d)
+
+        value, d = self.store.transact(self.ref, decide)
+        out.events.extend(d.changes.events)
+        self._fire(out, d.changes.events)
+        return value, d
+
+    def _fire(self, out: Outcome, events: Iterable[Event]) -> None:
+        if self.pm is None:
+            return
+        from pdca.plugins import notify
+
+        for e in events:
+            try:
+                if e.kind == "task_changed" or (e.kind == "task_added"):
+                    notify(
+                        self.pm,
+                        "pdca_task_changed",
+                        playbook=self.pb,
+                        cycle=e.cycle,
+                        task=e.subject,
+                        old=e.old,
+                        new=e.new,
+                        by=e.by,
+                        note=e.note,
+                    )
+                elif e.kind == "phase_changed":
+                    notify(
+                        self.pm,
+                        "pdca_phase_changed",
+                        playbook=self.pb,
+                        cycle=e.cycle,
+                        old=e.old,
+                        new=e.new,
+                    )
+            except PluginError as exc:
+                out.hook_errors.append(str(exc))
+
+    # -- pdca run -------------------------------------------------------------------
+
+    def run(self, as_of: date, *, echo: Callable[[Event], None] | None = None) -> Outcome:
+        """Advance the playbook as far as it goes without people; see the module doc."""
+        out = Outcome()
+        seen = 0
+
+        def report() -> None:
+            nonlocal seen
+            if echo is not None:
+                for e in out.events[seen:]:
+                    echo(e)
+            seen = len(out.events)
+
+        for _ in range(100_000):
+            value, d = self._commit(out, self._step)
+            report()
+            kind, payload = value
+            if kind == "attempt":
+                self._run_attempt(out, *payload, as_of)
+                report()
+                continue
+            if kind == "measure":
+                self._measure(out, d, as_of)
+                report()
+                continue
+            out.stopped = kind
+            out.state = self.store.read(self.pb.id)
+            return out
+        raise PdcaError("pdca run did not settle; this is a bug")  # pragma: no cover
+
+    def _step(self, d: tr.Draft) -> tuple[str, Any]:
+        tr.interrupt_stale(d, lambda a: self._stale(d, a))
+        why = tr.advance(self.pb, d)
+        if why == "work":
+            tid = tr.next_automated(self.pb, d)
+            if tid is not None:
+                return "attempt", (d.number, tr.start_attempt(self.pb, d, tid, HOST, os.getpid()))
+        if why == "measure":
+            return "measure", d.number
+        return why, None
+
+    def _stale(self, d: tr.Draft, attempt: Attempt) -> bool:
+        """Is the process that started this attempt gone? (so nobody will record it)."""
+        if attempt.host == HOST and attempt.pid is not None:
+            if attempt.pid == os.getpid():
+                return (self.pb.id, d.number, attempt.task, attempt.number) not in _IN_FLIGHT
+            return not _alive(attempt.pid, attempt.started)
+        task = self.pb.tasks.get(attempt.task)
+        timeout = 3600.0
+        if task is not None and task.action is not None:
+            timeout = float(task.action.options.get("timeout") or timeout)
+        return _age(attempt.started, d.now) > timeout + STALE_MARGIN
+
+    def _run_attempt(self, out: Outcome, cycle: int, attempt: Attempt, as_of: date) -> None:
+        from pdca.action import ActionContext, ActionResult, tail
+
+        key = (self.pb.id, cycle, attempt.task, attempt.number)
+        task = self.pb.tasks[attempt.task]
+        assert task.action is not None
+        ctx = ActionContext(
+            playbook_id=self.pb.id,
+            task_id=attempt.task,
+            cycle=cycle,
+            cwd=self.pb.base_dir,
+            as_of=as_of.isoformat(),
+            env={"PDCA_ATTEMPT": str(attempt.number)},
+        )
+        registered = self.registry.actions.get(task.action.type) if self.registry else None
+        started = time.monotonic()
+        _IN_FLIGHT.add(key)
+        try:
+            if registered is None:
+                result = ActionResult(
+                    False, None, "", 0.0, f"action type '{task.action.type}' is not registered"
+                )
+            else:
+                try:
+                    result = registered.obj.run(task.action.options, ctx)
+                except Exception as exc:  # a plugin's bug fails the task, not the run
+                    result = ActionResult(
+                        False,
+                        None,
+                        "",
+                        time.monotonic() - started,
+                        f"action '{task.action.type}' (plugin '{registered.plugin}') raised "
+                        f"{type(exc).__name__}: {exc}",
+                    )
+        finally:
+            _IN_FLIGHT.discard(key)
+
+        def record(d: tr.Draft) -> str | None:
+            return tr.finish_attempt(
+                self.pb,
+                d,
+                attempt.task,
+                attempt.number,
+                ok=result.ok,
+                exit_code=result.exit_code,
+                output=tail(result.output or ""),
+                duration=result.duration or (time.monotonic() - started),
+                error=result.error,
+            )
+
+        status, _ = self._commit(out, record)
+        if status == "failed":
+            out.failed.append(attempt.task)
+
+    def _measure(self, out: Outcome, d: tr.Draft, as_of: date) -> None:
+        from pdca import measure
+
+        measured_pb = tr.with_baselines(self.pb, d.baselines)
+        report = measure.check(
+            measured_pb, self.registry, as_of, cache_dir=self.cache_dir, plugin_manager=None
+        )
+        broken = [(mid, m["error"]) for mid, m in report["metrics"].items() if m.get("error")]
+        if broken:
+            lines = "; ".join(f"metric '{mid}': {err}" for mid, err in broken)
+            raise tr.CycleError(
+                f"cannot enter check: {lines}. The do phase is complete; fix the data or "
+                "the metric and run again"
+            )
+        number = d.number
+
+        def store_it(draft: tr.Draft) -> bool:
+            if draft.cycle is None or draft.number != number:
+                return False
+            return tr.enter_check(self.pb, draft, report, as_of)
+
+        stored, _ = self._commit(out, store_it)
+        if stored and self.pm is not None:
+            from pdca.plugins import notify
+
+            for mid, entry in report["metrics"].items():
+                try:
+                    notify(
+                        self.pm,
+                        "pdca_metric_evaluated",
+                        playbook=measured_pb,
+                        metric=measured_pb.metrics[mid],
+                        result=entry,
+                    )
+                except PluginError as exc:
+                    out.hook_errors.append(str(exc))
+
+    # -- people ---------------------------------------------------------------------
+
+    def task(self, action: str, tid: str, by: str, note: str | None) -> Outcome:
+        out = Outcome()
+
+        def change(d: tr.Draft) -> dict[str, Any]:
+            before = d.tasks[tid].status if tid in d.tasks else None
+            redo = tr.person(self.pb, d, action, tid, by, note)
+            return {
+                "before": before,
+                "row": d.tasks[tid],
+                "downstream_done": redo,
+                "phase_complete": d.cycle is not None and not tr.open_work(self.pb, d),
+                "cycle": d.cycle,
+            }
+
+        out.info, _ = self._commit(out, change)
+        return out
+
+    def act(self, oid: str, decision: str, by: str, note: str | None) -> Outcome:
+        out = Outcome()
+
+        def change(d: tr.Draft) -> dict[str, Any]:
+            previous = tr.decide(self.pb, d, oid, decision, by, note)
+            return {
+                "previous": previous,
+                "decision": d.decisions[oid],
+                "undecided": tr.undecided(self.pb, d),
+                "open_tasks": tr.open_work(self.pb, d),
+                "cycle": d.cycle,
+            }
+
+        out.info, _ = self._commit(out, change)
+        return out
+
+
+def _alive(pid: int, started: str) -> bool:
+    """Whether ``pid`` is a live process that was already running at ``started``.
+
+    A zombie counts as dead; a process that started after the attempt is a
+    different one that reused the pid.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True
+    if fields and fields[0] in ("Z", "X"):
+        return False
+    try:
+        ticks = int(fields[19])
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        proc_start = boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True
+    attempt_start = parse_utc(started)
+    if attempt_start is None:
+        return True
+    return proc_start <= attempt_start.timestamp() + 2
+
+
+def _age(started: str, now: str) -> float:
+    a, b = parse_utc(started), parse_utc(now)
+    return (b - a).total_seconds() if a and b else 0.0
+
+
+__all__ = ["HOST", "Decision", "Engine", "Outcome", "TaskState"]
