@@ -195,3 +195,33 @@ def test_validate_data_warns_when_target_is_lost_in_noise(tmp_path: Path) -> Non
     assert f"{path}:5:57: warning: metric 'effort': The target 3.55 lies inside the natural" in (
         result.output
     )
+
+
+def test_metrics_over_two_sources_without_cache(tmp_path: Path) -> None:
+    """A half-read DuckDB result left by one metric must not break the next source."""
+    from pdca.measure import check
+    from pdca.playbook import load_checked
+
+    (tmp_path / "a.csv").write_text("ts,x\n2026-03-02,1\n2026-03-03,3\n")
+    (tmp_path / "b.csv").write_text("ts,y\n2026-03-02,10\n2026-03-04,20\n")
+    (tmp_path / "leaky.py").write_text(
+        "import pdca\nfrom pdca.kpi import Kpi, KpiResult, KpiValue\n\n"
+        "class Leaky(Kpi):\n    name = 'leaky'\n    summary = 'first value, read with fetchone'\n"
+        "    def compute(self, q):\n"
+        "        row = q.con.execute(f'SELECT {q.column} FROM {q.table} ORDER BY 1').fetchone()\n"
+        "        return KpiResult(KpiValue(float(row[0]), 1), {})\n\n"
+        "@pdca.hookimpl\ndef pdca_register_kpis(register):\n    register(Leaky())\n"
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "playbook: p\ntitle: T\nplugins: [leaky.py]\n"
+        "sources:\n  a: {type: csv, path: a.csv, timestamp: ts}\n"
+        "  b: {type: csv, path: b.csv, timestamp: ts}\n"
+        "metrics:\n  first: {source: a, kpi: leaky, field: x, target: 1}\n"
+        "  mean_a: {source: a, kpi: mean, field: x, target: 1}\n"
+        "  mean_b: {source: b, kpi: mean, field: y, target: 1}\n"
+    )
+    inspection = load_checked(path)
+    report = check(inspection.playbook, inspection.registry, date(2026, 3, 8))
+    values = {m: (e["value"], e["status"]) for m, e in report["metrics"].items()}
+    assert values == {"first": (1.0, "met"), "mean_a": (2.0, "met"), "mean_b": (15.0, "met")}

@@ -23,6 +23,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -282,9 +283,11 @@ def test_two_full_cycles_with_people_check_act_and_ratcheted_baselines(
         (1, "happy", "coaching too short"),
         (1, "fast", "slot works"),
     ]
-    # tasks start over; analyse's due date moved one cycle length (7 days) on
+    # tasks start over; analyse keeps its offset from the cycle's start (1 day after it):
+    # cycle 2 started today, in real time, so it is due tomorrow
     assert _statuses(report)["analyse"] == "ready" and _statuses(report)["coach"] == "pending"
-    assert report["tasks"]["analyse"]["due"] == "2026-01-13"
+    started = date.fromisoformat(report["cycle"]["started"][:10])
+    assert report["tasks"]["analyse"]["due"] == (started + timedelta(days=1)).isoformat()
     assert report["tasks"]["analyse"]["overdue"] is False
     assert (desk.parent / "exports.log").read_text() == "export-1\nexport-2\n"
     text = pdca("status", "--as-of", "2026-01-13").stdout

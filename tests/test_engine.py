@@ -525,6 +525,14 @@ def test_due_dates_shift_by_the_cycle_length_in_later_cycles() -> None:
     assert tr.effective_due(no_length, no_length.tasks["a"], 3) == date(2026, 1, 30)
 
 
+def test_a_late_cycle_keeps_each_due_date_offset_from_its_actual_start() -> None:
+    # cycle 1 planned from 2026-01-05; cycle 2 opened late, on 2026-04-24 (+109 days):
+    # a task due 9 days into cycle 1 is due 9 days into cycle 2, not already overdue
+    pb = playbook(task("a", due=date(2026, 1, 14)), cycle=Cycle(date(2026, 1, 5), 90))
+    assert tr.effective_due(pb, pb.tasks["a"], 2, date(2026, 4, 24)) == date(2026, 5, 3)
+    assert tr.effective_due(pb, pb.tasks["a"], 1, date(2026, 4, 24)) == date(2026, 1, 14)
+
+
 def test_review_ranks_overdue_first_then_due_then_downstream_work() -> None:
     pb = playbook(
         task("root", owner="tom", due=date(2026, 2, 1)),

@@ -147,9 +147,11 @@ class KpiQuery:
         rows = self.con.execute(
             f"SELECT {self.period_sql} AS __p, {select} FROM {self.table} GROUP BY __p"
         ).fetchall()
-        v, n = self.con.execute(
+        # fetchall, not fetchone: DuckDB keeps a half-read result open on the
+        # connection, and the next relation built on it would fail
+        ((v, n),) = self.con.execute(
             f"SELECT {select} FROM {self.table} WHERE {self.in_window_sql}"
-        ).fetchone() or (None, 0)
+        ).fetchall()
         window = KpiValue(v, n or 0) if n else NO_VALUE
         series = {p: KpiValue(value, count) for p, value, count in rows}
         return KpiResult(window, dict(sorted(series.items())))
@@ -160,9 +162,9 @@ class KpiQuery:
         rows = self.con.execute(
             f"SELECT {self.period_sql} AS __p, {listed} FROM {self.table} GROUP BY __p"
         ).fetchall()
-        (window,) = self.con.execute(
+        ((window,),) = self.con.execute(
             f"SELECT {listed} FROM {self.table} WHERE {self.in_window_sql}"
-        ).fetchone() or (None,)
+        ).fetchall()
         series = {p: vals or [] for p, vals in rows}
         return window or [], dict(sorted(series.items()))
 

@@ -130,8 +130,13 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
     import duckdb
 
     try:
-        result = kpi.compute(query)
-        segments = _segments(metric, kpi, query, session) if metric.segment_by else None
+        try:
+            result = kpi.compute(query)
+            segments = _segments(metric, kpi, query, session) if metric.segment_by else None
+        finally:
+            # A calculator (a plugin's, say) that read a result only partly leaves it
+            # open on the shared connection, which would break the next metric.
+            session.con.fetchall()
     except duckdb.Error as exc:
         # Metric tables over files are views: data that does not fit its column type
         # surfaces here, while the KPI reads it.
@@ -239,6 +244,8 @@ def entry_for(
         "value": value,
         "n": n,
         "target": metric.target,
+        # value - target, beside benchmark.gap (value - benchmark): positive when above
+        "target_gap": None if value is None else rounded(value - metric.target),
         "warn": metric.warn,
         "baseline": metric.baseline,
         "direction": metric.direction,

@@ -125,7 +125,7 @@ class BuiltinSqlKpi(SqlKpi):
         present = " AND ".join(f"{c} IS NOT NULL" for c in cols) or "TRUE"
         count, example = q.con.execute(
             f"SELECT count(*), first(CAST({q.column} AS VARCHAR)) FROM {q.table} WHERE {present}"
-        ).fetchone()
+        ).fetchall()[0]
         if count:
             raise KpiError(
                 f"KPI '{self.name}' found no usable value in {count} rows: it needs "
@@ -410,7 +410,7 @@ class Retention(Kpi):
             f"cur AS ({customers(q.window_start, q.end)}) "
             f"SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM prev), "
             f"(SELECT count(*) FROM prev JOIN cur USING (id))"
-        ).fetchone()
+        ).fetchall()[0]
         return KpiResult(self._result(current, base, kept), series)
 
 

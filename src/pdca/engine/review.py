@@ -43,11 +43,12 @@ def review(
     mine = _owned_by(pb, owner) if owner else None
 
     blocks = _downstream_open(pb, d)
+    started = date.fromisoformat(d.cycle.started[:10]) if d.cycle else None
     tasks: dict[str, dict[str, Any]] = {}
     for tid, task in pb.tasks.items():
         row = d.tasks.get(tid)
         status = row.status if row else "pending"
-        due = tr.effective_due(pb, task, max(number, 1))
+        due = tr.effective_due(pb, task, max(number, 1), started)
         unfinished = status not in FINISHED
         entry: dict[str, Any] = {
             "title": task.title,

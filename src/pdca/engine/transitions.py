@@ -181,11 +181,21 @@ def why_waiting(pb: Playbook, d: Draft, tid: str) -> str:
     return f"it waits for {', '.join(waiting)}" if waiting else "its dependencies are not done"
 
 
-def effective_due(pb: Playbook, task: Task, cycle: int) -> date | None:
-    """A task's due date in cycle ``cycle``: later cycles shift it by the cycle length."""
-    if task.due is None:
-        return None
-    if cycle > 1 and pb.cycle.length_days:
+def effective_due(
+    pb: Playbook, task: Task, cycle: int, started: date | None = None
+) -> date | None:
+    """A task's due date in cycle ``cycle``.
+
+    Due dates are written for cycle 1. A later cycle keeps each task's offset from
+    the cycle's start: shifted by how much later the cycle actually started than
+    ``cycle.start`` (``started``), or else by whole cycle lengths. A cycle that
+    opens late then does not begin with its first tasks already overdue.
+    """
+    if task.due is None or cycle <= 1:
+        return task.due
+    if started is not None and pb.cycle.start is not None:
+        return task.due + (started - pb.cycle.start)
+    if pb.cycle.length_days:
         return task.due + timedelta(days=(cycle - 1) * pb.cycle.length_days)
     return task.due
 
