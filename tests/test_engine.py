@@ -595,3 +595,10 @@ def test_review_trend_reads_recent_full_periods_in_the_metrics_direction() -> No
     assert _trend([*rising, {"value": -100.0, "partial": True}], higher_is_better=True) == (
         "improving"
     )
+
+
+def test_planned_start_of_later_cycles_in_data_time() -> None:
+    pb = playbook(task("a"), cycle=Cycle(date(2026, 1, 5), 90))
+    assert tr.planned_start(pb, 1) == date(2026, 1, 5)
+    assert tr.planned_start(pb, 3) == date(2026, 7, 4)  # + 180 days
+    assert tr.planned_start(playbook(task("a")), 2) is None

@@ -237,7 +237,12 @@ class Engine:
 
         measured_pb = tr.with_baselines(self.pb, d.baselines)
         report = measure.check(
-            measured_pb, self.registry, as_of, cache_dir=self.cache_dir, plugin_manager=None
+            measured_pb,
+            self.registry,
+            as_of,
+            cache_dir=self.cache_dir,
+            plugin_manager=None,
+            cycle_start=tr.planned_start(self.pb, d.number),
         )
         broken = [(mid, m["error"]) for mid, m in report["metrics"].items() if m.get("error")]
         if broken:

@@ -181,6 +181,17 @@ def why_waiting(pb: Playbook, d: Draft, tid: str) -> str:
     return f"it waits for {', '.join(waiting)}" if waiting else "its dependencies are not done"
 
 
+def planned_start(pb: Playbook, cycle: int) -> date | None:
+    """Where cycle ``cycle`` begins in the data's time: ``cycle.start`` plus whole lengths.
+
+    Check computes control limits on the periods before it, so each cycle is
+    judged on its own weeks rather than on the history of earlier cycles.
+    """
+    if pb.cycle.start is None:
+        return None
+    return pb.cycle.start + timedelta(days=(cycle - 1) * (pb.cycle.length_days or 0))
+
+
 def effective_due(
     pb: Playbook, task: Task, cycle: int, started: date | None = None
 ) -> date | None:
