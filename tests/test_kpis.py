@@ -27,7 +27,7 @@ W1, W2, W3, W4 = date(2024, 3, 4), date(2024, 3, 11), date(2024, 3, 18), date(20
 MARCH_4, MARCH_11, MARCH_25 = datetime(2024, 3, 4), datetime(2024, 3, 11), datetime(2024, 3, 25)
 NAMES = {
     "mean", "median", "sum", "count", "count_distinct", "min", "max", "rate", "percentile",
-    "nps", "csat", "ces", "sla", "ratio", "retention", "churn", "enps", "servqual_gap",
+    "nps", "csat", "ces", "sla", "ratio", "retention", "churn", "enps", "servqual_gap", "clv",
 }  # fmt: skip
 
 
@@ -104,13 +104,13 @@ def test_every_calculator_documents_itself() -> None:
 
 
 def test_only_count_works_without_a_field() -> None:
-    assert {n for n, k in KPIS.items() if not k.requires_field} == {"count"}
+    assert {n for n, k in KPIS.items() if not k.requires_field} == {"count", "clv"}
     problems = KPIS["nps"].check(None, {})
     assert problems == [(None, "KPI 'nps' needs a 'field': the column it reads")]
 
 
 def test_only_retention_and_churn_look_back() -> None:
-    assert {n for n, k in KPIS.items() if k.lookback} == {"retention", "churn"}
+    assert {n for n, k in KPIS.items() if k.lookback} == {"retention", "churn", "clv"}
 
 
 def test_columns_list_every_column_read() -> None:
@@ -218,12 +218,14 @@ PARAMS: dict[str, dict[str, Any]] = {
     "sla": {"limit": 24},
     "ratio": {"denominator": "y"},
     "servqual_gap": {"expectation": "y"},
+    "clv": {"customer": "x", "revenue": "y", "margin": 0.5},
 }
+FIELDS: dict[str, str | None] = {"clv": None}  # clv reads its columns from params
 
 
 @pytest.mark.parametrize("kpi", sorted(NAMES))
 def test_empty_table_gives_no_value(con, kpi: str) -> None:
-    result = run(con, kpi, "x DOUBLE, y DOUBLE", [], params=PARAMS.get(kpi))
+    result = run(con, kpi, "x DOUBLE, y DOUBLE", [], FIELDS.get(kpi, "x"), PARAMS.get(kpi))
     assert result.window == KpiValue(None, 0)
     assert dict(result.series) == {}
 
@@ -231,7 +233,7 @@ def test_empty_table_gives_no_value(con, kpi: str) -> None:
 @pytest.mark.parametrize("kpi", sorted(NAMES))
 def test_window_without_rows_gives_no_value_but_history_stays(con, kpi: str) -> None:
     rows = [(at(W1), 1.0, 5.0), (at(W1, 13), 0.0, 4.0)]  # only week 1, before the window
-    result = run(con, kpi, "x DOUBLE, y DOUBLE", rows, params=PARAMS.get(kpi))
+    result = run(con, kpi, "x DOUBLE, y DOUBLE", rows, FIELDS.get(kpi, "x"), PARAMS.get(kpi))
     assert result.window == KpiValue(None, 0)
     assert list(result.series) == [W1]
 
@@ -239,7 +241,7 @@ def test_window_without_rows_gives_no_value_but_history_stays(con, kpi: str) -> 
 @pytest.mark.parametrize("kpi", sorted(NAMES - {"count"}))
 def test_window_of_nulls_gives_no_value(con, kpi: str) -> None:
     rows = [(at(W1), 1.0, 5.0), (at(W2), None, None), (at(W3), None, None)]
-    result = run(con, kpi, "x DOUBLE, y DOUBLE", rows, params=PARAMS.get(kpi))
+    result = run(con, kpi, "x DOUBLE, y DOUBLE", rows, FIELDS.get(kpi, "x"), PARAMS.get(kpi))
     assert result.window == KpiValue(None, 0)
 
 

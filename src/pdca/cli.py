@@ -435,9 +435,10 @@ def plugins(fmt: str, playbook: Path | None) -> None:
 
 def _register_command_modules() -> None:
     """Commands that live in modules of their own; each module imports only click at the top."""
-    from pdca import cli_engine
+    from pdca import cli_engine, cli_themes
 
     cli_engine.register(cli)
+    cli_themes.register(cli)
 
 
 _register_command_modules()

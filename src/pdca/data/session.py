@@ -186,6 +186,46 @@ class DataSession:
         source, stype = self.source(metric.source, metric.where("source"))
         available = self.columns(source.id)
         needed = self._needed_columns(metric, kpi, source, available)
+        table = quote(f"__pdca_metric_{metric.id}")
+        shared = None if stype.pushdown else self._shared_table(source, stype, available)
+        self._fill(table, metric, source, stype, available, needed, history_start, end, shared)
+        return table
+
+    def rows(self, metric: Metric, columns: Iterable[str], start: datetime, end: datetime) -> str:
+        """The quoted name of a temp table of the metric's rows in ``[start, end)``.
+
+        Like :meth:`metric_table`, but with the ``columns`` the caller names
+        rather than those a KPI reads: theme analysis needs the free-text
+        comments, which no KPI asks for. Columns: ``__ts`` and ``columns``;
+        rows satisfy the metric's ``filter``. Each call replaces the table.
+        """
+        source, stype = self.source(metric.source, metric.where("source"))
+        available = self.columns(source.id)
+        needed = [c for c in dict.fromkeys(columns) if c != TS]
+        for col in needed:
+            if col not in available:
+                raise SourceError(
+                    f"{at(metric.where())}metric '{metric.id}' reads column '{col}' which "
+                    f"source '{source.id}' does not have {unknown_column(col, available)}"
+                )
+        table = quote(f"__pdca_rows_{metric.id}")
+        self._fill(table, metric, source, stype, available, needed, start, end, None)
+        return table
+
+    def _fill(
+        self,
+        table: str,
+        metric: Metric,
+        source: Source,
+        stype: SourceType,
+        available: list[str],
+        needed: list[str],
+        start: datetime,
+        end: datetime,
+        shared: str | None,
+    ) -> None:
+        """Make ``table`` hold the metric's rows: fetched from a database, a view over
+        the source's shared table, or copied from the source's view."""
         if metric.filter:
             self._check_filter(metric, source, available, stype.pushdown)
         ts = source.timestamp
@@ -193,33 +233,21 @@ class DataSession:
             from pdca.data.stamps import missing_column
 
             raise missing_column(source, available)
-        table = quote(f"__pdca_metric_{metric.id}")
         if stype.pushdown:
             request = DataRequest(
                 columns=tuple(needed),
-                start=history_start if ts else None,
+                start=start if ts else None,
                 end=end if ts else None,
                 filter=metric.filter,
             )
-            self._fetch_into(table, metric, source, stype, request, needed, history_start, end)
+            self._fetch_into(table, metric, source, stype, request, needed, start, end)
+        elif shared is not None:
+            self._create(
+                table, metric, source, shared, needed, start, end, metric.filter, materialize=False
+            )
         else:
-            shared = self._shared_table(source, stype, available)
-            if shared is not None:
-                self._create(
-                    table,
-                    metric,
-                    source,
-                    shared,
-                    needed,
-                    history_start,
-                    end,
-                    metric.filter,
-                    materialize=False,
-                )
-            else:
-                view = self._view(source, stype)
-                self._create(table, metric, source, view, needed, history_start, end, metric.filter)
-        return table
+            view = self._view(source, stype)
+            self._create(table, metric, source, view, needed, start, end, metric.filter)
 
     def _needed_columns(
         self, metric: Metric, kpi: Kpi, source: Source, available: list[str]
