@@ -22,12 +22,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash .ci/postgres-install.sh
 	bash .ci/chromium-install.sh
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench plugins
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+	bash .ci/plugins-test.sh $(BIN)/python
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench plugins
+	$(BIN)/ruff format --check src tests bench plugins
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,18 +1,23 @@
-"""The plugin manager: load order, entry points, local files, and errors that name the culprit."""
+"""The plugin manager: load order, entry points, local files, errors that name the culprit,
+and ``pdca plugins --check``.
+
+Playbook-level tests use the fixtures of :mod:`pdca.testing`, as integrators do.
+"""
 
 from __future__ import annotations
 
-import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pluggy
 import pytest
-from click.testing import CliRunner
 
 from pdca import hookimpl, hookspecs
-from pdca.cli import cli
 from pdca.errors import PluginError
+from pdca.kpi import FunctionKpi, Kpi, SqlKpi
+from pdca.plugincheck import check_plugins
 from pdca.plugins import (
     BUILTINS,
     build_registry,
@@ -20,6 +25,7 @@ from pdca.plugins import (
     describe,
     get_plugin_manager,
 )
+from pdca.testing import CliResult, PlaybookBuilder, run_check
 
 
 def write(path: Path, text: str) -> Path:
@@ -31,7 +37,8 @@ def write(path: Path, text: str) -> Path:
 def fake_distribution(site: Path, name: str, module: str, code: str) -> None:
     """An installed distribution with a ``pdca`` entry point, as pip would leave it."""
     write(site / f"{module}.py", code)
-    info = site / f"{name}-1.0.dist-info"
+    # pip names the folder with '_' for '-': importlib.metadata reads the name up to the first '-'
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
     write(info / "METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     write(info / "entry_points.txt", f"[pdca]\n{name} = {module}\n")
 
@@ -190,116 +197,88 @@ def test_missing_local_plugin_file(tmp_path: Path) -> None:
         get_plugin_manager(tmp_path, ["nope.py"], entry_points=False)
 
 
-def test_local_plugin_with_syntax_error_is_reported_at_the_playbook(tmp_path: Path) -> None:
-    write(tmp_path / "bad.py", "def broken(:\n")
-    path = write(tmp_path / "p.yaml", "playbook: p\ntitle: T\nplugins: [bad.py]\n")
-    result = CliRunner().invoke(cli, ["validate", str(path)])
+SPREAD_PLUGIN = """
+import pdca
+from pdca.kpi import FunctionKpi
+
+@pdca.hookimpl
+def pdca_register_kpis(register):
+    register(FunctionKpi("spread", lambda v: max(v) - min(v), "max minus min"))
+"""
+
+
+def spread_playbook(build: Callable[..., PlaybookBuilder], *plugins: str, **metrics: Any) -> Path:
+    builder = build("p", "T").source(
+        "d",
+        rows=[
+            {"ts": "2026-01-05", "x": 3},
+            {"ts": "2026-01-06", "x": 10},
+            {"ts": "2026-01-07", "x": 4},
+        ],
+        timestamp="ts",
+    )
+    for ref in plugins:
+        builder.plugin(ref)
+    for mid, keys in metrics.items():
+        builder.metric(mid, source="d", **keys)
+    return builder.write()
+
+
+def test_local_plugin_with_syntax_error_is_reported_at_the_playbook(
+    playbook_file: Callable[..., Path], pdca_cli: Callable[..., CliResult]
+) -> None:
+    path = playbook_file(
+        "playbook: p\ntitle: T\nplugins: [bad.py]\n", **{"bad.py": "def broken(:\n"}
+    )
+    result = pdca_cli("validate", path)
     assert result.exit_code == 1
-    assert result.output.startswith(f"{path}:3:10: error: plugin 'bad' (")
-    assert "failed to import: SyntaxError" in result.output
+    assert result.stdout.startswith(f"{path}:3:10: error: plugin 'bad' (")
+    assert "failed to import: SyntaxError" in result.stdout
 
 
-def test_playbook_uses_kpi_from_its_local_plugin(tmp_path: Path) -> None:
-    write(
-        tmp_path / "kpis.py",
-        """
-        import pdca
-        from pdca.kpi import FunctionKpi
-
-        @pdca.hookimpl
-        def pdca_register_kpis(register):
-            register(FunctionKpi("spread", lambda v: max(v) - min(v), "max minus min"))
-        """,
+def test_playbook_uses_kpi_from_its_local_plugin(
+    playbook_builder: Callable[..., PlaybookBuilder],
+) -> None:
+    playbook_builder("p").file("kpis.py", SPREAD_PLUGIN)
+    path = spread_playbook(
+        playbook_builder,
+        "kpis.py",
+        s={"kpi": "spread", "field": "x", "target": 5, "direction": "decrease"},
     )
-    write(tmp_path / "d.csv", "ts,x\n2026-01-05,3\n2026-01-06,10\n2026-01-07,4\n")
-    path = write(
-        tmp_path / "p.yaml",
-        """\
-        playbook: p
-        title: T
-        plugins: [kpis.py]
-        sources: {d: {type: csv, path: d.csv, timestamp: ts}}
-        metrics: {s: {source: d, kpi: spread, field: x, target: 5, direction: decrease}}
-        """,
-    )
-    result = CliRunner().invoke(
-        cli, ["check", str(path), "--as-of", "2026-01-07", "--format", "json"]
-    )
-    assert result.exit_code == 0, result.output
-    metric = json.loads(result.output)["metrics"]["s"]
+    metric = run_check(path, as_of="2026-01-07")["metrics"]["s"]
     assert (metric["value"], metric["n"], metric["status"]) == (7.0, 3, "off_track")  # 10 - 3
 
 
-def test_failing_plugin_kpi_marks_only_its_metric(tmp_path: Path) -> None:
-    write(
-        tmp_path / "kpis.py",
-        """
-        import pdca
-        from pdca.kpi import FunctionKpi
+def test_failing_plugin_kpi_marks_only_its_metric(
+    playbook_builder: Callable[..., PlaybookBuilder], pdca_cli: Callable[..., CliResult]
+) -> None:
+    def explode(values: Any) -> float:
+        raise ZeroDivisionError("no")
 
-        def explode(values):
-            raise ZeroDivisionError("no")
-
-        @pdca.hookimpl
-        def pdca_register_kpis(register):
+    class Kpis:
+        @hookimpl
+        def pdca_register_kpis(self, register: Callable[[Any], None]) -> None:
             register(FunctionKpi("explode", explode, "always fails"))
-        """,
+
+    path = spread_playbook(
+        playbook_builder,
+        bad={"kpi": "explode", "field": "x", "target": 5},
+        good={"kpi": "max", "field": "x", "target": 5},
     )
-    write(tmp_path / "d.csv", "ts,x\n2026-01-05,3\n2026-01-06,10\n")
-    path = write(
-        tmp_path / "p.yaml",
-        """\
-        playbook: p
-        title: T
-        plugins: [kpis.py]
-        sources: {d: {type: csv, path: d.csv, timestamp: ts}}
-        metrics:
-          bad: {source: d, kpi: explode, field: x, target: 5}
-          good: {source: d, kpi: max, field: x, target: 5}
-        """,
-    )
-    result = CliRunner().invoke(
-        cli, ["check", str(path), "--as-of", "2026-01-07", "--format", "json"]
+    result = pdca_cli(
+        "check", path, "--as-of", "2026-01-07", "--format", "json", plugins=[("kpis", Kpis())]
     )
     assert result.exit_code == 1
-    report = json.loads(result.stdout)
+    report = result.json()
     assert report["metrics"]["good"]["value"] == 10.0
     assert report["metrics"]["bad"]["status"] == "error"
     assert report["metrics"]["bad"]["error"] == (
         "KPI 'explode' (plugin 'kpis') failed: ZeroDivisionError: no"
     )
-
-
-def test_lifecycle_hook_sees_each_evaluated_metric(tmp_path: Path) -> None:
-    write(
-        tmp_path / "spy.py",
-        """
-        import json, pathlib
-        import pdca
-
-        @pdca.hookimpl
-        def pdca_metric_evaluated(playbook, metric, result):
-            log = pathlib.Path(__file__).with_name("seen.jsonl")
-            with log.open("a") as f:
-                f.write(json.dumps([playbook.id, metric.id, result["value"]]) + "\\n")
-        """,
+    assert (
+        result.stderr == "error: metric 'bad': KPI 'explode' (plugin 'kpis') failed: "
+        "ZeroDivisionError: no\n"
     )
-    write(tmp_path / "d.csv", "ts,x\n2026-01-05,3\n2026-01-06,10\n")
-    path = write(
-        tmp_path / "p.yaml",
-        """\
-        playbook: p
-        title: T
-        plugins: [spy.py]
-        sources: {d: {type: csv, path: d.csv, timestamp: ts}}
-        metrics:
-          hi: {source: d, kpi: max, field: x, target: 5}
-          lo: {source: d, kpi: min, field: x, target: 5}
-        """,
-    )
-    assert CliRunner().invoke(cli, ["check", str(path), "--as-of", "2026-01-07"]).exit_code == 0
-    seen = [json.loads(line) for line in (tmp_path / "seen.jsonl").read_text().splitlines()]
-    assert seen == [["p", "hi", 10.0], ["p", "lo", 3.0]]
 
 
 def test_describe_lists_registrations_per_plugin() -> None:
@@ -317,7 +296,7 @@ class SpreadKpiPlugin:
 
 
 def test_plugin_commands_are_added_to_the_cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pdca_cli: Callable[..., CliResult]
 ) -> None:
     fake_distribution(
         tmp_path,
@@ -338,10 +317,167 @@ def test_plugin_commands_are_added_to_the_cli(
         """,
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    from pdca.cli import PdcaGroup
-    from pdca.cli import cli as base
+    result = pdca_cli("hello")
+    assert (result.exit_code, result.stdout) == (0, "hello from a plugin\n")
+    assert "hello" in pdca_cli("--help").stdout
 
-    group = PdcaGroup(commands=dict(base.commands))
-    result = CliRunner().invoke(group, ["hello"])
-    assert result.exit_code == 0
-    assert result.output == "hello from a plugin\n"
+
+# -- pdca plugins --check ---------------------------------------------------------------------
+
+
+class Good:
+    """A plugin that meets every contract: the check must say nothing about it."""
+
+    class Spread(SqlKpi):
+        name = "spread"
+        summary = "max(field) - min(field)"
+
+        def sql(self, q: Any) -> str:
+            return f"max({q.column}) - min({q.column})"
+
+    @hookimpl
+    def pdca_register_kpis(self, register: Callable[[Any], None]) -> None:
+        register(self.Spread())
+
+    @hookimpl
+    def pdca_task_changed(self, playbook: Any, task: str, new: str) -> None:
+        pass
+
+
+def test_builtins_meet_their_own_contracts() -> None:
+    assert check_plugins(get_plugin_manager(entry_points=False)) == []
+
+
+def test_check_is_quiet_about_a_good_plugin(pdca_cli: Callable[..., CliResult]) -> None:
+    result = pdca_cli("plugins", "--check", plugins=[("good", Good())])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith("ok: ") and result.stdout.endswith(" plugins, no problems\n")
+    count = int(result.stdout.split()[1])
+    assert count == len(get_plugin_manager().list_name_plugin()) + 1  # the installed ones + good
+
+
+def test_check_lists_every_problem_of_every_plugin_in_one_run(
+    pdca_cli: Callable[..., CliResult],
+) -> None:
+    class NotAKpi:
+        name = "fake"
+        summary = "looks like a KPI"
+
+    class Lazy(Kpi):  # never implements compute
+        name = "lazy"
+        summary = "does nothing"
+
+    class Silent(SqlKpi):
+        name = "silent"
+        summary = ""
+
+    class Source:
+        name = "sheet"
+
+    class Nameless:
+        def __repr__(self) -> str:
+            return "<nameless>"
+
+    class Broken:
+        @hookimpl
+        def pdca_register_kpis(self, register: Callable[[Any], None]) -> None:
+            register(NotAKpi())
+            register(Lazy())
+            register(Silent())
+            register(FunctionKpi("nps", lambda v: 0.0, "shadows the built-in"))
+            register(Nameless())
+
+        @hookimpl
+        def pdca_register_source_types(self, register: Callable[[Any], None]) -> None:
+            register(Source())
+
+        @hookimpl
+        def pdca_register_actions(self, register: Callable[[Any], None]) -> None:
+            raise RuntimeError("no config")
+
+        @hookimpl
+        def pdca_register_renderers(self, register: Callable[[Any], None]) -> None:
+            register(type("Pdf", (), {"name": "pdf", "summary": "a PDF"})())
+
+        @hookimpl
+        def pdca_metric_evaluate(self, metric: Any) -> None:  # a typo: not a hook
+            pass
+
+        def pdca_phase_changed(self, playbook: Any) -> None:  # forgot @hookimpl
+            pass
+
+    result = pdca_cli("plugins", "--check", plugins=[("broken", Broken()), ("good", Good())])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "error: plugin 'broken' implements 'pdca_metric_evaluate', which is not a pdca hook; "
+        "did you mean 'pdca_metric_evaluated'?",
+        "error: plugin 'broken' defines 'pdca_phase_changed' without @pdca.hookimpl, so pdca "
+        "never calls it; mark it with the decorator",
+        "error: plugin 'broken': source type 'sheet' has no summary (the one line `pdca plugins` "
+        "shows)",
+        "error: plugin 'broken': source type 'sheet' is a Source, not a "
+        "pdca.data.base.SourceType; subclass it",
+        "error: plugin 'broken': source type 'sheet' has no check() method",
+        "error: plugin 'broken': source type 'sheet' has no relation() method",
+        "error: plugin 'broken': KPI 'fake' is a NotAKpi, not a pdca.kpi.Kpi; subclass it",
+        "error: plugin 'broken': KPI 'fake' has no check() method",
+        "error: plugin 'broken': KPI 'fake' has no compute() method",
+        "error: plugin 'broken': KPI 'lazy' does not implement compute()",
+        "error: plugin 'broken': KPI 'silent' has no summary (the one line `pdca plugins` shows)",
+        "error: plugin 'broken': KPI 'silent' is a SqlKpi but does not implement sql()",
+        "error: plugin 'broken' registers 'nps', already registered by plugin "
+        "'pdca.builtins.kpis' (pdca_register_kpis); disable one with PDCA_DISABLE_PLUGINS",
+        "error: plugin 'broken' registered <nameless> without a name (pdca_register_kpis)",
+        "error: plugin 'broken': renderer 'pdf' has no render() method",
+        "error: plugin 'broken' failed in pdca_register_actions: RuntimeError: no config",
+    ]
+
+
+def test_check_reports_a_broken_installed_plugin_and_loads_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pdca_cli: Callable[..., CliResult]
+) -> None:
+    fake_distribution(tmp_path, "pdca-broken", "pdca_broken", "import no_such_module_here\n")
+    fake_distribution(
+        tmp_path,
+        "pdca-typo",
+        "pdca_typo",
+        "import pdca\n\n@pdca.hookimpl\ndef pdca_register_kpi(register):\n    pass\n",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = pdca_cli("plugins", "--check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "error: plugin 'pdca-broken' (pdca_broken) failed to import: ModuleNotFoundError: "
+        "No module named 'no_such_module_here'",
+        "error: plugin 'pdca-typo' implements 'pdca_register_kpi', which is not a pdca hook; "
+        "did you mean 'pdca_register_kpis'?",
+    ]
+
+
+def test_check_includes_the_playbooks_own_plugin_files(
+    playbook_file: Callable[..., Path], pdca_cli: Callable[..., CliResult]
+) -> None:
+    path = playbook_file(
+        "playbook: p\ntitle: T\nplugins: [good.py, missing.py]\n",
+        **{"good.py": SPREAD_PLUGIN},
+    )
+    result = pdca_cli("plugins", "--check", "--playbook", path)
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"error: plugin file 'missing.py' not found (looked for {path.parent / 'missing.py'})\n"
+    )
+    path.write_text("playbook: p\ntitle: T\nplugins: [good.py]\n")
+    ok = pdca_cli("plugins", "--check", "--playbook", path)
+    plain = pdca_cli("plugins", "--check")
+    assert ok.exit_code == 0, ok
+    assert int(ok.stdout.split()[1]) == int(plain.stdout.split()[1]) + 1
+
+
+def test_optional_hooks_are_not_reported(pdca_cli: Callable[..., CliResult]) -> None:
+    class Future:
+        @hookimpl(optionalhook=True)
+        def pdca_some_future_hook(self, playbook: Any) -> None:
+            pass
+
+    result = pdca_cli("plugins", "--check", plugins=[("future", Future())])
+    assert result.exit_code == 0, result

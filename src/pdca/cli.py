@@ -398,7 +398,14 @@ def demo(folder: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Include this playbook's own plugin files.",
 )
-def plugins(fmt: str, playbook: Path | None) -> None:
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Load every plugin and report problems (unknown hooks, bad registrations); "
+    "exit 1 if there are any.",
+)
+def plugins(fmt: str, playbook: Path | None, check_only: bool) -> None:
     """List installed plugins and what each registers."""
     from pdca import plugins as p
 
@@ -410,6 +417,16 @@ def plugins(fmt: str, playbook: Path | None) -> None:
         result = inspect(playbook)
         if result.playbook is not None:
             files, base = result.playbook.plugins, playbook.parent
+    if check_only:
+        from pdca.plugincheck import check_installed
+
+        count, problems = check_installed(base, files)
+        for problem in problems:
+            click.echo(_as_error(problem))
+        if problems:
+            sys.exit(ExitCode.ERROR)
+        click.echo(f"ok: {count} plugins, no problems")
+        return
     pm = p.get_plugin_manager(base, files)
     registry = p.build_registry(pm)
     described = p.describe(pm, registry)

@@ -80,6 +80,23 @@ def _session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator
             )
 
 
+def _reviewed(engine: Any, report: dict[str, Any], out: Any = None) -> None:
+    """Fire ``pdca_cycle_reviewed`` (notifications read overdue tasks from it); a failing
+    plugin is reported, not fatal: the state is already saved."""
+    if engine.pm is None:
+        return
+    from pdca.errors import PluginError
+    from pdca.plugins import notify
+
+    try:
+        notify(engine.pm, "pdca_cycle_reviewed", playbook=engine.pb, review=report)
+    except PluginError as exc:
+        if out is not None:
+            out.hook_errors.append(str(exc))
+        else:
+            _report_hook_errors([str(exc)])
+
+
 def _report_hook_errors(errors: list[str]) -> bool:
     for message in errors:
         click.echo(f"error: {message} (the change was saved)", err=True)
@@ -111,9 +128,14 @@ def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> 
             click.echo(line)
 
     with _session(playbook, state_url, create=True) as engine:
-        out = engine.run(as_of or date.today(), echo=echo if fmt == "text" else None)
+        day = as_of or date.today()
+        out = engine.run(day, echo=echo if fmt == "text" else None)
         state = out.state
         summary = _run_summary(engine, out)
+        if state is not None:
+            from pdca.engine import review
+
+            _reviewed(engine, review(engine.pb, state, day, store=engine.store.name), out)
     if fmt == "json":
         from pdca.cli import echo_json
 
@@ -243,6 +265,8 @@ def status(
         report = review(
             engine.pb, state, as_of or date.today(), owner=owner, store=engine.store.name
         )
+        if owner is None:
+            _reviewed(engine, report)
     if fmt == "json":
         from pdca.cli import echo_json
 

@@ -135,7 +135,7 @@ def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[st
             raise PluginError(
                 f"plugin '{ref}' failed to import: {type(exc).__name__}: {exc}"
             ) from exc
-    if not pm.has_plugin(name):
+    if not pm.has_plugin(name) and not pm.is_registered(module):
         _register(pm, module, name)
 
 

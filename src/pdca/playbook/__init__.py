@@ -109,4 +109,8 @@ def load_checked(path: str | Path, *, plugin_manager: Any = None) -> Inspection:
     result = inspect(path, plugin_manager=plugin_manager)
     if not result.ok:
         raise PlaybookError(result.errors or [Problem("the playbook could not be read")])
+    if result.plugin_manager is not None:
+        from pdca.plugins import notify
+
+        notify(result.plugin_manager, "pdca_playbook_loaded", playbook=result.playbook)
     return result
