@@ -181,6 +181,8 @@ class Store:
                     raise StateError(
                         f"cannot create the state folder {path.parent}: {exc}"
                     ) from None
+            elif self.name != ":memory:":
+                _check_sqlite_header(path)
         with self._errors():
             with self._connection(write=False) as conn, conn.begin():
                 version = self._version(conn)
@@ -214,7 +216,11 @@ class Store:
         except ValueError:
             version = None
         if version is None:
-            raise StateError(f"{self.name}: the state store has no valid schema version")
+            raise StateError(
+                f"{self.name}: the state store has no valid schema version ({raw!r} in "
+                f"{s.meta.name}); it may be damaged or changed by hand: move it away and "
+                "restore a backup"
+            )
         if version > s.SCHEMA_VERSION:
             raise StateError(
                 f"{self.name} was written by a newer pdca (state schema version {version}; "
@@ -266,20 +272,17 @@ class Store:
             raise StateError(self._describe(exc)) from None
         except sa.exc.SQLAlchemyError as exc:
             raise StateError(f"state store {self.name}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            # Python's sqlite3 cannot decode an error message that quotes damaged bytes
+            if self.kind != "sqlite":
+                raise
+            raise StateError(_describe_sqlite(self.name, None, f"garbled text: {exc}")) from None
 
     def _describe(self, exc: sa.exc.DBAPIError) -> str:
         orig = exc.orig
         message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        damaged = ("not a database", "malformed", "corrupt")
-        if (
-            self.kind == "sqlite"
-            and isinstance(orig, sqlite3.DatabaseError)
-            and any(word in message for word in damaged)
-        ):
-            return (
-                f"{self.name} is not a readable pdca state store ({message}); it may be "
-                "corrupt: restore a backup, or move it away to start a new state"
-            )
+        if self.kind == "sqlite" and isinstance(orig, sqlite3.Error):
+            return _describe_sqlite(self.name, orig, message)
         if self.kind == "postgresql" and isinstance(exc, sa.exc.OperationalError):
             return f"cannot use the state store {self.name}: {message}"
         return f"state store {self.name}: {message}"
@@ -362,6 +365,23 @@ class Store:
     # -- reading --------------------------------------------------------------------
 
     def _load(self, conn: sa.Connection, pid: str, revision: int) -> State:
+        """The state, or StateError when a stored value is damaged (bytes changed on disk)."""
+        try:
+            state = self._read_state(conn, pid, revision)
+        except ValueError as exc:  # a JSON column or a time that does not parse
+            raise StateError(self._damaged(f"a stored value cannot be read: {exc}")) from None
+        problem = _implausible(state)
+        if problem:
+            raise StateError(self._damaged(problem))
+        return state
+
+    def _damaged(self, problem: str) -> str:
+        return (
+            f"{self.name} holds damaged state for this playbook ({problem}); it may be "
+            "corrupt: move it away and restore a backup (pdca state import)"
+        )
+
+    def _read_state(self, conn: sa.Connection, pid: str, revision: int) -> State:
         cyc = s.cycles.c
         cycle_rows = conn.execute(
             sa.select(s.cycles).where(cyc.playbook == pid).order_by(cyc.number)
@@ -458,8 +478,6 @@ class Store:
         empty: dict[str, Any] = {"cycles": [], "decisions": [], "attempts": [], "events": []}
         if not self.available:
             return empty
-        from pdca.state import events as ev
-
         with self._errors(), self._connection(write=False) as conn, conn.begin():
             c, d, a = s.cycles.c, s.decisions.c, s.attempts.c
             cq = sa.select(s.cycles).where(c.playbook == playbook_id).order_by(c.number)
@@ -485,8 +503,23 @@ class Store:
                     (r.cycle, _attempt(r))
                     for r in conn.execute(aq.order_by(a.cycle, a.started, a.task, a.number))
                 ],
-                "events": ev.query(conn, playbook_id, cycle=cycle, subject=subject, limit=limit),
+                "events": self._events(conn, playbook_id, cycle, subject, limit),
             }
+
+    def _events(
+        self,
+        conn: sa.Connection,
+        pid: str,
+        cycle: int | None,
+        subject: str | None,
+        limit: int | None,
+    ) -> list[Event]:
+        from pdca.state import events as ev
+
+        try:
+            return ev.query(conn, pid, cycle=cycle, subject=subject, limit=limit)
+        except ValueError as exc:  # an event's JSON data that does not parse
+            raise StateError(self._damaged(f"a stored value cannot be read: {exc}")) from None
 
     # -- writing --------------------------------------------------------------------
 
@@ -692,6 +725,119 @@ def _decision(r: Any) -> Decision:
     )
 
 
+def _implausible(state: State) -> str | None:
+    """What in a loaded state cannot have been written by pdca (None when all is well).
+
+    SQLite has no checksums: a changed byte inside a value reads back as another
+    value. Those that would break the engine later are caught here instead.
+    """
+    from pdca.state.model import CYCLE_PHASES, DECISIONS, TASK_STATUSES
+
+    for c in state.cycles:
+        if c.phase not in CYCLE_PHASES:
+            return f"cycle {c.number} has the unknown phase {c.phase!r}"
+        for stamp in (c.started, c.phase_since, c.closed):
+            if stamp is not None and parse_utc(stamp) is None:
+                return f"cycle {c.number} has the time {stamp!r}"
+    for t in state.tasks.values():
+        if t.status not in TASK_STATUSES:
+            return f"task {t.id!r} has the unknown status {t.status!r}"
+        if t.phase not in CYCLE_PHASES:
+            return f"task {t.id!r} has the unknown phase {t.phase!r}"
+        if parse_utc(t.updated) is None:
+            return f"task {t.id!r} has the time {t.updated!r}"
+    for a in state.running.values():
+        if parse_utc(a.started) is None:
+            return f"a run of task {a.task!r} has the time {a.started!r}"
+    for d in state.decisions.values():
+        if d.proposed not in DECISIONS or d.decision not in (None, *DECISIONS):
+            return f"the decision on {d.objective!r} is {d.decision or d.proposed!r}"
+    if state.snapshot is not None and parse_utc(state.snapshot.as_of) is None:
+        return f"the check snapshot has the date {state.snapshot.as_of!r}"
+    return None
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse a non-empty file that is not a SQLite database.
+
+    SQLite reads a file shorter than its 100-byte header as an empty database,
+    so a state file cut short would silently start over; an empty (0-byte) file
+    is what a first run killed before its first commit leaves, and is new.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError:
+        return  # SQLite reports it, with its own words
+    if head and head != SQLITE_MAGIC:
+        size = path.stat().st_size
+        raise StateError(
+            _describe_sqlite(
+                str(path), None, f"not a database: {size} bytes without a SQLite header"
+            )
+        )
+
+
+_DAMAGED = ("not a database", "malformed", "corrupt", "could not decode", "garbled")
+_NOT_OURS = ("no such table", "no such column")
+
+
+def _describe_sqlite(name: str, orig: sqlite3.Error | None, message: str) -> str:
+    """What went wrong with a SQLite state file, and what to do: one line for people.
+
+    Each failed write was rolled back by SQLite (the journal makes that atomic), so
+    the state is as the last successful command left it.
+    """
+    code = str(getattr(orig, "sqlite_errorname", "") or "")
+    lower = message.lower()
+    if any(word in lower for word in _DAMAGED):
+        return (
+            f"{name} is not a readable pdca state store ({message}); it may be corrupt: "
+            "move it away, then restore a backup (pdca state import, or copy a backup "
+            "file in its place), or start a new state"
+        )
+    if any(word in lower for word in _NOT_OURS):
+        return (
+            f"{name} does not hold the tables of a pdca state store of schema version "
+            f"{s.SCHEMA_VERSION} ({message}); it may be damaged or changed by another "
+            "program: move it away and restore a backup"
+        )
+    if code == "SQLITE_FULL" or "disk is full" in lower:
+        return (
+            f"cannot write the state store {name}: the disk is full ({message}); the "
+            "failed change was rolled back, so the state is as the last successful command "
+            "left it: free some space and run the command again"
+        )
+    if code.startswith("SQLITE_IOERR") or "disk i/o error" in lower:
+        return (
+            f"cannot use the state store {name}: {message} ({code or 'I/O error'}); a "
+            "failed change was rolled back, so the state is as the last successful command "
+            "left it: check the disk (free space, quota, file size limit, a network drive "
+            "going away) and run the command again"
+        )
+    if code == "SQLITE_READONLY_DIRECTORY":
+        return (
+            f"cannot use the state store {name}: its folder {Path(name).parent} is "
+            "read-only for this user, and SQLite must create the -wal and -shm files "
+            "beside the state there: make the folder writable, or point --state elsewhere"
+        )
+    if code.startswith("SQLITE_READONLY") or "readonly database" in lower:
+        return (
+            f"cannot write the state store {name}: it is read-only for this user "
+            f"({message}); this change was not saved: make the file and its folder "
+            "writable, or point --state elsewhere"
+        )
+    if code == "SQLITE_CANTOPEN" or "unable to open" in lower:
+        return (
+            f"cannot open the state store {name} ({message}): check that its folder "
+            "exists and that this user may read and write both"
+        )
+    return f"state store {name}: {message}"
+
+
 def _sqlite_connect(dbapi_con: sqlite3.Connection, _record: Any) -> None:
     # pysqlite's own BEGIN handling is switched off: _sqlite_begin issues the BEGIN
     # itself, IMMEDIATE for writers. busy_timeout comes first so that switching a
@@ -702,6 +848,10 @@ def _sqlite_connect(dbapi_con: sqlite3.Connection, _record: Any) -> None:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
+    except UnicodeDecodeError as exc:
+        # the first statement reads the schema; a damaged one can make SQLite's error
+        # message undecodable, which Python raises as UnicodeDecodeError
+        raise sqlite3.DatabaseError(f"database disk image is malformed (garbled: {exc})") from None
     finally:
         cur.close()
 
