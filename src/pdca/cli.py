@@ -452,9 +452,10 @@ def plugins(fmt: str, playbook: Path | None, check_only: bool) -> None:
 
 def _register_command_modules() -> None:
     """Commands that live in modules of their own; each module imports only click at the top."""
-    from pdca import cli_engine, cli_state, cli_themes
+    from pdca import cli_engine, cli_report, cli_state, cli_themes
 
     cli_engine.register(cli)
+    cli_report.register(cli)
     cli_state.register(cli)
     cli_themes.register(cli)
 

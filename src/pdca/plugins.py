@@ -25,6 +25,7 @@ BUILTINS: tuple[str, ...] = (
     "pdca.builtins.sources",
     "pdca.builtins.kpis",
     "pdca.builtins.actions",
+    "pdca.builtins.renderers",
 )
 ENTRY_POINT_GROUP = "pdca"
 DISABLE_ENV = "PDCA_DISABLE_PLUGINS"
