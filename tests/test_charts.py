@@ -462,7 +462,11 @@ def test_partial_last_period_is_hollow_and_linked_with_a_dashed_line() -> None:
     assert link.get("stroke-dasharray")
     (solid,) = with_class(root, "pdca-series", "path")
     assert len(re.findall(r"[ML]", solid.get("d"))) == 3
-    assert "(partial)" in text_of(root)
+    # the headline is the latest complete period (11), not the week still running (9)
+    (headline,) = [t.text for t in root.iter() if (t.text or "").startswith("Latest ")]
+    assert headline == f"Latest {pts[2]['period']}: 11"
+    only = parse(control_chart([{**pts[0], "partial": True}]))
+    assert any((t.text or "").endswith("(partial)") for t in only.iter())
 
 
 def test_x_labels_are_thinned_and_never_overlap() -> None:

@@ -454,7 +454,10 @@ def control_chart(
     better = "Higher is better ↑" if direction == "increase" else "Lower is better ↓"
     caption = better + (f"  ·  Unit: {unit}" if unit else "")
     head.append(el("text", esc(caption), x=2.0, y=y + 12, font_size=11.5, fill=MUTED))
-    last = present[-1]
+    # a period still running (often a day or two of data) is a poor headline: show
+    # the latest complete one, and the partial one only when it is all there is
+    complete = [p for p in present if not p.partial]
+    last = complete[-1] if complete else present[-1]
     latest = f"Latest {last.period}: {with_unit(fmt_value(last.value), unit)}" + (
         " (partial)" if last.partial else ""
     )

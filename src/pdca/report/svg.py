@@ -118,10 +118,16 @@ def truncate(text: str, max_width: float, size: float) -> str:
     """``text`` cut with an ellipsis so it fits ``max_width`` (the full text goes in a title)."""
     if text_width(text, size) <= max_width:
         return text
-    out = text
-    while out and text_width(out + "…", size) > max_width:
-        out = out[:-1]
-    return out.rstrip() + "…"
+    # the longest prefix that fits with the ellipsis: widths grow with length, so a
+    # binary search measures log(n) prefixes instead of every one
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width(text[:mid] + "…", size) <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + "…"
 
 
 # --- numbers -----------------------------------------------------------------
