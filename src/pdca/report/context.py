@@ -37,7 +37,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pdca.errors import PdcaError, StateError
+from pdca.errors import PdcaError
 
 if TYPE_CHECKING:
     from pdca.playbook.model import Metric, Playbook
@@ -482,96 +482,11 @@ def cycle_history(store: Store, playbook_id: str) -> list[dict[str, Any]]:
 
 
 def read_cycle(store: Store, playbook_id: str, number: int) -> State:
-    """The state of cycle ``number`` as it was kept: its tasks, baselines, snapshot, decisions.
-
-    :meth:`Store.read` returns the latest cycle only; a past cycle's rows are
-    still in the store (every row is keyed by its cycle), so this reads them the
-    same way, read-only, in one transaction.
-    """
-    import json
-
-    import sqlalchemy as sa
-
-    from pdca.state import schema as s
-    from pdca.state.model import CycleState, Decision, Snapshot, State, TaskState
-
-    try:
-        with store.engine.connect() as conn:
-            if store.kind == "postgresql":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                cyc = s.cycles.c
-                rows = conn.execute(
-                    sa.select(s.cycles)
-                    .where(cyc.playbook == playbook_id, cyc.number <= number)
-                    .order_by(cyc.number)
-                ).all()
-                cycles = tuple(
-                    CycleState(r.number, r.phase, r.started, r.phase_since, r.closed) for r in rows
-                )
-                if not cycles or cycles[-1].number != number:
-                    raise ReportError(f"playbook '{playbook_id}' has no cycle {number}")
-                t = s.tasks.c
-                tasks = {
-                    r.task: TaskState(
-                        id=r.task,
-                        status=r.status,
-                        phase=r.phase,
-                        owner=r.owner,
-                        updated=r.updated,
-                        archived=bool(r.archived),
-                        attempts=r.attempts,
-                        failures=r.failures,
-                        by=r.by,
-                        note=r.note,
-                    )
-                    for r in conn.execute(
-                        sa.select(s.tasks).where(t.playbook == playbook_id, t.cycle == number)
-                    ).all()
-                }
-                b = s.baselines.c
-                base = conn.execute(
-                    sa.select(b.metric, b.value, b.origin).where(
-                        b.playbook == playbook_id, b.cycle == number
-                    )
-                ).all()
-                sn = s.snapshots.c
-                snap = conn.execute(
-                    sa.select(sn.taken, sn.as_of, sn.report)
-                    .where(sn.playbook == playbook_id, sn.cycle == number)
-                    .order_by(sn.id.desc())
-                    .limit(1)
-                ).first()
-                d = s.decisions.c
-                decisions = {
-                    r.objective: Decision(
-                        objective=r.objective,
-                        status=r.status,
-                        proposed=r.proposed,
-                        decision=r.decision,
-                        by=r.by,
-                        note=r.note,
-                        decided=r.decided,
-                    )
-                    for r in conn.execute(
-                        sa.select(s.decisions).where(d.playbook == playbook_id, d.cycle == number)
-                    ).all()
-                }
-    except sa.exc.SQLAlchemyError as exc:
-        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise StateError(f"state store {store.name}: {message[0] if message else exc}") from None
-    current = store.read(playbook_id)
-    return State(
-        playbook=playbook_id,
-        cycle=cycles[-1],
-        tasks=tasks,
-        baselines={r.metric: r.value for r in base},
-        baseline_origins={r.metric: r.origin for r in base},
-        snapshot=Snapshot(snap.taken, snap.as_of, json.loads(snap.report)) if snap else None,
-        decisions=decisions,
-        cycles=cycles,
-        lessons=tuple(x for x in current.lessons if x.cycle <= number),
-    )
+    """The state of cycle ``number`` as it was kept: its tasks, baselines, snapshot, decisions."""
+    state = store.read(playbook_id, cycle=number)
+    if state.cycle is None:
+        raise ReportError(f"playbook '{playbook_id}' has no cycle {number}")
+    return state
 
 
 def document_for(

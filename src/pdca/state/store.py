@@ -289,15 +289,20 @@ class Store:
 
     # -- transactions ---------------------------------------------------------------
 
-    def read(self, playbook_id: str) -> State:
-        """The playbook's state as of now, read in one consistent transaction."""
+    def read(self, playbook_id: str, cycle: int | None = None) -> State:
+        """The playbook's state as of now, read in one consistent transaction.
+
+        ``cycle`` reads an earlier cycle as it was kept (every row is keyed by its
+        cycle): its tasks, baselines, snapshot and decisions, with the lessons up
+        to it. A cycle that does not exist gives a state without a cycle.
+        """
         if not self.available:
             return State(playbook_id)
         with self._errors(), self._connection(write=False) as conn, conn.begin():
             row = conn.execute(
                 sa.select(s.playbooks.c.revision).where(s.playbooks.c.id == playbook_id)
             ).first()
-            return self._load(conn, playbook_id, row[0] if row else 0)
+            return self._load(conn, playbook_id, row[0] if row else 0, cycle)
 
     def transact(self, ref: PlaybookRef, decide: Callable[[State], tuple[Changes, T]]) -> T:
         """Read the state, let ``decide`` work out the changes, write them; all or nothing.
@@ -364,10 +369,12 @@ class Store:
 
     # -- reading --------------------------------------------------------------------
 
-    def _load(self, conn: sa.Connection, pid: str, revision: int) -> State:
+    def _load(
+        self, conn: sa.Connection, pid: str, revision: int, cycle: int | None = None
+    ) -> State:
         """The state, or StateError when a stored value is damaged (bytes changed on disk)."""
         try:
-            state = self._read_state(conn, pid, revision)
+            state = self._read_state(conn, pid, revision, cycle)
         except ValueError as exc:  # a JSON column or a time that does not parse
             raise StateError(self._damaged(f"a stored value cannot be read: {exc}")) from None
         problem = _implausible(state)
@@ -381,16 +388,21 @@ class Store:
             "corrupt: move it away and restore a backup (pdca state import)"
         )
 
-    def _read_state(self, conn: sa.Connection, pid: str, revision: int) -> State:
+    def _read_state(
+        self, conn: sa.Connection, pid: str, revision: int, cycle: int | None = None
+    ) -> State:
         cyc = s.cycles.c
-        cycle_rows = conn.execute(
-            sa.select(s.cycles).where(cyc.playbook == pid).order_by(cyc.number)
-        ).all()
+        query = sa.select(s.cycles).where(cyc.playbook == pid).order_by(cyc.number)
+        if cycle is not None:
+            query = query.where(cyc.number <= cycle)
+        cycle_rows = conn.execute(query).all()
         all_cycles = tuple(
             CycleState(r.number, r.phase, r.started, r.phase_since, r.closed) for r in cycle_rows
         )
         lessons = self._lessons(conn, pid)
-        if not all_cycles:
+        if cycle is not None:
+            lessons = tuple(x for x in lessons if x.cycle <= cycle)
+        if not all_cycles or (cycle is not None and all_cycles[-1].number != cycle):
             return State(pid, revision=revision, lessons=lessons)
         current = all_cycles[-1]
         n = current.number
