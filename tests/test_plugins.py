@@ -481,3 +481,17 @@ def test_optional_hooks_are_not_reported(pdca_cli: Callable[..., CliResult]) -> 
 
     result = pdca_cli("plugins", "--check", plugins=[("future", Future())])
     assert result.exit_code == 0, result
+
+
+def test_empty_plugin_entry_is_a_clear_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pdca.cli import cli
+
+    path = tmp_path / "p.yaml"
+    path.write_text("playbook: p\ntitle: T\nplugins: ['']\n")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{path}:3:10: error: an empty entry in 'plugins': give a .py file or a module name\n"
+    )

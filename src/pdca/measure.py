@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pdca.errors import PdcaError, SourceError
+from pdca.errors import KpiError, PdcaError, SourceError
 
 if TYPE_CHECKING:
     import pluggy
@@ -137,6 +137,12 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
             # A calculator (a plugin's, say) that read a result only partly leaves it
             # open on the shared connection, which would break the next metric.
             session.con.fetchall()
+    except KpiError as exc:
+        # the calculator knows what is wrong with the values; say which metric and
+        # source they came from, and where the metric is written
+        raise KpiError(
+            f"{metric.where()}: metric '{metric.id}' (source '{metric.source}'): {exc}"
+        ) from None
     except duckdb.Error as exc:
         # Metric tables over files are views: data that does not fit its column type
         # surfaces here, while the KPI reads it.

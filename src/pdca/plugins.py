@@ -106,6 +106,8 @@ def _load_entry_points(pm: pluggy.PluginManager, disabled: set[str]) -> None:
 
 def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[str]) -> None:
     """Load a playbook-local plugin: a ``.py`` path relative to the playbook, or a module name."""
+    if not ref.strip():
+        raise PluginError("an empty entry in 'plugins': give a .py file or a module name")
     if ref.endswith(".py") or "/" in ref or os.sep in ref:
         path = (base / ref).resolve()
         name = path.stem
