@@ -5,7 +5,7 @@ What is already covered elsewhere is not repeated here: one corrupt file, a newe
 schema, one truncation and one kill (tests/test_state_store.py,
 tests/test_cli_engine.py). These tests loop over many damaged files and crash
 points and check the engine's invariants after each one. The figures they reach
-are in docs/reliability-state.md.
+are in docs/reliability.md ("State and concurrency").
 """
 
 from __future__ import annotations

@@ -103,8 +103,12 @@ def file_relation(
     path = existing_file(source)
     fmt = source.options.get(stamps.FORMAT_OPTION)
     scan = scan_sql(reader, path, arguments)
+    if reader in ("read_csv", "read_json"):
+        _refuse_empty(source, path)
     try:
         rel = ctx.con.sql(f"SELECT * FROM {scan}")
+        if reader == "read_csv" and "delim" not in arguments:
+            _refuse_one_column(source, path, rel.columns, arguments)
         if cacheable and ctx.cache_dir is not None:
             cached = _through_cache(source, ctx, path, rel, scan, fmt)
             if cached is not None:
@@ -112,6 +116,68 @@ def file_relation(
         return stamps.with_timestamp(rel, source, fmt)
     except duckdb.Error as exc:
         raise unreadable(source, reader, path, exc) from None
+
+
+def _refuse_empty(source: Source, path: Path) -> None:
+    """An empty export is an error, not a file with one column called ``column0``."""
+    with path.open("rb") as f:
+        head = f.read(65536)
+    if head.strip(b" \t\r\n\xef\xbb\xbf") or len(head) == 65536:
+        return
+    what = "is empty (0 bytes)" if not head else "holds nothing but blank lines"
+    raise source_error(
+        source, f"file {path.name} {what}: no rows to read; check the export that writes it", "path"
+    )
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _refuse_one_column(
+    source: Source, path: Path, columns: list[str], arguments: Mapping[str, Any]
+) -> None:
+    """DuckDB reads a CSV whose rows it cannot split as one column named after the header
+    (``"ts,score"``); say why, instead of "no column 'ts' (available: ts,score)"."""
+    if len(columns) != 1:
+        return
+    delim = next((d for d in _DELIMITERS if d in columns[0]), None)
+    if delim is None:
+        return
+    where = _first_bad_row(path, delim, str(arguments.get("encoding", "utf-8")))
+    raise source_error(
+        source,
+        f"cannot split the rows of {path.name} into columns (it reads as one column "
+        f"{_cut(columns[0])!r}){where}; fix the file, or set 'delimiter' if it is "
+        "not the separator",
+        "path",
+    )
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _first_bad_row(path: Path, delim: str, encoding: str) -> str:
+    """``": line 3 has 4 fields, the header 2"`` for the first row that does not fit."""
+    import csv
+
+    line = 1
+    try:
+        with path.open(newline="", encoding=encoding, errors="replace") as f:
+            rows = csv.reader(f, delimiter=delim, strict=True)
+            header = next(rows, [])
+            for _ in range(1_000_000):
+                line = rows.line_num + 1  # where the next row starts
+                row = next(rows, None)
+                if row is None:
+                    break
+                if len(row) != len(header):
+                    return f": line {line} has {len(row)} fields, the header {len(header)}"
+    except csv.Error as exc:
+        return f": the row starting on line {line} does not parse ({exc}; a quote left open?)"
+    except (OSError, LookupError):
+        pass
+    return ""
 
 
 def _through_cache(
@@ -133,6 +199,9 @@ def _through_cache(
         "timestamp": source.timestamp,
         "format": fmt,
         "duckdb": duckdb.__version__,
+        "cast": stamps.CAST_VERSION,
+        # zoned times are converted to the machine's zone: a copy made in another is stale
+        "zone": ctx.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0],
     }
     entry = cache.lookup(path, params)
     if entry is not None:

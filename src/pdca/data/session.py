@@ -167,11 +167,12 @@ class DataSession:
             ts = quote(source.timestamp)
             where = f" WHERE {ts} >= {timestamp_literal(start)} AND {ts} < {timestamp_literal(end)}"
         name = quote(f"__pdca_shared_{next(self._names)}")
+        # metrics that read no column (count over a snapshot) still need the rows
+        select = ", ".join(quote(c) for c in keep) or f"1 AS {quote('__pdca_row')}"
         self._call(
             source,
             lambda: self.con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT {', '.join(quote(c) for c in keep)} "
-                f"FROM {view}{where}"
+                f"CREATE TEMP TABLE {name} AS SELECT {select} FROM {view}{where}"
             ).fetchall(),
         )
         self._shared[source.id] = name

@@ -32,11 +32,16 @@ EXACT_TYPES = frozenset(
         "NULL",
     }
 )
+ZONED_TYPES = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"})
 FORMAT_OPTION = "timestamp_format"
 FORMAT_DOC = (
     "strptime format of the timestamp column when it is not ISO 8601, "
     "e.g. '%d/%m/%Y %H:%M' (DuckDB format codes)"
 )
+
+
+CAST_VERSION = 2
+"""Bumped when a cast changes what a value means, so cached copies are rebuilt."""
 
 
 def cast_sql(
@@ -45,10 +50,18 @@ def cast_sql(
     """SQL turning the column into a TIMESTAMP; ``lenient`` gives NULL for a bad value.
 
     None when the type cannot hold timestamps at all (numbers, booleans ...).
+    A value with a zone or offset is converted to DuckDB's time zone (the
+    machine's), as docs/sources.md says; one without is taken as written. Text goes
+    through TIMESTAMPTZ, since ``CAST(text AS TIMESTAMP)`` silently drops an offset
+    (``10:00+01:00`` would be 10:00); and ``timezone(...)`` is used rather than a
+    cast to TIMESTAMP, which DuckDB may push into its CSV reader, where the offset
+    is dropped too (so the Parquet cache held other times than a direct read).
     """
     upper = type_name.upper()
     if upper == "TIMESTAMP":
         return column_sql
+    if upper in ZONED_TYPES:
+        return f"timezone(current_setting('TimeZone'), {column_sql})"
     if upper in EXACT_TYPES:
         return f"CAST({column_sql} AS TIMESTAMP)"
     if upper != "VARCHAR":
@@ -56,7 +69,8 @@ def cast_sql(
     if fmt:
         func = "try_strptime" if lenient else "strptime"
         return f"CAST({func}({column_sql}, {sql_literal(fmt)}) AS TIMESTAMP)"
-    return f"{'TRY_CAST' if lenient else 'CAST'}({column_sql} AS TIMESTAMP)"
+    cast = "TRY_CAST" if lenient else "CAST"
+    return f"timezone(current_setting('TimeZone'), {cast}({column_sql} AS TIMESTAMPTZ))"
 
 
 def column_type(rel: duckdb.DuckDBPyRelation, name: str) -> str | None:

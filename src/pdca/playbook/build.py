@@ -53,6 +53,18 @@ def tag_name(tag: str) -> str:
     return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
+SHOWN = 60
+"""Characters of a value quoted in a message; a 10 MB line is not echoed back whole."""
+
+
+def shown(text: str) -> str:
+    """A value as messages quote it: cut when long, control characters made visible."""
+    cut = text[:SHOWN]
+    if not cut.isprintable():
+        cut = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return cut if len(text) <= SHOWN else f"{cut}... ({len(text)} characters)"
+
+
 def suggest(word: str, options: Any) -> str:
     """A "did you mean" tail for an unknown name, or nothing when nothing is close."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
@@ -66,11 +78,13 @@ def parse_duration(text: str, units: str) -> tuple[float | None, str | None]:
     if not match or (match.group(2) and match.group(2) not in units):
         return (
             None,
-            f"'{text}' is not a duration: write an integer followed by {allowed} (e.g. 28d)",
+            f"'{shown(text)}' is not a duration: write an integer followed by {allowed} (e.g. 28d)",
         )
-    number, unit = int(match.group(1)), match.group(2) or "d"
+    digits, unit = match.group(1).lstrip("0") or "0", match.group(2) or "d"
+    # int() refuses more than 4,300 digits; any 19 digits are far beyond every limit
+    number = int(digits) if len(digits) <= 18 else 10**18
     if number <= 0:
-        return None, f"'{text}' must be longer than zero"
+        return None, f"'{shown(text)}' must be longer than zero"
     return number * _UNIT_HOURS[unit], None
 
 
@@ -127,6 +141,8 @@ class Reader:
         self.file = filename
         self.problems: list[Problem] = []
         self.budget = node_budget
+        self._merging: set[int] = set()
+        self._looped: set[int] = set()
 
     def loc(self, node: yaml.Node) -> Location:
         mark = node.start_mark
@@ -144,22 +160,25 @@ class Reader:
     def pairs(self, node: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.Node]]:
         """(key, key node, value node) for a mapping: keys checked, duplicates refused."""
         if node.tag != T_MAP:
-            self.error(f"tag '{tag_name(node.tag)}' is not allowed in a playbook", node)
+            self.error(f"tag '{shown(tag_name(node.tag))}' is not allowed in a playbook", node)
         out: list[tuple[str, yaml.Node, yaml.Node]] = []
         seen: dict[str, yaml.Node] = {}
         merged: list[tuple[str, yaml.Node, yaml.Node]] = []
         for knode, vnode in node.value:
+            if knode.tag not in _STANDARD_TAGS and knode.tag != T_MERGE:
+                self._bad_tag(knode)
+                continue
             if type(knode) is not yaml.ScalarNode:
                 self.error("a key must be a plain name, not a list or mapping", knode)
                 continue
             if knode.tag == T_MERGE:
-                merged.extend(self._merge_pairs(vnode))
+                merged.extend(self._merge_pairs(vnode, node))
                 continue
             key = knode.value
             first = seen.get(key)
             if first is not None:
                 self.error(
-                    f"duplicate key '{key}' (first at line {first.start_mark.line + 1}); "
+                    f"duplicate key '{shown(key)}' (first at line {first.start_mark.line + 1}); "
                     "YAML would silently keep only the last one",
                     knode,
                 )
@@ -172,14 +191,37 @@ class Reader:
                 out.append((key, knode, vnode))
         return out
 
-    def _merge_pairs(self, vnode: yaml.Node) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    def _merge_pairs(
+        self, vnode: yaml.Node, into: yaml.MappingNode
+    ) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        if vnode.tag not in _STANDARD_TAGS:
+            self._bad_tag(vnode)
+            return []
         sources = vnode.value if type(vnode) is yaml.SequenceNode else [vnode]
         out: list[tuple[str, yaml.Node, yaml.Node]] = []
-        for src in sources:
-            if type(src) is not yaml.MappingNode:
-                self.error("'<<' merges mappings only", src)
-                continue
-            out.extend(self.pairs(src))
+        outer = id(into) not in self._merging
+        self._merging.add(id(into))  # the mappings being merged into, innermost last
+        try:
+            for src in sources:
+                if src.tag not in _STANDARD_TAGS:
+                    self._bad_tag(src)
+                    continue
+                if type(src) is not yaml.MappingNode:
+                    self.error("'<<' merges mappings only", src)
+                    continue
+                if id(src) in self._merging:
+                    if id(src) not in self._looped:
+                        self._looped.add(id(src))
+                        self.error("'<<' merges a mapping into itself (a recursive alias)", src)
+                    continue
+                # merged mappings may merge others: alias expansion, bounded like plain()'s
+                self.budget -= len(src.value) + 1
+                if self.budget < 0:
+                    self._alias_bomb(src, "expand to far more values than the file holds")
+                out.extend(self.pairs(src))
+        finally:
+            if outer:
+                self._merging.discard(id(into))
         return out
 
     # -- values ---------------------------------------------------------------------
@@ -196,11 +238,7 @@ class Reader:
         kind = spec.kind
         cls = type(node)
         if node.tag not in _STANDARD_TAGS:
-            return self.error(
-                f"tag '{tag_name(node.tag)}' is not allowed in a playbook: only plain YAML values "
-                "(strings, numbers, booleans, dates, lists, mappings)",
-                node,
-            )
+            return self._bad_tag(node)
         if kind in _SCALAR_KINDS:
             if cls is not yaml.ScalarNode:
                 return self.error(f"'{key}' must be {_A[kind]}, not a {_shape(node)}", node)
@@ -211,7 +249,9 @@ class Reader:
                 if cls is not yaml.SequenceNode:
                     return self.error(f"'{key}' must be a list, not a {_shape(node)}", node)
                 if node.tag != T_SEQ:
-                    self.error(f"tag '{tag_name(node.tag)}' is not allowed in a playbook", node)
+                    self.error(
+                        f"tag '{shown(tag_name(node.tag))}' is not allowed in a playbook", node
+                    )
                 items = node.value
             assert spec.item is not None
             if places is not None and cls is yaml.SequenceNode:
@@ -223,6 +263,9 @@ class Reader:
             items = node.value if cls is yaml.SequenceNode else [node]
             out = []
             for item in items:
+                if item.tag not in _STANDARD_TAGS:
+                    self._bad_tag(item)
+                    continue
                 if type(item) is not yaml.ScalarNode:
                     self.error(f"'{key}' must be a status or a list of statuses", item)
                     continue
@@ -261,7 +304,9 @@ class Reader:
                 if spec.open:
                     out[name] = self.plain(vnode)
                 else:
-                    self.error(f"unknown key '{name}' in {key}{suggest(name, fields)}", knode)
+                    self.error(
+                        f"unknown key '{shown(name)}' in {key}{suggest(name, fields)}", knode
+                    )
                 continue
             value = self.read(vnode, field_spec, name, places, prefix + name)
             if value is not BAD:
@@ -282,18 +327,22 @@ class Reader:
         for name, knode, vnode in self.pairs(node):
             if not _SLUG.match(name):
                 self.error(
-                    f"{what} id '{name}' is not a valid id: use lower-case letters, digits, "
+                    f"{what} id '{shown(name)}' is not a valid id: use lower-case letters, digits, "
                     "'-' and '_', starting with a letter or digit",
                     knode,
                 )
+            if vnode.tag not in _STANDARD_TAGS:
+                self._bad_tag(vnode)
+                continue
             if type(vnode) is not yaml.MappingNode:
                 self.error(
-                    f"{what} '{name}' must be a mapping of its settings, not a {_shape(vnode)}",
+                    f"{what} '{shown(name)}' must be a mapping of its settings, "
+                    f"not a {_shape(vnode)}",
                     vnode,
                 )
                 continue
             places: dict[str, int] = {}
-            values = self.obj(vnode, spec.entry, f"{what} '{name}'", places)
+            values = self.obj(vnode, spec.entry, f"{what} '{shown(name)}'", places)
             out[name] = (values, Places(self.file, places), self.loc(knode))
         return out
 
@@ -306,24 +355,28 @@ class Reader:
                 if depth > MAX_DEPTH
                 else "expand to far more values than the file holds"
             )
-            raise PlaybookError(
-                [
-                    *self.problems,
-                    Problem(
-                        f"aliases {why} (an alias bomb or a recursive alias?); "
-                        "write the values out",
-                        self.loc(node),
-                    ),
-                ]
-            )
+            self._alias_bomb(node, why)
         cls = type(node)
         if cls is yaml.ScalarNode:
-            return self.scalar(node)
+            value = self.scalar(node)
+            # a refused value (already reported) reaches plugins as written, not as BAD
+            return node.value if value is BAD else value
         if cls is yaml.SequenceNode:
             if node.tag != T_SEQ:
-                self.error(f"tag '{tag_name(node.tag)}' is not allowed in a playbook", node)
+                self.error(f"tag '{shown(tag_name(node.tag))}' is not allowed in a playbook", node)
             return [self.plain(item, depth + 1) for item in node.value]
         return {k: self.plain(v, depth + 1) for k, _, v in self.pairs(node)}
+
+    def _alias_bomb(self, node: yaml.Node, why: str) -> None:
+        raise PlaybookError(
+            [
+                *self.problems,
+                Problem(
+                    f"aliases {why} (an alias bomb or a recursive alias?); write the values out",
+                    self.loc(node),
+                ),
+            ]
+        )
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
@@ -331,11 +384,14 @@ class Reader:
             return node.value
         try:
             if tag == T_INT:
+                if len(node.value.lstrip("+-").replace("_", "").lstrip("0")) > 100:
+                    # int() would refuse it with advice about sys.set_int_max_str_digits()
+                    return self.error(f"'{shown(node.value)}' is too large a number", node)
                 return _constructor.construct_yaml_int(node)
             if tag == T_FLOAT:
                 value = _constructor.construct_yaml_float(node)
                 if not math.isfinite(value):
-                    return self.error(f"'{node.value}' is not a finite number", node)
+                    return self.error(f"'{shown(node.value)}' is not a finite number", node)
                 return value
             if tag == T_BOOL:
                 return _constructor.construct_yaml_bool(node)
@@ -345,10 +401,18 @@ class Reader:
                 return _constructor.construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
             what = "date" if tag == T_TIMESTAMP else "number"
-            return self.error(f"'{node.value}' is not a valid {what} ({exc})", node)
+            return self.error(f"'{shown(node.value)}' is not a valid {what} ({exc})", node)
+        except (AttributeError, LookupError, TypeError):
+            # explicit tags on values that do not fit them: '!!timestamp nope',
+            # '!!bool maybe', '!!int ""' (PyYAML fails with AttributeError, KeyError, IndexError)
+            what = {T_TIMESTAMP: "date", T_BOOL: "boolean", T_NULL: "null"}.get(tag, "number")
+            return self.error(f"'{shown(node.value)}' is not a valid {what}", node)
+        return self._bad_tag(node)
+
+    def _bad_tag(self, node: yaml.Node) -> Any:
         return self.error(
-            f"tag '{tag_name(tag)}' is not allowed in a playbook: only plain YAML values "
-            "(strings, numbers, booleans, dates, lists, mappings)",
+            f"tag '{shown(tag_name(node.tag))}' is not allowed in a playbook: "
+            "only plain YAML values (strings, numbers, booleans, dates, lists, mappings)",
             node,
         )
 
@@ -367,31 +431,33 @@ class Reader:
         value = self.text(node, spec, key)
         if value is not BAD and not _SLUG.match(value):
             return self.error(
-                f"'{key}' must be an id (lower-case letters, digits, '-', '_'), got '{value}'", node
+                f"'{key}' must be an id (lower-case letters, digits, '-', '_'), "
+                f"got '{shown(value)}'",
+                node,
             )
         return value
 
     def number(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         tag = node.tag
         if tag not in (T_INT, T_FLOAT):
-            return self.error(f"'{key}' must be a number, got '{node.value}'", node)
+            return self.error(f"'{key}' must be a number, got '{shown(node.value)}'", node)
         value = self.scalar(node)
         if value is BAD:
             return BAD
         if abs(value) > 1e15:
-            return self.error(f"'{key}' is too large ({node.value})", node)
+            return self.error(f"'{key}' is too large ({shown(node.value)})", node)
         if spec.minimum is not None and value < spec.minimum:
             return self.error(f"'{key}' must be at least {spec.minimum:g}, got {value}", node)
         return value
 
     def integer(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         if node.tag != T_INT:
-            return self.error(f"'{key}' must be a whole number, got '{node.value}'", node)
+            return self.error(f"'{key}' must be a whole number, got '{shown(node.value)}'", node)
         return self.number(node, spec, key)
 
     def boolean(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         if node.tag != T_BOOL:
-            return self.error(f"'{key}' must be true or false, got '{node.value}'", node)
+            return self.error(f"'{key}' must be true or false, got '{shown(node.value)}'", node)
         return self.scalar(node)
 
     def date(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
@@ -403,21 +469,22 @@ class Reader:
                 return date.fromisoformat(node.value.strip())
             except ValueError:
                 pass
-        return self.error(f"'{key}' must be a date as YYYY-MM-DD, got '{node.value}'", node)
+        return self.error(f"'{key}' must be a date as YYYY-MM-DD, got '{shown(node.value)}'", node)
 
     def duration(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         if node.tag == T_INT:
-            text = node.value + "d"
+            # a bare number counts days; 24:00 or 0x1F (YAML 1.1 ints) are quoted as written
+            text = node.value + "d" if node.value.isdigit() else node.value
         elif node.tag == T_STR:
             text = node.value
         else:
             text = node.value
-            return self.error(f"'{key}' must be a duration like 28d, got '{text}'", node)
+            return self.error(f"'{key}' must be a duration like 28d, got '{shown(text)}'", node)
         hours, reason = parse_duration(text, spec.units)
         if hours is None:
             return self.error(f"'{key}': {reason}", node)
         if hours > 3650 * 24:
-            return self.error(f"'{key}' is longer than ten years ({text})", node)
+            return self.error(f"'{key}' is longer than ten years ({shown(text)})", node)
         return hours
 
     def choice(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
@@ -425,7 +492,8 @@ class Reader:
         if value not in spec.choices:
             options = " | ".join(spec.choices)
             return self.error(
-                f"'{key}' must be one of {options}, got '{value}'{suggest(value, spec.choices)}",
+                f"'{key}' must be one of {options}, got '{shown(value)}'"
+                f"{suggest(value, spec.choices)}",
                 node,
             )
         return value
@@ -460,7 +528,7 @@ def _shape(node: yaml.Node) -> str:
         return "mapping"
     if isinstance(node, yaml.SequenceNode):
         return "list"
-    return "null" if node.tag == T_NULL else f"value ('{node.value}')"
+    return "null" if node.tag == T_NULL else f"value ('{shown(node.value)}')"
 
 
 def _frozen(value: Any) -> Any:
@@ -476,6 +544,9 @@ def build(
 ) -> tuple[m.Playbook, list[Problem]]:
     """The model for a parsed playbook, best effort, and the shape problems found."""
     reader = Reader(filename, MAX_NODES_FACTOR * max(text_size, 1000))
+    if root.tag not in _STANDARD_TAGS:
+        reader._bad_tag(root)
+        return m.Playbook(id="", title="", path=path), reader.problems
     if type(root) is not yaml.MappingNode:
         reader.error(
             f"a playbook must be a mapping of keys (playbook:, title:, ...), not a {_shape(root)}",

@@ -10,6 +10,7 @@ its line and column.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -118,23 +119,79 @@ def read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise PlaybookError.at(
+                "file is UTF-16 text; save it as UTF-8", Location(name, 1, 1)
+            ) from None
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        before = body[: exc.start].decode("utf-8", "replace")
+        lines = _EditorLines(before)
+        line = len(lines.starts)
+        col = len(before) - lines.starts[-1] + 1
         raise PlaybookError.at(
-            f"file is not UTF-8 text (byte {exc.start}); save it as UTF-8", Location(name, 1, 1)
+            f"file is not UTF-8 text (byte {exc.start + len(data) - len(body)}); save it as UTF-8",
+            Location(name, line, col),
         ) from None
     return text
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+class _EditorLines:
+    """Lines as editors count them.
+
+    YAML 1.1 (and so libyaml) also ends a line at U+0085, U+2028 and U+2029, even
+    inside a quoted string; editors do not, so a title holding one would move every
+    later location down a line. Marks are recomputed from their character index.
+    """
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in _BREAK.finditer(text)]
+
+    def mark(self, mark: Any) -> yaml.Mark:
+        line = bisect_right(self.starts, mark.index) - 1
+        return yaml.Mark(mark.name, mark.index, line, mark.index - self.starts[line], None, None)
+
+    def fix(self, root: yaml.Node) -> None:
+        """Give every node of the tree an editor's start mark."""
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            node.start_mark = self.mark(node.start_mark)
+            if type(node) is yaml.MappingNode:
+                for key, value in node.value:
+                    stack += (key, value)
+            elif type(node) is yaml.SequenceNode:
+                stack.extend(node.value)
+
+
 def parse(text: str, filename: str) -> yaml.Node:
     """Compose YAML text into libyaml's node tree; PlaybookError for anything unusable."""
+    lines = _EditorLines(text) if _ODD_BREAKS.search(text) else None
     try:
-        _check_depth(text, filename)
+        _check_depth(text, filename, lines)
         ynode = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if mark is not None and lines is not None:
+            mark = lines.mark(mark)
         loc = (
             Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename, 1, 1)
         )
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and "duplicate anchor" in exc.context and exc.context_mark is not None:
+            # libyaml's own words are "second occurrence", which says nothing on its own
+            first = exc.context_mark if lines is None else lines.mark(exc.context_mark)
+            problem = (
+                f"this anchor (&name) was already defined at line {first.line + 1}; "
+                "give each anchor its own name"
+            )
         hint = _yaml_hint(problem, text, mark.index if mark else -1)
         raise PlaybookError.at(f"invalid YAML: {problem}{hint}", loc) from None
     except yaml.YAMLError as exc:
@@ -144,10 +201,12 @@ def parse(text: str, filename: str) -> yaml.Node:
             "the playbook is empty: it needs at least 'playbook:' (an id) and 'title:'",
             Location(filename, 1, 1),
         )
+    if lines is not None:
+        lines.fix(ynode)
     return ynode
 
 
-def _check_depth(text: str, filename: str) -> None:
+def _check_depth(text: str, filename: str, lines: _EditorLines | None = None) -> None:
     """Refuse absurdly deep nesting before libyaml's recursive composer sees it.
 
     libyaml builds nodes recursively in C and crashes the process on nesting a few
@@ -166,7 +225,7 @@ def _check_depth(text: str, filename: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
+                mark = event.start_mark if lines is None else lines.mark(event.start_mark)
                 raise PlaybookError.at(
                     f"values are nested more than {MAX_DEPTH} levels deep; flatten the structure",
                     Location(filename, mark.line + 1, mark.column + 1),

@@ -6,18 +6,35 @@ are the rules that relate one entry to another, and to the registered plugins.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pdca.errors import Location, Problem
-from pdca.playbook.build import suggest
+from pdca.playbook.build import SHOWN, shown, suggest
 from pdca.playbook.model import PHASE_INDEX, Playbook
 
 if TYPE_CHECKING:
     from pdca.plugins import Registry
 
 RULES = range(1, 9)
+
+_LONG_QUOTED = re.compile(
+    rf"(?<!\w)'[^'\n]{{{SHOWN + 1},}}'(?!\w)|(?<!\w)\"[^\"\n]{{{SHOWN + 1},}}\"(?!\w)"
+)
+
+
+def tidy(message: str) -> str:
+    """Quoted values cut to a readable length and control characters made visible.
+
+    Messages quote ids and values from the playbook and from plugins' checks; a
+    reference 30,000 characters long must not come back as a 30,000-character line.
+    """
+    message = _LONG_QUOTED.sub(lambda m: m[0][0] + shown(m[0][1:-1]) + m[0][-1], message)
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return message
 
 
 class _Checker:
@@ -27,10 +44,10 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def error(self, message: str, where: Location | None) -> None:
-        self.problems.append(Problem(message, where))
+        self.problems.append(Problem(tidy(message), where))
 
     def warn(self, message: str, where: Location | None) -> None:
-        self.problems.append(Problem(message, where, "warning"))
+        self.problems.append(Problem(tidy(message), where, "warning"))
 
     def ref(
         self,
@@ -47,7 +64,8 @@ class _Checker:
         """
         if not value or value in table:  # missing values are reported where they are read
             return True
-        known = ", ".join(table) if len(table) <= 12 else ", ".join(list(table)[:12]) + ", ..."
+        names = [shown(name) for name in list(table)[:12]]
+        known = ", ".join(names) + (", ..." if len(table) > 12 else "")
         hint = suggest(value, table) or (
             f" (defined: {known})" if table else f" (no {what}s are defined)"
         )
@@ -222,7 +240,8 @@ class _Checker:
             first = self.pb.tasks[waits[0]]
             where = first.where_item("depends_on", first.depends_on.index(waits[1]))
             self.error(
-                f"dependency cycle: {graph.format_cycle(waits)} (each waits for the next); "
+                f"dependency cycle: {graph.format_cycle(map(shown, waits))} "
+                "(each waits for the next); "
                 "remove one of these depends_on entries",
                 where,
             )
