@@ -21,7 +21,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,11 +28,11 @@ from typing import Any
 
 import click
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 import pdca.cli
 from pdca.cli_engine import register
+from pg_server import fresh_database
 
 WIRED = "cli_engine" in Path(pdca.cli.__file__).read_text(encoding="utf-8")
 """Once the lead wires the commands into pdca.cli, ``python -m pdca`` is the real thing."""
@@ -120,18 +119,7 @@ def desk(tmp_path: Path) -> Path:
 
 
 def _fresh_pg_database(pg_url: str) -> Iterator[str]:
-    import psycopg
-
-    url = sa.engine.make_url(pg_url)
-    name = f"pdca_cli_{uuid.uuid4().hex[:12]}"
-    args = {"host": url.host, "port": url.port, "user": url.username, "dbname": "postgres"}
-    with psycopg.connect(**args, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**args, autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return fresh_database(pg_url, "pdca_cli")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

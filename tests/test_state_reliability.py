@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,13 +30,13 @@ from typing import Any
 
 import click
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 import pdca.cli
 from pdca.cli_engine import register as register_engine
 from pdca.cli_state import register as register_state
 from pdca.state import store as store_module
+from pg_server import fresh_database
 
 WIRED = "cli_state" in Path(pdca.cli.__file__).read_text(encoding="utf-8")
 """Once the lead wires ``pdca state`` into pdca.cli, ``python -m pdca`` is the real thing."""
@@ -717,18 +716,7 @@ def _worker(commands: list[list[str]], barrier: Any, results: Any) -> None:
 
 
 def _fresh_pg_database(pg_url: str) -> Iterator[str]:
-    import psycopg
-
-    url = sa.engine.make_url(pg_url)
-    name = f"pdca_rel_{uuid.uuid4().hex[:12]}"
-    args = {"host": url.host, "port": url.port, "user": url.username, "dbname": "postgres"}
-    with psycopg.connect(**args, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**args, autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return fresh_database(pg_url, "pdca_rel")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -28,24 +27,14 @@ from pdca.state import (
 )
 from pdca.state import schema as s
 from pdca.state.store import resolve_location
+from pg_server import fresh_database
 
 NOW = "2026-01-05T09:00:00Z"
 REF = PlaybookRef("demo", "Demo", "/pb/playbook.yaml")
 
 
 def _fresh_pg_database(pg_url: str) -> Iterator[str]:
-    import psycopg
-
-    url = sa.engine.make_url(pg_url)
-    name = f"pdca_state_{uuid.uuid4().hex[:12]}"
-    args = {"host": url.host, "port": url.port, "user": url.username, "dbname": "postgres"}
-    with psycopg.connect(**args, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**args, autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return fresh_database(pg_url, "pdca_state")
 
 
 @pytest.fixture

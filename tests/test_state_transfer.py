@@ -35,6 +35,7 @@ from pdca.state import (
     transfer,
 )
 from pdca.state import schema as s
+from pg_server import fresh_database
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +54,7 @@ def pdca_run(cli: click.Group, *argv: Any, code: int = 0) -> Result:
 
 
 def _fresh_pg_database(pg_url: str) -> Iterator[str]:
-    import psycopg
-
-    url = sa.engine.make_url(pg_url)
-    name = f"pdca_xfer_{uuid.uuid4().hex[:12]}"
-    args = {"host": url.host, "port": url.port, "user": url.username, "dbname": "postgres"}
-    with psycopg.connect(**args, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**args, autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return fresh_database(pg_url, "pdca_xfer")
 
 
 def _store_url(kind: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:

@@ -467,27 +467,7 @@ def history(
         echo_json(
             {
                 "playbook": pb.id,
-                "cycles": [
-                    {
-                        "number": c.number,
-                        "phase": c.phase,
-                        "started": c.started,
-                        "closed": c.closed,
-                        "decisions": {
-                            d.objective: {
-                                "status": d.status,
-                                "proposed": d.proposed,
-                                "decision": d.decision,
-                                "by": d.by,
-                                "note": d.note,
-                                "decided": d.decided,
-                            }
-                            for n, d in data["decisions"]
-                            if n == c.number
-                        },
-                    }
-                    for c in data["cycles"]
-                ],
+                "cycles": ev.cycles_json(data),
                 "attempts": [
                     {
                         "cycle": n,

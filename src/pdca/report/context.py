@@ -455,30 +455,9 @@ def _graph(
 
 def cycle_history(store: Store, playbook_id: str) -> list[dict[str, Any]]:
     """Every cycle with its decisions, oldest first (``pdca history`` without the log)."""
-    data = store.history(playbook_id, limit=0)
-    out = []
-    for c in data["cycles"]:
-        out.append(
-            {
-                "number": c.number,
-                "phase": c.phase,
-                "started": c.started,
-                "closed": c.closed,
-                "decisions": {
-                    d.objective: {
-                        "status": d.status,
-                        "proposed": d.proposed,
-                        "decision": d.decision,
-                        "by": d.by,
-                        "note": d.note,
-                        "decided": d.decided,
-                    }
-                    for n, d in data["decisions"]
-                    if n == c.number
-                },
-            }
-        )
-    return out
+    from pdca.state.events import cycles_json
+
+    return cycles_json(store.history(playbook_id, limit=0))
 
 
 def read_cycle(store: Store, playbook_id: str, number: int) -> State:

@@ -136,3 +136,31 @@ def describe(e: Event) -> str:
 
 def _status(name: str | None) -> str:
     return (name or "-").replace("_", " ")
+
+
+def cycles_json(history: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cycles of a ``Store.history`` result with their decisions, oldest first.
+
+    ``pdca history --format json`` and the report document show cycles the same way.
+    """
+    return [
+        {
+            "number": c.number,
+            "phase": c.phase,
+            "started": c.started,
+            "closed": c.closed,
+            "decisions": {
+                d.objective: {
+                    "status": d.status,
+                    "proposed": d.proposed,
+                    "decision": d.decision,
+                    "by": d.by,
+                    "note": d.note,
+                    "decided": d.decided,
+                }
+                for n, d in history["decisions"]
+                if n == c.number
+            },
+        }
+        for c in history["cycles"]
+    ]
