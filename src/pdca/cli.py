@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from pdca import __version__
+from pdca.cli_options import PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode, PdcaError
 
 DEBUG_ENV = "PDCA_DEBUG"
@@ -83,29 +84,7 @@ def _as_error(message: str) -> str:
     return f"error: {message}"
 
 
-def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    if value == "today":
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
-
-
 FORMAT_TEXT_JSON = click.Choice(["text", "json"])
-PLAYBOOK_ARG = click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
-
-
-def as_of_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--as-of",
-        "as_of",
-        callback=parse_date,
-        metavar="DATE",
-        help="Compute metrics as of this date (YYYY-MM-DD); default today.",
-    )(f)
 
 
 def echo_json(data: Any) -> None:
@@ -141,7 +120,7 @@ def _loaded(path: Path) -> Iterator[Any]:
     "playbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--data", is_flag=True, help="Also read the data: columns, filters, timestamps.")
-@as_of_option
+@as_of_option()
 @click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
 def validate(
@@ -271,7 +250,7 @@ FAIL_ON = click.Choice(["off_track", "at_risk"])
 
 @cli.command()
 @PLAYBOOK_ARG
-@as_of_option
+@as_of_option()
 @click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
 @click.option(
     "--metric", "metric_ids", multiple=True, metavar="ID", help="Only this metric (repeatable)."

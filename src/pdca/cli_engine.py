@@ -20,34 +20,7 @@ from typing import Any
 
 import click
 
-STATE_ENV = "PDCA_STATE"
-PLAYBOOK_ARG = click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
-
-
-def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    if value == "today":
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
-
-
-def _state_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--state",
-        "state_url",
-        envvar=STATE_ENV,
-        metavar="URL",
-        help="State store: a postgresql+psycopg:// URL or a SQLite file "
-        f"(env {STATE_ENV}; default .pdca/state.db beside the playbook).",
-    )(f)
-
-
-def _as_of_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE", help=help_text)
+from pdca.cli_options import PLAYBOOK_ARG, as_of_option, state_option
 
 
 def _format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -108,8 +81,8 @@ def _report_hook_errors(errors: list[str]) -> bool:
 
 @click.command()
 @PLAYBOOK_ARG
-@_as_of_option("Measure metrics as of this date (YYYY-MM-DD) when entering check; default today.")
-@_state_option
+@as_of_option("Measure metrics as of this date (YYYY-MM-DD) when entering check; default today.")
+@state_option
 @_format_option("text", "json")
 def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> None:
     """Advance the cycle as far as it goes without people.
@@ -246,8 +219,8 @@ def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
 @click.command()
 @PLAYBOOK_ARG
 @click.option("--owner", metavar="ID", help="Only this person's tasks (and their teams').")
-@_as_of_option("Count tasks as overdue as of this date (YYYY-MM-DD); default today.")
-@_state_option
+@as_of_option("Count tasks as overdue as of this date (YYYY-MM-DD); default today.")
+@state_option
 @_format_option("text", "json", "markdown")
 def status(
     playbook: Path, owner: str | None, as_of: date | None, state_url: str | None, fmt: str
@@ -290,7 +263,7 @@ def status(
 @click.argument("task_id", metavar="TASK")
 @click.option("--by", "by", required=True, metavar="OWNER", help="Who does this (an owner id).")
 @click.option("--note", help="Why, or what was done; required for block (the reason).")
-@_state_option
+@state_option
 @_format_option("text", "json")
 def task(
     playbook: Path,
@@ -379,7 +352,7 @@ def _now_ready(out: Any, tid: str) -> list[str]:
 )
 @click.option("--note", required=True, help="What this cycle taught; carried over as a lesson.")
 @click.option("--by", "by", required=True, metavar="OWNER", help="Who decides (an owner id).")
-@_state_option
+@state_option
 @_format_option("text", "json")
 def act(
     playbook: Path,
@@ -445,7 +418,7 @@ def act(
 @click.option("--cycle", "cycle", type=int, metavar="N", help="Only this cycle.")
 @click.option("--task", "subject", metavar="ID", help="Only this task (or objective).")
 @click.option("--limit", type=int, metavar="N", help="Only the last N events.")
-@_state_option
+@state_option
 @_format_option("text", "json")
 def history(
     playbook: Path,

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from pdca.cli_engine import PLAYBOOK_ARG, _as_of_option, _session, _state_option
+from pdca.cli_engine import _session
+from pdca.cli_options import PLAYBOOK_ARG, as_of_option, state_option
 
 BUILTIN_FORMATS = ("html", "markdown", "json", "a3", "text")
 
@@ -62,7 +63,7 @@ class _FormatChoice(click.ParamType):
     help="Write to this file ('-' for standard output). Default: report.html or a3.html in "
     "the current folder for HTML formats, standard output for the others.",
 )
-@_as_of_option(
+@as_of_option(
     "Judge tasks overdue as of this date (YYYY-MM-DD); before the cycle reaches check, also "
     "measure the metrics as of it. Default today."
 )
@@ -73,7 +74,7 @@ class _FormatChoice(click.ParamType):
     metavar="N",
     help="Show cycle N as it closed (its snapshot, tasks and decisions); default the current one.",
 )
-@_state_option
+@state_option
 def report(
     playbook: Path,
     fmt: str,

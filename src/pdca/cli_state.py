@@ -15,16 +15,7 @@ from typing import Any
 
 import click
 
-STATE_ENV = "PDCA_STATE"
-PLAYBOOK_ARG = click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
-STATE_OPTION = click.option(
-    "--state",
-    "state_url",
-    envvar=STATE_ENV,
-    metavar="URL",
-    help="State store: a postgresql+psycopg:// URL or a SQLite file "
-    f"(env {STATE_ENV}; default .pdca/state.db beside the playbook).",
-)
+from pdca.cli_options import PLAYBOOK_ARG, state_option
 
 
 def _playbook_id(playbook: Path) -> str:
@@ -69,7 +60,7 @@ def state() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (whole or not at all) instead of standard output.",
 )
-@STATE_OPTION
+@state_option
 def export_cmd(playbook: Path, output: Path | None, state_url: str | None) -> None:
     """Write the playbook's whole state as one JSON document.
 
@@ -101,7 +92,7 @@ def export_cmd(playbook: Path, output: Path | None, state_url: str | None) -> No
     help="The backup file; default .pdca/backups/state-TIMESTAMP.db (SQLite) or "
     "PLAYBOOK-TIMESTAMP.json (PostgreSQL) beside the playbook.",
 )
-@STATE_OPTION
+@state_option
 def backup_cmd(playbook: Path, output: Path | None, state_url: str | None) -> None:
     """Make a consistent backup of the state, safe while others are writing.
 
@@ -145,7 +136,7 @@ def backup_cmd(playbook: Path, output: Path | None, state_url: str | None) -> No
     is_flag=True,
     help="Overwrite the playbook's state if the store already has one.",
 )
-@STATE_OPTION
+@state_option
 def import_cmd(playbook: Path, file: Path, replace: bool, state_url: str | None) -> None:
     """Restore the playbook's state from FILE, in one transaction.
 

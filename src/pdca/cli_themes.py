@@ -12,16 +12,7 @@ from pathlib import Path
 
 import click
 
-
-def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    if value == "today":
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+from pdca.cli_options import parse_date
 
 
 @click.command()
@@ -30,7 +21,7 @@ def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option(
     "--as-of",
     "as_of",
-    callback=_parse_date,
+    callback=parse_date,
     metavar="DATE",
     help="Read the metric's window ending on this date (YYYY-MM-DD); default today.",
 )
