@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pdca import SourceError, hookimpl
+from pdca import hookimpl
 from pdca.data.base import DataRequest, OptionProblem, SourceContext, SourceType
+from pdca.data.files import existing_file
+from pdca.data.messages import source_error
 from pdca.data.stamps import FORMAT_DOC, FORMAT_OPTION, with_timestamp
 
 if TYPE_CHECKING:
@@ -27,12 +29,6 @@ if TYPE_CHECKING:
     from pdca.playbook.model import Source
 
 __version__ = "0.1.0"
-
-
-def source_error(source: Source, message: str, key: str | None = None) -> SourceError:
-    """An error that starts at the playbook line to fix and names the source, as pdca's do."""
-    where = source.where(key) or source.where()
-    return SourceError(f"{where}: source '{source.id}': {message}" if where else message)
 
 
 class XlsxSource(SourceType):
@@ -110,22 +106,6 @@ def read_sheet(source: Source) -> pa.Table:
     finally:
         workbook.close()
     return pa.Table.from_arrays([arrow_column(c) for c in columns], names=names)
-
-
-def existing_file(source: Source) -> Any:
-    path = source.path
-    raw = source.options.get("path")
-    if path is None:
-        raise source_error(source, "needs a 'path' to the workbook")
-    path = path.resolve()
-    if not path.is_file():
-        raise source_error(
-            source,
-            f"file {str(raw)!r} not found (looked for {path}); fix 'path' "
-            "(a relative path starts at the playbook's folder)",
-            "path",
-        )
-    return path
 
 
 def pick_sheet(source: Source, workbook: Any) -> Any:

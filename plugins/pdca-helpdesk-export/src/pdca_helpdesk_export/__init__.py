@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
-from pdca import SourceError, hookimpl
+from pdca import hookimpl
 from pdca.data.base import DataRequest, OptionProblem, SourceContext, SourceType
+from pdca.data.files import existing_file
+from pdca.data.messages import source_error
 from pdca.data.stamps import FORMAT_OPTION, with_timestamp
 from pdca.kpi import quote, sql_literal
 
@@ -93,11 +95,6 @@ LIST_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 def normal(header: str) -> str:
     """Headers match without case, surrounding spaces or doubled spaces."""
     return re.sub(r"\s+", " ", header).strip().lower()
-
-
-def source_error(source: Source, message: str, key: str | None = None) -> SourceError:
-    where = source.where(key) or source.where()
-    return SourceError(f"{where}: source '{source.id}': {message}" if where else message)
 
 
 class HelpdeskExport(SourceType):
@@ -171,17 +168,7 @@ class HelpdeskExport(SourceType):
         return with_timestamp(rel, source, source.options.get(FORMAT_OPTION))
 
     def _scan(self, source: Source) -> str:
-        path = source.path
-        if path is None:
-            raise source_error(source, "needs a 'path' to the export")
-        path = path.resolve()
-        if not path.is_file():
-            raise source_error(
-                source,
-                f"file {str(source.options.get('path'))!r} not found (looked for {path}); fix "
-                "'path' (a relative path starts at the playbook's folder)",
-                "path",
-            )
+        path = existing_file(source)
         args = [sql_literal(str(path)), "header=true", "all_varchar=true"]
         if "delimiter" in source.options:
             args.append(f"delim={sql_literal(source.options['delimiter'])}")
