@@ -192,9 +192,7 @@ def planned_start(pb: Playbook, cycle: int) -> date | None:
     return pb.cycle.start + timedelta(days=(cycle - 1) * (pb.cycle.length_days or 0))
 
 
-def effective_due(
-    pb: Playbook, task: Task, cycle: int, started: date | None = None
-) -> date | None:
+def effective_due(pb: Playbook, task: Task, cycle: int, started: date | None = None) -> date | None:
     """A task's due date in cycle ``cycle``.
 
     Due dates are written for cycle 1. A later cycle keeps each task's offset from
