@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from pdca.analysis.spc import ALL_RULES, check_series
-from pdca.analysis.trend import trend
+from pdca.check.stats.spc import ALL_RULES, check_series
+from pdca.check.stats.trend import trend
 
 METRICS, PERIODS, BASELINE, SEED, REPEAT = 500, 104, 52, 20240601, 5
 
@@ -133,7 +133,7 @@ def main() -> None:
     print(f"workload: {METRICS} metrics x {PERIODS} periods, baseline {BASELINE}, seed {SEED}")
     print("analysis: limits + rules 1..8 + verdict + Theil-Sen/Mann-Kendall, best of", REPEAT)
     print(
-        f"  pdca.analysis         {t_pdca * 1000:8.1f} ms  ({t_pdca / METRICS * 1e6:.0f} us/metric)"
+        f"  pdca.check.stats      {t_pdca * 1000:8.1f} ms  ({t_pdca / METRICS * 1e6:.0f} us/metric)"
     )
     print(f"  numpy mean+std        {t_np * 1000:8.1f} ms  (ratio pdca/numpy {t_pdca / t_np:.1f}x)")
     print(

@@ -139,7 +139,7 @@ def with_pandas(path: Path, fmt: str) -> dict | None:
 
 
 def pdca_check(playbook: Path, cache: Path | None) -> dict:
-    from pdca.measure import check
+    from pdca.check.measure import check
     from pdca.playbook import load_checked
 
     result = load_checked(playbook)

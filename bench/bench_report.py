@@ -106,8 +106,8 @@ def write_playbook(folder: Path) -> Path:
 
 def snapshot_report(pb: Any) -> dict[str, Any]:
     """What the check would have stored: 104 weekly values per metric, shift planted."""
-    from pdca import readout
-    from pdca.measure import entry_for, period_label, status_of
+    from pdca.check import readout
+    from pdca.check.measure import entry_for, period_label, status_of
 
     rng = random.Random(SEED + 1)
     first = AS_OF - timedelta(days=AS_OF.weekday()) - timedelta(weeks=WEEKS - 1)

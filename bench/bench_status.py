@@ -175,7 +175,7 @@ def main() -> None:
     from click.testing import CliRunner
 
     from pdca.cli import cli
-    from pdca.cli_engine import register
+    from pdca.cli.cycle import register
     from pdca.engine import review
     from pdca.playbook import load_checked
     from pdca.state import STATE_FILE, open_store
@@ -209,7 +209,7 @@ def main() -> None:
         argv = [
             sys.executable,
             "-c",
-            "from pdca.cli import cli, main; from pdca.cli_engine import register; "
+            "from pdca.cli import cli, main; from pdca.cli.cycle import register; "
             "register(cli); main()",
             "status",
             str(path),

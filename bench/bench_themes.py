@@ -24,7 +24,7 @@ from collections import Counter
 
 import numpy as np
 
-from pdca.analysis.themes import compare
+from pdca.check.stats.themes import compare
 
 N, SEED, VOCAB = 1_000_000, 20260330, 20_000
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from browser import SVG_BOXES_JS, Chromium, png_info
-from pdca.analysis.spc import compute_limits, detect_signals
+from pdca.check.stats.spc import compute_limits, detect_signals
 from pdca.report.charts import control_chart, dependency_graph, sparkline, status_badge
 
 HOSTILE_TITLE = 'Backlog <script>alert(1)</script> & "friends"'

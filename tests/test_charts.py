@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pdca.analysis.spc import compute_limits, detect_signals
+from pdca.check.stats.spc import compute_limits, detect_signals
 from pdca.report.charts import (
     LINE_STYLES,
     control_chart,

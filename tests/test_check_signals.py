@@ -199,7 +199,7 @@ def test_validate_data_warns_when_target_is_lost_in_noise(tmp_path: Path) -> Non
 
 def test_metrics_over_two_sources_without_cache(tmp_path: Path) -> None:
     """A half-read DuckDB result left by one metric must not break the next source."""
-    from pdca.measure import check
+    from pdca.check.measure import check
     from pdca.playbook import load_checked
 
     (tmp_path / "a.csv").write_text("ts,x\n2026-03-02,1\n2026-03-03,3\n")

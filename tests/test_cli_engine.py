@@ -31,16 +31,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pdca.cli
-from pdca.cli_engine import register
+from pdca.cli.cycle import register
 from pg_server import fresh_database
 
-WIRED = "cli_engine" in Path(pdca.cli.__file__).read_text(encoding="utf-8")
-"""Once the lead wires the commands into pdca.cli, ``python -m pdca`` is the real thing."""
-BOOT = (
-    "import sys; from pdca.cli import cli, main; from pdca.cli_engine import register; "
-    "register(cli); sys.argv[0] = 'pdca'; main()"
-)
-PDCA = [sys.executable, "-m", "pdca"] if WIRED else [sys.executable, "-c", BOOT]
+PDCA = [sys.executable, "-m", "pdca"]
+"""The real command, as a user runs it, in a process of its own."""
 
 SCORES = """\
 day,score,wait

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pdca.analysis.correlate import align, correlate, r_p_value, ranks, t_two_sided_p
+from pdca.check.stats.correlate import align, correlate, r_p_value, ranks, t_two_sided_p
 
 
 def test_pearson_matches_numpy_corrcoef():

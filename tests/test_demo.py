@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from pdca.check.measure import check
 from pdca.cli import cli
-from pdca.measure import check
 from pdca.playbook import load_checked
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pdca.analysis.effects import countermeasure_effect, effects_for
+from pdca.check.stats.effects import countermeasure_effect, effects_for
 
 MONDAY = date(2024, 1, 1)
 BASE = [9.0, 11.0, 10.0, 12.0, 8.0, 10.0, 11.0, 9.0]  # centre 10, MR̄ 2 (see test_spc)

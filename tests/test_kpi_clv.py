@@ -220,7 +220,7 @@ def test_bad_params_are_reported(
 
 def test_pdca_check_reads_the_span_before_the_window(playbook_file) -> None:
     """End to end: the data session gives clv the 28 days before the window too."""
-    from pdca.measure import check
+    from pdca.check.measure import check
     from pdca.playbook import load_checked
 
     lines = ["ts,customer_id,amount"]

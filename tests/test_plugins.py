@@ -17,7 +17,6 @@ import pytest
 from pdca import hookimpl, hookspecs
 from pdca.errors import PluginError
 from pdca.kpi import FunctionKpi, Kpi, SqlKpi
-from pdca.plugincheck import check_plugins
 from pdca.plugins import (
     BUILTINS,
     build_registry,
@@ -25,6 +24,7 @@ from pdca.plugins import (
     describe,
     get_plugin_manager,
 )
+from pdca.plugins.check import check_plugins
 from pdca.testing import CliResult, PlaybookBuilder, run_check
 
 

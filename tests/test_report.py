@@ -31,7 +31,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pdca.cli
-from pdca.cli_report import register
+from pdca.cli.report import register
 from pdca.engine.runner import Engine
 
 SNAPSHOTS = Path(__file__).parent / "data" / "report_snapshots"
@@ -1018,7 +1018,7 @@ def test_effects_are_those_of_the_analysis_for_every_completion_date(desk: Pdca)
     though the document computes each metric and period once."""
     from dataclasses import replace
 
-    from pdca.analysis.effects import countermeasure_effect
+    from pdca.check.stats.effects import countermeasure_effect
     from pdca.playbook import load_checked
     from pdca.playbook.model import Task
     from pdca.report.context import build_document, read_cycle

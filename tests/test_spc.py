@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pdca.analysis.spc import (
+from pdca.check.stats.spc import (
     ALL_RULES,
     DEFAULT_RULES,
     VERDICTS,

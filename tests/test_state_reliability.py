@@ -33,18 +33,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pdca.cli
-from pdca.cli_engine import register as register_engine
-from pdca.cli_state import register as register_state
+from pdca.cli.cycle import register as register_engine
+from pdca.cli.state import register as register_state
 from pdca.state import store as store_module
 from pg_server import fresh_database
 
-WIRED = "cli_state" in Path(pdca.cli.__file__).read_text(encoding="utf-8")
-"""Once the lead wires ``pdca state`` into pdca.cli, ``python -m pdca`` is the real thing."""
-BOOT = (
-    "import sys; from pdca.cli import cli, main; from pdca.cli_state import register; "
-    "register(cli); sys.argv[0] = 'pdca'; main()"
-)
-PDCA = [sys.executable, "-m", "pdca"] if WIRED else [sys.executable, "-c", BOOT]
+PDCA = [sys.executable, "-m", "pdca"]
+"""The real command, as a user runs it, in a process of its own."""
 
 
 @pytest.fixture(scope="module")

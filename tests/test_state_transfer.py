@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 import pdca.cli
-from pdca.cli_engine import register as register_engine
-from pdca.cli_state import register as register_state
+from pdca.cli.cycle import register as register_engine
+from pdca.cli.state import register as register_state
 from pdca.state import (
     Changes,
     CycleState,

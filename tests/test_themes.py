@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from pdca.analysis import themes as fw
-from pdca.analysis.themes import compare, count_terms, log_odds, terms, words
+from pdca.check.stats import themes as fw
+from pdca.check.stats.themes import compare, count_terms, log_odds, terms, words
 from pdca.errors import PlaybookError, SourceError
 
 # -- tokenising --------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def survey(playbook_file):
 
 
 def _analyse(survey, metric: str, **options):
-    from pdca.themes import analyse
+    from pdca.check.themes import analyse
 
     playbook, registry = survey
     return analyse(playbook, registry, metric, AS_OF, **options)
@@ -449,7 +449,7 @@ def test_unknown_metric(survey) -> None:
 
 
 def test_has_themes(survey) -> None:
-    from pdca.themes import has_themes
+    from pdca.check.themes import has_themes
 
     playbook, _ = survey
     assert has_themes(playbook, "nps") and has_themes(playbook, "gap")
@@ -460,7 +460,7 @@ def test_has_themes(survey) -> None:
 
 
 def test_text_report(survey) -> None:
-    from pdca.themes import to_text
+    from pdca.check.themes import to_text
 
     text = to_text(_analyse(survey, "nps"))
     lines = text.splitlines()
@@ -474,7 +474,7 @@ def test_text_report(survey) -> None:
 def test_task_stubs_are_valid_yaml_tasks(survey) -> None:
     import yaml
 
-    from pdca.themes import to_tasks
+    from pdca.check.themes import to_tasks
 
     playbook, _ = survey
     stubs = to_tasks(_analyse(survey, "nps"), playbook)
@@ -488,7 +488,7 @@ def test_task_stubs_are_valid_yaml_tasks(survey) -> None:
 
 
 def test_task_ids_are_slugs_and_unique() -> None:
-    from pdca.themes import _task_id
+    from pdca.check.themes import _task_id
 
     taken = {"rca-nps-vantade"}
     assert _task_id("nps", "väntade", taken) == "rca-nps-vantade-2"
@@ -497,8 +497,8 @@ def test_task_ids_are_slugs_and_unique() -> None:
 
 
 def test_glue_reads_a_session_it_is_given(survey) -> None:
+    from pdca.check.themes import analyse
     from pdca.data.session import DataSession
-    from pdca.themes import analyse
 
     playbook, registry = survey
     with DataSession(playbook, registry) as session:

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 import pdca.cli
-from pdca.cli_themes import register
+from pdca.cli.themes import register
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = ROOT / "playbooks" / "support-desk"
@@ -203,7 +203,7 @@ def test_kpi_without_per_row_meaning_and_html_comments(run, playbook_file) -> No
 
 def test_command_module_imports_only_click() -> None:
     code = (
-        "import sys, pdca.cli_themes; "
+        "import sys, pdca.cli.themes; "
         "print(sorted(m for m in ('duckdb', 'numpy', 'yaml') if m in sys.modules))"
     )
     out = subprocess.run(

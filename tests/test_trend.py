@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pdca.analysis.trend import mann_kendall, project, theil_sen, trend
+from pdca.check.stats.trend import mann_kendall, project, theil_sen, trend
 
 Y = [1.0, 3.0, 2.0, 4.0, 4.0]
 

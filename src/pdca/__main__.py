@@ -1,3 +1,3 @@
-from pdca.cli import main
+from pdca.cli.main import main
 
 main()

@@ -123,20 +123,23 @@ def plugins_added(*plugins: PluginSpec) -> Iterator[None]:
     plugin files, where an installed plugin of the same name would be.
     """
     from pdca import plugins as p
+    from pdca.plugins import manager
 
     if not plugins:
         yield
         return
-    original = p.get_plugin_manager
+    original = manager.get_plugin_manager
 
     def get_plugin_manager(*args: Any, **kwargs: Any) -> pluggy.PluginManager:
         return add_plugins(original(*args, **kwargs), plugins)
 
-    p.get_plugin_manager = get_plugin_manager  # type: ignore[assignment]
+    # Both names: pdca's modules import it from the package, the manager's own
+    # helpers (and ``pdca plugins --check``) call it in the manager module.
+    p.get_plugin_manager = manager.get_plugin_manager = get_plugin_manager  # type: ignore[assignment]
     try:
         yield
     finally:
-        p.get_plugin_manager = original  # type: ignore[assignment]
+        p.get_plugin_manager = manager.get_plugin_manager = original  # type: ignore[assignment]
 
 
 # -- the command line -----------------------------------------------------------------------
@@ -149,7 +152,7 @@ def cli_group() -> click.Group:
     a test that adds a plugin command must not see another test's, nor miss
     its own because an earlier test loaded the list first.
     """
-    from pdca import cli as cli_module
+    from pdca.cli import main as cli_module
 
     group = copy.copy(cli_module.cli)
     group.commands = {
@@ -157,13 +160,6 @@ def cli_group() -> click.Group:
         for name, cmd in cli_module.cli.commands.items()
         if (getattr(cmd.callback, "__module__", "") or "").startswith("pdca.")
     }
-    if "run" not in group.commands:  # the cycle commands, before they were wired into pdca.cli
-        try:
-            from pdca.cli_engine import register
-        except ImportError:
-            pass
-        else:
-            register(group)
     group._plugins_loaded = False  # type: ignore[attr-defined]
     return group
 

@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pluggy
 import pytest
-from pdca.plugincheck import check_plugins
+from pdca.plugins.check import check_plugins
 from pdca.testing import CliFailed, CliResult, PlaybookBuilder, run_check
 
 import pdca_excel

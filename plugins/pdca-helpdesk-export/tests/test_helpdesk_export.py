@@ -12,7 +12,7 @@ from typing import Any
 
 import pluggy
 import pytest
-from pdca.plugincheck import check_plugins
+from pdca.plugins.check import check_plugins
 from pdca.testing import CliResult, PlaybookBuilder, run_check
 
 import pdca_helpdesk_export

@@ -21,8 +21,8 @@ from typing import Any
 import pdca
 import pluggy
 import pytest
-from pdca.plugincheck import check_plugins
 from pdca.plugins import notify
+from pdca.plugins.check import check_plugins
 from pdca.testing import CliResult, PlaybookBuilder, run_check, run_cycle
 
 import pdca_webhook

@@ -61,7 +61,7 @@ class TextReport(Renderer):
     media_type: ClassVar[str] = "text/plain"
 
     def render(self, document: Mapping[str, Any], env: Any) -> str:
-        from pdca.status_text import render_text
+        from pdca.cli.status_text import render_text
 
         return render_text(dict(document), color=False)
 

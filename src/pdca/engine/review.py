@@ -162,7 +162,7 @@ def _trend(series: list[dict[str, Any]], higher_is_better: bool) -> str | None:
     values = values[-TREND_PERIODS:]
     if len(values) < 4:
         return None
-    from pdca.analysis.trend import trend
+    from pdca.check.stats.trend import trend
 
     result = trend(values)
     if not result.significant or not result.slope:
@@ -173,7 +173,7 @@ def _trend(series: list[dict[str, Any]], higher_is_better: bool) -> str | None:
 def _objectives(
     pb: Playbook, d: tr.Draft, metrics: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    from pdca.measure import worst
+    from pdca.check.measure import worst
 
     out = {}
     for oid, objective in pb.objectives.items():

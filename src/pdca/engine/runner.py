@@ -233,7 +233,7 @@ class Engine:
             out.failed.append(attempt.task)
 
     def _measure(self, out: Outcome, d: tr.Draft, as_of: date) -> None:
-        from pdca import measure
+        from pdca.check import measure
 
         measured_pb = tr.with_baselines(self.pb, d.baselines)
         report = measure.check(

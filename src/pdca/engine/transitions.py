@@ -155,7 +155,7 @@ def metric_statuses(d: Draft) -> dict[str, str]:
 
 
 def objective_status(pb: Playbook, oid: str, statuses: Mapping[str, str]) -> str:
-    from pdca.measure import worst
+    from pdca.check.measure import worst
 
     return worst(statuses.get(m, "no_data") for m in pb.objectives[oid].metrics)
 
@@ -449,7 +449,7 @@ def propose(pb: Playbook, oid: str, report: Mapping[str, Any]) -> tuple[str, str
     worse by a special-cause signal; a target met without an improvement signal
     may be the process's own noise, so the proposal says so.
     """
-    from pdca.measure import worst
+    from pdca.check.measure import worst
 
     metrics = report.get("metrics", {})
     mids = pb.objectives[oid].metrics

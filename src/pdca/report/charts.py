@@ -240,7 +240,7 @@ def _marker_slot(marker_day: date, points: list[_Point]) -> int | None:
     """Where a countermeasure line goes: before the first period that starts on or after
     its date (slot k = the boundary left of period k; len(points) = right edge).
 
-    This matches the before/after split of :mod:`pdca.analysis.effects`: that period
+    This matches the before/after split of :mod:`pdca.check.stats.effects`: that period
     is the first one wholly after the change. None when the date lies outside the
     charted periods or the periods have no start dates.
     """
@@ -332,7 +332,7 @@ def control_chart(
 
     ``points`` are periods in time order (``period``, ``start``, ``value``, ``n``,
     optional ``partial``); a None value leaves a gap, a partial last period is drawn
-    hollow. ``signals`` (from :func:`pdca.analysis.spc.detect_signals`, as JSON)
+    hollow. ``signals`` (from :func:`pdca.check.stats.spc.detect_signals`, as JSON)
     highlight their periods, coloured by whether they point the good way for
     ``direction``. ``markers`` (``date``, ``label``) become vertical countermeasure
     lines between periods. The y-range always includes every reference line, so a

@@ -311,7 +311,7 @@ def _effects(
     """
     from bisect import bisect_left
 
-    from pdca.analysis.effects import countermeasure_effect
+    from pdca.check.stats.effects import countermeasure_effect
     from pdca.report.svg import fmt_value, with_unit
 
     cache: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -502,7 +502,7 @@ def document_for(
         snap = state.snapshot
         measured = Measured("snapshot", snap.as_of, snap.taken, snap.report)
     elif state is current:
-        from pdca import measure
+        from pdca.check import measure
 
         baselines = current.baselines if current.cycle else {}
         report = measure.check(tr.with_baselines(pb, baselines), registry, day, cache_dir=cache_dir)
@@ -532,8 +532,8 @@ def load_document(
     (its registry and plugin manager render it). ``state`` is a store location
     as ``--state`` takes it; default ``.pdca/state.db`` beside the playbook.
     """
-    from pdca.cli import state_dir
     from pdca.playbook import load_checked
+    from pdca.playbook.paths import state_dir
     from pdca.state import STATE_FILE, open_store
 
     inspection = load_checked(Path(playbook_path))

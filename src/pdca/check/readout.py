@@ -1,7 +1,7 @@
 """Reading a metric's series: is the change real, where is it heading, is the target sane?
 
 Glue between ``pdca check`` results and the pure statistics in
-:mod:`pdca.analysis`. A partial last period (the week still running) is left
+:mod:`pdca.check.stats`. A partial last period (the week still running) is left
 out of the chart reading: a half week of responses is not comparable with a
 whole one.
 """
@@ -48,7 +48,7 @@ def signal(
     cycle_start: date | None,
 ) -> dict[str, Any]:
     """The ``signal`` entry of a metric: verdict, special causes, frozen limits, target sanity."""
-    from pdca.analysis.spc import check_series, target_sanity
+    from pdca.check.stats.spc import check_series, target_sanity
 
     points = complete_points(series)
     values = [p["value"] for p in points]
@@ -69,8 +69,8 @@ def signal(
 
 def trend(metric: Metric, series: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Slope per period, its significance, and when the target is reached at this rate."""
-    from pdca.analysis.trend import project
-    from pdca.analysis.trend import trend as compute
+    from pdca.check.stats.trend import project
+    from pdca.check.stats.trend import trend as compute
 
     points = complete_points(series)
     values = [p["value"] for p in points]
@@ -113,7 +113,7 @@ def correlations(
     results: Mapping[str, Mapping[str, Any]], metrics: Mapping[str, Metric]
 ) -> list[dict[str, Any]]:
     """Pairwise correlation of metrics' period series (same period length only)."""
-    from pdca.analysis.correlate import correlate
+    from pdca.check.stats.correlate import correlate
 
     ids = [m for m in results if results[m].get("series")]
     out = []

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.analysis.spc import (
+from pdca.check.stats.spc import (
     DEFAULT_RULES,
     DIRECTIONS,
     Limits,
@@ -112,7 +112,7 @@ def countermeasure_effect(
     Limits come from the before stretch (at least 2 values needed) and the whole
     series is checked against them; ``signals`` keeps those whose first period is
     after the marker. With ``direction`` (``increase``/``decrease``) the same
-    most-recent-signal-wins verdict as :func:`pdca.analysis.spc.check_series`.
+    most-recent-signal-wins verdict as :func:`pdca.check.stats.spc.check_series`.
     """
     if direction is not None and direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")

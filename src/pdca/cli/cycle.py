@@ -12,15 +12,15 @@ the playbook.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pdca.cli_options import PLAYBOOK_ARG, as_of_option, state_option
+from pdca.cli.common import echo_json, session
+from pdca.cli.options import PLAYBOOK_ARG, as_of_option, state_option
 
 
 def _format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -31,26 +31,6 @@ def _format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[...
         default=choices[0],
         show_default=True,
     )
-
-
-@contextmanager
-def _session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator[Any]:
-    """The loaded playbook (warnings printed), its store, and an Engine over both."""
-    from pdca.cli import _loaded, state_dir
-    from pdca.engine import Engine
-    from pdca.state import STATE_FILE, open_store
-
-    with _loaded(playbook) as inspection:
-        pb = inspection.playbook
-        location = state_url or state_dir(pb.path) / STATE_FILE
-        with open_store(location, create=create) as store:
-            yield Engine(
-                pb,
-                store,
-                registry=inspection.registry,
-                plugin_manager=inspection.plugin_manager,
-                cache_dir=state_dir(pb.path) / "cache",
-            )
 
 
 def _reviewed(engine: Any, report: dict[str, Any], out: Any = None) -> None:
@@ -100,7 +80,7 @@ def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> 
         if line:
             click.echo(line)
 
-    with _session(playbook, state_url, create=True) as engine:
+    with session(playbook, state_url, create=True) as engine:
         day = as_of or date.today()
         out = engine.run(day, echo=echo if fmt == "text" else None)
         state = out.state
@@ -110,8 +90,6 @@ def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> 
 
             _reviewed(engine, review(engine.pb, state, day, store=engine.store.name), out)
     if fmt == "json":
-        from pdca.cli import echo_json
-
         echo_json(
             {
                 "playbook": engine.pb.id,
@@ -233,7 +211,7 @@ def status(
     """
     from pdca.engine import review
 
-    with _session(playbook, state_url, create=False) as engine:
+    with session(playbook, state_url, create=False) as engine:
         state = engine.store.read(engine.pb.id)
         report = review(
             engine.pb, state, as_of or date.today(), owner=owner, store=engine.store.name
@@ -241,15 +219,13 @@ def status(
         if owner is None:
             _reviewed(engine, report)
     if fmt == "json":
-        from pdca.cli import echo_json
-
         echo_json(report)
     elif fmt == "markdown":
-        from pdca.status_text import render_markdown
+        from pdca.cli.status_text import render_markdown
 
         click.echo(render_markdown(report), nl=False)
     else:
-        from pdca.status_text import render_text
+        from pdca.cli.status_text import render_text
 
         click.echo(render_text(report, color=sys.stdout.isatty()), nl=False)
 
@@ -286,14 +262,12 @@ def task(
     --by must be the task's owner, a member of the owning team, or the owner of
     the task's objective. Every change is logged (pdca history).
     """
-    with _session(playbook, state_url, create=True) as engine:
+    with session(playbook, state_url, create=True) as engine:
         out = engine.task(action, task_id, by, note)
         pb = engine.pb
     info = out.info
     row = info["row"]
     if fmt == "json":
-        from pdca.cli import echo_json
-
         echo_json(
             {
                 "task": task_id,
@@ -369,15 +343,13 @@ def act(
     team). The cycle closes on the next `pdca run` once act tasks are done and
     every objective is decided; any `adjust` opens the next cycle.
     """
-    with _session(playbook, state_url, create=True) as engine:
+    with session(playbook, state_url, create=True) as engine:
         out = engine.act(objective, decision, by, note)
         pb = engine.pb
     info = out.info
     previous = info["previous"]
     dec = info["decision"]
     if fmt == "json":
-        from pdca.cli import echo_json
-
         echo_json(
             {
                 "objective": objective,
@@ -431,12 +403,10 @@ def history(
     """Cycles, decisions, automated runs and the audit log: who changed what, when, why."""
     from pdca.state import events as ev
 
-    with _session(playbook, state_url, create=False) as engine:
+    with session(playbook, state_url, create=False) as engine:
         data = engine.store.history(engine.pb.id, cycle=cycle, subject=subject, limit=limit)
         pb = engine.pb
     if fmt == "json":
-        from pdca.cli import echo_json
-
         echo_json(
             {
                 "playbook": pb.id,

@@ -68,7 +68,7 @@ def run_demo(
     (progress or _plain_progress(echo))(steps)
     result = DemoResult(folder, playbook_path, sim.state_path)
     result.status = sim.status()
-    from pdca.status_text import render_text
+    from pdca.cli.status_text import render_text
 
     echo("")
     echo(render_text(result.status, color=color).rstrip("\n"))
@@ -89,8 +89,8 @@ class _Simulation:
     """One cycle of the example, step by step, through the engine's public API."""
 
     def __init__(self, playbook_path: Path, measure_on: date, live_on: date):
-        from pdca.cli import state_dir
         from pdca.playbook import load_checked
+        from pdca.playbook.paths import state_dir
         from pdca.state import STATE_FILE
 
         self.inspection = load_checked(playbook_path)

@@ -1,6 +1,6 @@
 """Themes in a metric's comments: which words set off-target rows apart from on-target ones.
 
-Glue between a playbook metric and :mod:`pdca.analysis.themes`: read the
+Glue between a playbook metric and :mod:`pdca.check.stats.themes`: read the
 metric's rows over its window with the free-text column, split them in two
 groups, compare the groups' words, and shape the answer for ``pdca themes``,
 its task stubs and the reports.
@@ -192,7 +192,7 @@ def analyse(
     ``comments`` overrides the playbook's comments column, ``days`` the
     metric's window. Pass the ``session`` of a report to read each source once.
     """
-    from pdca.analysis import themes as fw
+    from pdca.check.stats import themes as fw
     from pdca.kpi import TS, quote
 
     metric = playbook.metrics.get(metric_id)

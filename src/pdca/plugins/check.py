@@ -17,8 +17,8 @@ from typing import Any
 
 import pluggy
 
-from pdca import plugins
 from pdca.errors import PluginError
+from pdca.plugins import manager as plugins
 
 KIND_LABELS: Mapping[str, str] = {
     "source_types": "source type",

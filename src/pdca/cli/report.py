@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from pdca.cli_engine import _session
-from pdca.cli_options import PLAYBOOK_ARG, as_of_option, state_option
+from pdca.cli.common import session
+from pdca.cli.options import PLAYBOOK_ARG, as_of_option, state_option
 
 BUILTIN_FORMATS = ("html", "markdown", "json", "a3", "text")
 
@@ -92,7 +92,7 @@ def report(
     from pdca.report.context import document_for
     from pdca.report.render import default_output, get_renderer, render, renderer_names
 
-    with _session(playbook, state_url, create=False) as engine:
+    with session(playbook, state_url, create=False) as engine:
         registry = engine.registry
         if fmt not in registry.renderers:
             raise click.BadParameter(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.analysis.spc import round6
+from pdca.check.stats.spc import round6
 
 FEW_PERIODS = 10
 """Below this many pairs a correlation is reported with a caution."""

@@ -295,7 +295,7 @@ def check(
     ``cycle_start`` separates the periods control limits are computed on from
     those judged against them; it defaults to the playbook's ``cycle.start``.
     """
-    from pdca import readout
+    from pdca.check import readout
     from pdca.data.session import DataSession
     from pdca.plugins import notify
 

@@ -104,6 +104,11 @@ def _load_entry_points(pm: pluggy.PluginManager, disabled: set[str]) -> None:
         _register(pm, plugin, ep.name)
 
 
+def _clip(text: str, limit: int = 120) -> str:
+    """A bounded excerpt of something the playbook wrote, for messages."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[str]) -> None:
     """Load a playbook-local plugin: a ``.py`` path relative to the playbook, or a module name."""
     if not ref.strip():
@@ -114,11 +119,13 @@ def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[st
         if _is_disabled(name, disabled) or _is_disabled(ref, disabled):
             return
         if not path.is_file():
-            raise PluginError(f"plugin file '{ref}' not found (looked for {path})")
+            raise PluginError(
+                f"plugin file '{_clip(ref)}' not found (looked for {_clip(str(path))})"
+            )
         modname = f"pdca_local_{abs(hash(str(path))):x}_{name}"
         spec = importlib.util.spec_from_file_location(modname, path)
         if spec is None or spec.loader is None:
-            raise PluginError(f"plugin file '{ref}' cannot be imported")
+            raise PluginError(f"plugin file '{_clip(ref)}' cannot be imported")
         module = importlib.util.module_from_spec(spec)
         try:
             sys.modules[modname] = module
@@ -126,7 +133,8 @@ def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[st
         except Exception as exc:
             sys.modules.pop(modname, None)
             raise PluginError(
-                f"plugin '{name}' ({path}) failed to import: {type(exc).__name__}: {exc}"
+                f"plugin '{_clip(name)}' ({_clip(str(path))}) failed to import: "
+                f"{type(exc).__name__}: {_clip(str(exc))}"
             ) from exc
     else:
         name = ref
@@ -136,7 +144,7 @@ def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[st
             module = importlib.import_module(ref)
         except Exception as exc:
             raise PluginError(
-                f"plugin '{ref}' failed to import: {type(exc).__name__}: {exc}"
+                f"plugin '{_clip(ref)}' failed to import: {type(exc).__name__}: {_clip(str(exc))}"
             ) from exc
     if not pm.has_plugin(name) and not pm.is_registered(module):
         _register(pm, module, name)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.analysis.spc import as_array, round6
+from pdca.check.stats.spc import as_array, round6
 
 ALPHA = 0.05
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from pdca.textout import STATUS_COLORS, STATUS_LABELS, number
+from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number
 
 WIDTH = 80
 TASK_COLORS = {

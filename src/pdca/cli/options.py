@@ -46,3 +46,5 @@ state_option: Decorator = click.option(
     help="State store: a postgresql+psycopg:// URL or a SQLite file "
     f"(env {STATE_ENV}; default .pdca/state.db beside the playbook).",
 )
+
+FORMAT_TEXT_JSON = click.Choice(["text", "json"])

@@ -31,10 +31,10 @@ def problem_from(exc: PdcaError) -> Problem:
 
 
 def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None) -> list[Problem]:
-    from pdca import readout
+    from pdca.check import readout
+    from pdca.check.measure import evaluate_metric
+    from pdca.cli.textout import JUDGED, TARGET_NOTES
     from pdca.data.session import DataSession
-    from pdca.measure import evaluate_metric
-    from pdca.textout import JUDGED, TARGET_NOTES
 
     day = as_of or date.today()
     problems: list[Problem] = []

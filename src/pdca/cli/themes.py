@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pdca.cli_options import parse_date
+from pdca.cli.options import parse_date
 
 
 @click.command()
@@ -85,8 +85,9 @@ def themes(
     (Monroe et al. 2008); the comments column is `comments` on the metric or
     its source.
     """
-    from pdca.cli import _loaded, echo_json, state_dir
-    from pdca.themes import DEFAULT_TASKS, analyse, to_tasks, to_text
+    from pdca.check.themes import DEFAULT_TASKS, analyse, to_tasks, to_text
+    from pdca.cli.common import echo_json, loaded
+    from pdca.playbook.paths import state_dir
 
     day = as_of or date.today()
     if by is None and (group is not None or vs is not None):
@@ -97,11 +98,11 @@ def themes(
         raise click.UsageError(f"--group and --vs are both '{group}': nothing to compare")
     if top is None and as_tasks:
         top = DEFAULT_TASKS
-    with _loaded(playbook) as loaded:
-        pb = loaded.playbook
+    with loaded(playbook) as loaded_playbook:
+        pb = loaded_playbook.playbook
         result = analyse(
             pb,
-            loaded.registry,
+            loaded_playbook.registry,
             metric,
             day,
             by=by,

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from pdca.cli_options import PLAYBOOK_ARG, state_option
+from pdca.cli.options import PLAYBOOK_ARG, state_option
 
 
 def _playbook_id(playbook: Path) -> str:
@@ -35,7 +35,7 @@ def _playbook_id(playbook: Path) -> str:
 
 
 def _location(playbook: Path, state_url: str | None) -> Any:
-    from pdca.cli import state_dir
+    from pdca.playbook.paths import state_dir
     from pdca.state import STATE_FILE
 
     return state_url or state_dir(playbook) / STATE_FILE
@@ -104,7 +104,7 @@ def backup_cmd(playbook: Path, output: Path | None, state_url: str | None) -> No
     For a PostgreSQL store: the playbook's export (JSON), read in one
     transaction; restore it with `pdca state import`.
     """
-    from pdca.cli import state_dir
+    from pdca.playbook.paths import state_dir
     from pdca.state import open_store
     from pdca.state import transfer as t
 

@@ -1,0 +1,96 @@
+"""``pdca check``: every metric over its window, its series, status and signal."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from pdca.cli.common import as_error, echo_json, loaded
+from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
+from pdca.errors import ExitCode
+from pdca.playbook.paths import state_dir
+
+FAIL_ON = click.Choice(["off_track", "at_risk"])
+
+
+@click.command()
+@PLAYBOOK_ARG
+@as_of_option()
+@click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
+@click.option(
+    "--metric", "metric_ids", multiple=True, metavar="ID", help="Only this metric (repeatable)."
+)
+@click.option(
+    "--fail-on",
+    type=FAIL_ON,
+    help="Exit 3 when a metric's status is this or worse (for CI and cron).",
+)
+@click.option("--no-cache", is_flag=True, help="Read file sources directly, not the Parquet cache.")
+@click.option(
+    "--correlate",
+    is_flag=True,
+    help="Also report how metrics' period series correlate (e.g. wait time vs CSAT).",
+)
+def check(
+    playbook: Path,
+    as_of: date | None,
+    fmt: str,
+    metric_ids: tuple[str, ...],
+    fail_on: str | None,
+    no_cache: bool,
+    correlate: bool,
+) -> None:
+    """Compute every metric over its window and report statuses.
+
+    Exit codes: 0 ok, 1 error (bad playbook, a metric that cannot be computed),
+    3 when --fail-on is given and a metric is at or below that status.
+    """
+    from pdca.check import measure
+    from pdca.errors import PlaybookError, Problem
+
+    with loaded(playbook) as result:
+        pb = result.playbook
+        unknown = [m for m in metric_ids if m not in pb.metrics]
+        if unknown:
+            raise PlaybookError(
+                [
+                    Problem(f"{playbook}: no metric '{m}' (metrics: {', '.join(pb.metrics)})")
+                    for m in unknown
+                ]
+            )
+        day = as_of or date.today()
+        cache_dir = None if no_cache else state_dir(pb.path) / "cache"
+        report = measure.check(
+            pb,
+            result.registry,
+            day,
+            metrics=metric_ids or None,
+            cache_dir=cache_dir,
+            plugin_manager=result.plugin_manager,
+            correlate=correlate,
+        )
+    if fmt == "json":
+        echo_json(report)
+    else:
+        from pdca.cli.textout import check_table, correlation_table
+
+        click.echo(check_table(report, color=sys.stdout.isatty()))
+        if correlate:
+            click.echo("\n" + correlation_table(report["correlations"]))
+    statuses = [m["status"] for m in report["metrics"].values()]
+    if "error" in statuses:
+        for mid, entry in report["metrics"].items():
+            if entry["status"] == "error":
+                click.echo(as_error(f"metric '{mid}': {entry['error']}"), err=True)
+        sys.exit(ExitCode.ERROR)
+    if fail_on:
+        bad = {"off_track"} if fail_on == "off_track" else {"off_track", "at_risk"}
+        if bad & set(statuses):
+            sys.exit(ExitCode.THRESHOLD)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(check)

@@ -1,0 +1,65 @@
+"""Helpers every command module shares: the loaded playbook, JSON and error output.
+
+Imports only click at the top, so command modules can use it and keep
+``pdca --help`` fast. Nothing here imports :mod:`pdca.cli.main`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def as_error(message: str) -> str:
+    """Prefix 'error: ' unless each line already says what it is (FILE:LINE:COL: error: ...)."""
+    lines = message.splitlines() or [message]
+    if all(
+        ": error: " in line or ": warning: " in line or line.startswith(("error:", "warning:"))
+        for line in lines
+    ):
+        return message
+    return f"error: {message}"
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def loaded(path: Path) -> Iterator[Any]:
+    """A valid playbook (with its plugins), warnings printed; PlaybookError otherwise."""
+    from pdca.playbook import load_checked
+
+    result = load_checked(path)
+    for warning in result.warnings:
+        click.echo(str(warning), err=True)
+    yield result
+
+
+@contextmanager
+def session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator[Any]:
+    """The loaded playbook (warnings printed), its store, and an Engine over both.
+
+    ``state_url`` is ``--state`` (or ``PDCA_STATE``); by default ``.pdca/state.db``
+    beside the playbook.
+    """
+    from pdca.engine import Engine
+    from pdca.playbook.paths import state_dir
+    from pdca.state import STATE_FILE, open_store
+
+    with loaded(playbook) as inspection:
+        pb = inspection.playbook
+        location = state_url or state_dir(pb.path) / STATE_FILE
+        with open_store(location, create=create) as store:
+            yield Engine(
+                pb,
+                store,
+                registry=inspection.registry,
+                plugin_manager=inspection.plugin_manager,
+                cache_dir=state_dir(pb.path) / "cache",
+            )

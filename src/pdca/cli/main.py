@@ -1,0 +1,99 @@
+"""The ``pdca`` command line: parse arguments, call one function, print.
+
+Modules that take time to import (networkx, DuckDB, Jinja) are imported inside
+the commands that need them, so ``pdca --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from pdca import __version__
+from pdca.cli.common import as_error
+from pdca.errors import ExitCode, PdcaError
+
+DEBUG_ENV = "PDCA_DEBUG"
+
+
+class PdcaGroup(click.Group):
+    """Adds plugin commands on demand and turns PdcaError into a message and an exit code."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from pdca.plugins import call_each, get_plugin_manager
+
+        try:
+            call_each(get_plugin_manager(), "pdca_register_commands", cli=self)
+        except PdcaError as exc:
+            click.echo(f"warning: {exc}", err=True)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PdcaError as exc:
+            click.echo(as_error(str(exc)), err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            click.echo(
+                f"error: internal error: {type(exc).__name__}: {exc}\n"
+                f"This is a bug in pdca or a plugin; run again with {DEBUG_ENV}=1 for details.",
+                err=True,
+            )
+            ctx.exit(ExitCode.ERROR)
+
+
+@click.group(cls=PdcaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pdca")
+def cli() -> None:
+    """Plan-Do-Check-Act improvement cycles driven by YAML playbooks.
+
+    Write a playbook (objectives, tasks, metrics over your data), check it with
+    `pdca validate`, measure it with `pdca check`. Every command takes --help.
+    """
+
+
+def _register_builtin_commands(group: click.Group) -> None:
+    """The built-in commands, one module per group; each imports only click at the top.
+
+    Plugin commands come later, through ``pdca_register_commands``, on the same group.
+    """
+    from pdca.cli import check, cycle, demo, playbook, plugins, report, state, themes
+
+    for module in (playbook, check, cycle, report, state, themes, plugins, demo):
+        module.register(group)
+
+
+_register_builtin_commands(cli)
+
+
+def main() -> None:
+    cli(prog_name="pdca")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

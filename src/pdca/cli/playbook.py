@@ -1,0 +1,146 @@
+"""``pdca validate``, ``pdca schema`` and ``pdca graph``: reading a playbook without its data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from pdca.cli.common import echo_json, loaded
+from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
+from pdca.errors import ExitCode
+
+
+@click.command()
+@click.argument(
+    "playbooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--data", is_flag=True, help="Also read the data: columns, filters, timestamps.")
+@as_of_option()
+@click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
+def validate(
+    playbooks: tuple[Path, ...], data: bool, as_of: date | None, fmt: str, quiet: bool
+) -> None:
+    """Check playbooks: syntax, keys, references, dependencies, plugin settings.
+
+    Prints one line per problem as FILE:LINE:COL: error: MESSAGE and exits 1 if
+    any playbook has an error.
+    """
+    from pdca.playbook import inspect
+
+    failed = False
+    report = []
+    for path in playbooks:
+        result = inspect(path)
+        problems = list(result.problems)
+        if result.ok and data:
+            from pdca.check.datacheck import check_data
+
+            problems.extend(check_data(result.playbook, result.registry, as_of))
+        errors = [p for p in problems if p.severity == "error"]
+        failed = failed or bool(errors)
+        if fmt == "json":
+            report.append(
+                {
+                    "file": str(path),
+                    "valid": not errors,
+                    "problems": [
+                        {
+                            "severity": p.severity,
+                            "message": p.message,
+                            "file": p.location.file if p.location else str(path),
+                            "line": p.location.line if p.location else None,
+                            "col": p.location.col if p.location else None,
+                        }
+                        for p in problems
+                    ],
+                }
+            )
+            continue
+        for problem in problems:
+            click.echo(str(problem) if problem.location else f"{path}: {problem}")
+        if not errors and not quiet:
+            pb = result.playbook
+            click.echo(
+                f"{path}: ok: playbook '{pb.id}' with {len(pb.objectives)} objectives, "
+                f"{len(pb.metrics)} metrics, {len(pb.tasks)} tasks"
+            )
+    if fmt == "json":
+        echo_json(report)
+    if failed:
+        sys.exit(ExitCode.ERROR)
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def schema(output: Path | None) -> None:
+    """Print the playbook JSON Schema, for editor completion and checking."""
+    from pdca.playbook.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@PLAYBOOK_ARG
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--critical-path",
+    is_flag=True,
+    help="Print the longest chain of dependent tasks by estimate, and its total.",
+)
+def graph(playbook: Path, fmt: str, critical_path: bool) -> None:
+    """Show how sources, metrics, objectives and tasks depend on each other."""
+    from pdca import graph as g
+
+    with loaded(playbook) as result:
+        pb = result.playbook
+        if critical_path:
+            path, hours = g.critical_path(pb)
+            if fmt == "json":
+                echo_json({"tasks": path, "hours": hours, "total": g.format_hours(hours)})
+                return
+            for tid in path:
+                task = pb.tasks[tid]
+                est = g.format_hours(task.estimate_hours or 0)
+                click.echo(f"{tid:30} {est:>8}  {task.phase:6} {task.owner}")
+            click.echo(f"total: {g.format_hours(hours)} over {len(path)} tasks")
+            return
+        dg = g.build(pb)
+        if fmt == "mermaid":
+            click.echo(g.to_mermaid(dg), nl=False)
+        elif fmt == "dot":
+            click.echo(g.to_dot(dg, pb.id), nl=False)
+        elif fmt == "json":
+            echo_json(
+                {
+                    "nodes": [{"id": n, **d} for n, d in dg.nodes(data=True)],
+                    "edges": [list(e) for e in dg.edges()],
+                }
+            )
+        else:
+            click.echo(g.to_text(pb, dg), nl=False)
+
+
+def register(cli: click.Group) -> None:
+    for command in (validate, schema, graph):
+        cli.add_command(command)
