@@ -20,16 +20,35 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 PLAYBOOK_ARG = click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
 
 
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+"""The dates a command accepts. Python's calendar ends at years 1 and 9999, and windows,
+cycle lengths and due dates are added to and taken from the as-of date: far inside
+that range, every such sum is still a date."""
+
+MAX_NUMBER = 2**31 - 1
+"""Largest cycle number or count an option takes: what the state's integer columns hold
+(PostgreSQL's ``integer``), far beyond any real cycle or limit."""
+
+CYCLE_NUMBER = click.IntRange(1, MAX_NUMBER)
+COUNT = click.IntRange(1, MAX_NUMBER)
+
+
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    """``YYYY-MM-DD`` or ``today``; anything else is a usage error (exit 2)."""
+    """``YYYY-MM-DD`` or ``today``, from 1900 to 2999; anything else is a usage error (exit 2)."""
     if value is None:
         return None
     if value == "today":
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise click.BadParameter(
+            f"{value} is out of range; pdca works with dates from {FIRST_DATE} to {LAST_DATE}"
+        )
+    return day
 
 
 def as_of_option(

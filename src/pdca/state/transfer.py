@@ -539,8 +539,27 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) ->
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, fsync, rename."""
+    """Write a file whole or not at all: a temporary file beside it, fsync, rename.
+
+    A device or a pipe (``-o /dev/stdout``, a FIFO) is written in place: renaming
+    over it would replace the device with a file.
+    """
+    if _special(path):
+        try:
+            with path.open("wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise StateError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     _replace_with(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _special(path: Path) -> bool:
+    """Is ``path`` something other than a regular file or a folder (a device, a pipe)?"""
+    try:
+        return path.exists() and not path.is_file() and not path.is_dir()
+    except OSError:
+        return False
 
 
 def _replace_with(path: Path, fill: Callable[[Path], None]) -> None:
@@ -606,6 +625,8 @@ def backup_sqlite(store: Store, target: Path) -> dict[str, Any]:
         live.with_name(live.name + "-shm"),
     }:
         raise StateError(f"{target} is the state store itself; back it up to another file")
+    if _special(target):
+        raise StateError(f"{target} is not a regular file (a device or a pipe); back up to a file")
     info: dict[str, Any] = {}
 
     def fill(tmp: Path) -> None:
