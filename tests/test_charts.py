@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import time
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from typing import Any
@@ -725,7 +724,8 @@ def test_empty_graph_placeholder() -> None:
     assert "No tasks to show" in text_of(root)
 
 
-def test_dependency_graph_is_fast_for_a_few_hundred_nodes() -> None:
+def test_dependency_graph_of_a_few_hundred_nodes_draws_every_edge_left_to_right() -> None:
+    """Its speed is part of bench/bench_report.py (a 1,000-task report draws this graph)."""
     n = 300
     nodes = [
         {
@@ -739,13 +739,7 @@ def test_dependency_graph_is_fast_for_a_few_hundred_nodes() -> None:
     edges = [
         (f"t{j}", f"t{i}") for i in range(1, n) for j in {i // 2, i // 3, max(0, i - 7)} if j != i
     ]
-    best = math.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        svg = dependency_graph(nodes, edges)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.1, f"{best * 1000:.0f} ms"
-    root = parse(svg)
+    root = parse(dependency_graph(nodes, edges))
     assert len(with_class(root, "pdca-node")) == n
     boxes = node_boxes(root)
     for a, b in edges:

@@ -31,6 +31,7 @@ from pdca.state import (
     PlaybookRef,
     State,
     TaskState,
+    importing,
     open_store,
     transfer,
 )
@@ -339,7 +340,7 @@ def test_an_import_that_fails_halfway_writes_nothing(
         pdca_run(cli, "state", "export", playbook, "-o", saved, "--state", state)
         pdca_run(cli, "task", playbook, "reopen", "a", "--by", "tom", "--state", state)
         before = _export(cli, playbook, state)
-        real_insert = transfer._insert
+        real_insert = importing._insert
         calls = []
 
         def flaky_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
@@ -350,7 +351,7 @@ def test_an_import_that_fails_halfway_writes_nothing(
                 )
             real_insert(conn, table, rows)
 
-        monkeypatch.setattr(transfer, "_insert", flaky_insert)
+        monkeypatch.setattr(importing, "_insert", flaky_insert)
         err = pdca_run(
             cli, "state", "import", playbook, saved, "--replace", "--state", state, code=1
         )
@@ -360,7 +361,7 @@ def test_an_import_that_fails_halfway_writes_nothing(
         assert _export(cli, playbook, state) == before
         # and into an empty store: still nothing at all
         empty = str(tmp_path / "empty.db")
-        monkeypatch.setattr(transfer, "_insert", flaky_insert)
+        monkeypatch.setattr(importing, "_insert", flaky_insert)
         pdca_run(cli, "state", "import", playbook, saved, "--state", empty, code=1)
         monkeypatch.undo()
         err = pdca_run(cli, "state", "export", playbook, "--state", empty, code=1).stderr

@@ -10,6 +10,8 @@ modules (Jinja, the engine) on first use.
   (exactly the ``--format json`` output);
 * :func:`render_document` renders a document with a registered renderer
   (``pdca.report.render.render``; ``pdca.report.render`` is the module);
+* :func:`make_environment` / :func:`render_template` are the Jinja side
+  (:mod:`pdca.report.templating`);
 * :class:`Renderer` / :class:`TemplateRenderer` are the renderer contract.
 """
 
@@ -49,7 +51,9 @@ class TemplateRenderer(Renderer):
     template: ClassVar[str] = ""
 
     def render(self, document: Mapping[str, Any], env: Any) -> str:
-        from pdca.report.render import render_template
+        # From templating, not render: render imports this package for the contract,
+        # and templating never imports it, so no import circle runs through here.
+        from pdca.report.templating import render_template
 
         return render_template(env, self.template, document)
 
@@ -61,9 +65,9 @@ _EXPORTS = {
     "build_document": ("pdca.report.context", "build_document"),
     "document_for": ("pdca.report.context", "document_for"),
     "load_document": ("pdca.report.context", "load_document"),
-    "make_environment": ("pdca.report.render", "make_environment"),
+    "make_environment": ("pdca.report.templating", "make_environment"),
     "render_document": ("pdca.report.render", "render"),
-    "render_template": ("pdca.report.render", "render_template"),
+    "render_template": ("pdca.report.templating", "render_template"),
     "write_report": ("pdca.report.render", "write_report"),
 }
 

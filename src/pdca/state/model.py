@@ -149,6 +149,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class PlaybookRef:
+    """What the store records about the playbook a transaction is for."""
+
+    id: str
+    title: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
 class State:
     """Everything the engine needs about one playbook, read in one transaction.
 

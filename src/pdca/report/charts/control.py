@@ -1,0 +1,180 @@
+"""The process-behaviour (XmR) chart of one metric: the picture a manager reads first.
+
+This module puts the chart together, top to bottom: a header with the title,
+which way is better and the latest complete value; rows for countermeasure
+labels; the plot (warn zone, grid, reference lines, markers, the series, period
+labels); the legend; and a description a screen reader reads out in place of
+the picture. The parts are drawn by their own modules; :mod:`.axes` decides
+where everything goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pdca.report.charts.axes import PlotArea, Point, columns, read_points, x_labels, y_axis, y_scale
+from pdca.report.charts.frame import placeholder, svg_head, svg_open
+from pdca.report.charts.legend import legend, legend_items
+from pdca.report.charts.markers import draw_markers, place_markers
+from pdca.report.charts.references import (
+    reference_labels,
+    reference_lines,
+    references,
+    warn_zone,
+)
+from pdca.report.charts.series import series_lines, series_points
+from pdca.report.charts.signals import describe_signals, signal_map
+from pdca.report.charts.style import PLOT_HEIGHT, WIDTH
+from pdca.report.svg import INK, MUTED, el, esc, fmt_value, truncate, uid, with_unit
+
+
+def control_chart(
+    points: Sequence[Mapping[str, Any]],
+    *,
+    centre: float | None = None,
+    lower: float | None = None,
+    upper: float | None = None,
+    target: float | None = None,
+    warn: float | None = None,
+    baseline: float | None = None,
+    benchmark: float | None = None,
+    signals: Iterable[Mapping[str, Any]] = (),
+    markers: Iterable[Mapping[str, Any]] = (),
+    direction: str = "increase",
+    title: str = "",
+    unit: str = "",
+) -> str:
+    """A process-behaviour (XmR) chart of one metric, as an inline SVG string.
+
+    ``points`` are periods in time order (``period``, ``start``, ``value``, ``n``,
+    optional ``partial``); a None value leaves a gap, a partial last period is drawn
+    hollow. ``signals`` (from :func:`pdca.check.stats.spc.detect_signals`, as JSON)
+    highlight their periods, coloured by whether they point the good way for
+    ``direction``. ``markers`` (``date``, ``label``) become vertical countermeasure
+    lines between periods. The y-range always includes every reference line, so a
+    target far from the data is still on the chart (the gap is the message).
+    """
+    if direction not in ("increase", "decrease"):
+        raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
+    pts = read_points(points)
+    present = [p for p in pts if p.value is not None]
+    if not present:
+        detail = (
+            f"{len(pts)} period(s) so far, none with a value."
+            if pts
+            else "The chart appears after the first measured period."
+        )
+        return placeholder(title, "No data yet", detail)
+
+    signals = list(signals)
+    refs = references(
+        {
+            "centre": centre,
+            "upper": upper,
+            "lower": lower,
+            "target": target,
+            "warn": warn,
+            "baseline": baseline,
+            "benchmark": benchmark,
+        }
+    )
+    ref_values = dict(refs)
+    ref_labels = reference_labels(refs, unit)
+    # y scale: every value and every reference line is inside the axis.
+    scale = y_scale([p.value for p in present if p.value is not None] + [v for _, v in refs])
+    cols = columns(scale, pts, list(ref_labels.values()))
+    placed = place_markers(markers, pts, cols)
+
+    # Top to bottom: the header, the marker label rows, the plot, the legend.
+    head, y = header(title, direction, unit, present, 8.0)
+    marker_top = y
+    top = y + placed.height + 6
+    area = PlotArea(cols, scale, top, top + PLOT_HEIGHT)
+    sig_map = signal_map(signals, len(pts), direction)
+    dots, verdicts_seen = series_points(area, present, sig_map, unit)
+    body = [
+        *warn_zone(area, ref_values),
+        *y_axis(area),
+        *reference_lines(area, refs, ref_labels),
+        *draw_markers(placed, marker_top, area.bottom),
+        *series_lines(area, pts),
+        *dots,
+        *x_labels(area, pts),
+    ]
+    items = legend_items(present, verdicts_seen, refs, bool(placed.labels))
+    legend_parts, legend_y = legend(items, cols.left, area.bottom + 38, ref_values)
+    height = legend_y + 10
+
+    summary = [
+        f"{len(pts)} period{'s' if len(pts) != 1 else ''} from {pts[0].period} to "
+        f"{pts[-1].period}; {len(present)} with a value.",
+        f"{latest_text(present, unit)}.",
+        f"{better_text(direction).rstrip(' ↑↓')}.",
+    ]
+    if refs:
+        summary.append("; ".join(ref_labels[k] for k, _ in refs) + ".")
+    summary.append(describe_signals(signals, pts) if sig_map else "No signals.")
+    summary.extend(placed.summary())
+
+    ident = uid("cc", title, [(p.period, p.value) for p in pts], refs, len(signals))
+    return "".join(
+        [
+            svg_open(WIDTH, height, ident),
+            svg_head(ident, title or "Control chart", " ".join(summary)),
+            *head,
+            *body,
+            *legend_parts,
+            "</svg>",
+        ]
+    )
+
+
+def better_text(direction: str) -> str:
+    return "Higher is better ↑" if direction == "increase" else "Lower is better ↓"
+
+
+def latest_text(present: Sequence[Point], unit: str) -> str:
+    """The headline value. A period still running (often a day or two of data) is a poor
+    headline: the latest complete one, and the partial one only when it is all there is."""
+    complete = [p for p in present if not p.partial]
+    last = complete[-1] if complete else present[-1]
+    return f"Latest {last.period}: {with_unit(fmt_value(last.value), unit)}" + (
+        " (partial)" if last.partial else ""
+    )
+
+
+def header(
+    title: str, direction: str, unit: str, present: Sequence[Point], y: float
+) -> tuple[list[str], float]:
+    """The title, which way is better (and the unit), and the latest value, from ``y``
+    down; the parts and the y below them."""
+    parts: list[str] = []
+    if title:
+        parts.append(
+            el(
+                "text",
+                esc(truncate(title, WIDTH - 8, 15)),
+                x=2.0,
+                y=y + 15,
+                font_size=15,
+                font_weight="600",
+                fill=INK,
+            )
+        )
+        y += 24
+    caption = better_text(direction) + (f"  ·  Unit: {unit}" if unit else "")
+    parts.append(el("text", esc(caption), x=2.0, y=y + 12, font_size=11.5, fill=MUTED))
+    parts.append(
+        el(
+            "text",
+            esc(truncate(latest_text(present, unit), WIDTH / 2, 11.5)),
+            x=WIDTH - 2,
+            y=y + 12,
+            text_anchor="end",
+            font_size=11.5,
+            font_weight="600",
+            fill=INK,
+        )
+    )
+    return parts, y + 22

@@ -1,0 +1,158 @@
+"""Countermeasure markers: a dashed vertical line where a change took effect, with its name.
+
+A marker goes on the boundary before the first period wholly after the change,
+so the chart splits where :mod:`pdca.check.stats.effects` splits "before" from
+"after". Markers in the same slot share one line and one label (stacked lines
+at one x would be unreadable), and labels that would collide go on rows above
+the plot. A marker outside the charted periods is not drawn but is named in
+the chart's description, so it is never silently lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pdca.report.charts.axes import Columns, Point, as_date
+from pdca.report.charts.style import MARKER_COLOUR, SMALL_FONT, WIDTH
+from pdca.report.svg import el, esc, text_width, truncate
+from pdca.report.svg import title as tooltip
+
+ROW_HEIGHT = 15.0
+"""Vertical room per row of marker labels above the plot."""
+
+
+def marker_slot(marker_day: date, points: list[Point]) -> int | None:
+    """Where a countermeasure line goes: before the first period that starts on or after
+    its date (slot k = the boundary left of period k; len(points) = right edge).
+
+    This matches the before/after split of :mod:`pdca.check.stats.effects`: that period
+    is the first one wholly after the change. None when the date lies outside the
+    charted periods or the periods have no start dates.
+    """
+    starts = [p.start for p in points]
+    if not starts or any(s is None for s in starts):
+        return None
+    known: list[date] = [s for s in starts if s is not None]
+    if marker_day < known[0]:
+        return None
+    for k, s in enumerate(known):
+        if s >= marker_day:
+            return k
+    gaps = [(b - a).days for a, b in itertools.pairwise(known) if b > a]
+    length = min(gaps) if gaps else 7
+    if (marker_day - known[-1]).days < length:
+        return len(known)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerLabel:
+    """One drawn marker: its line's x, its (cut) label, the full tooltip, its label row."""
+
+    x: float
+    text: str
+    tip: str
+    row: int
+    anchor: str
+    """``start`` (label right of the line) or ``end`` when that would leave the chart."""
+
+
+@dataclass(frozen=True, slots=True)
+class Markers:
+    """The markers laid out: what is drawn, on how many label rows, and what is left out."""
+
+    labels: tuple[MarkerLabel, ...]
+    rows: int
+    skipped: tuple[str, ...]
+    """``label (date)`` of markers outside the charted periods or without a date."""
+
+    @property
+    def height(self) -> float:
+        """The room the label rows take above the plot."""
+        return ROW_HEIGHT * self.rows + (6 if self.rows else 0)
+
+    def summary(self) -> list[str]:
+        """The markers in words, for the chart's accessible description."""
+        out = []
+        if self.labels:
+            out.append(
+                "Countermeasures: "
+                + "; ".join(m.tip.replace("\n", "; ") for m in self.labels)
+                + "."
+            )
+        if self.skipped:
+            out.append("Outside the charted periods: " + "; ".join(self.skipped) + ".")
+        return out
+
+
+def place_markers(
+    markers: Iterable[Mapping[str, Any]], points: list[Point], cols: Columns
+) -> Markers:
+    """Group the markers by slot and give each label the first row where it fits."""
+    by_slot: dict[int, list[tuple[str, str]]] = {}
+    skipped: list[str] = []
+    for m in markers:
+        label = str(m.get("label") or "Countermeasure")
+        raw = m.get("date")
+        day = as_date(raw)
+        slot = marker_slot(day, points) if day is not None else None
+        when = day.isoformat() if day is not None else str(raw)
+        if slot is None:
+            skipped.append(f"{label} ({when})")
+            continue
+        by_slot.setdefault(slot, []).append((label, f"{label} — {when}"))
+    labels: list[MarkerLabel] = []
+    row_ends: list[float] = []
+    for slot, group in sorted(by_slot.items()):
+        x = cols.boundary(slot)
+        tip = "\n".join(t for _, t in group)
+        text = truncate(" · ".join(lab for lab, _ in group), 170, SMALL_FONT)
+        w = text_width(text, SMALL_FONT) + 10
+        anchor = "start" if x + w <= WIDTH - 2 else "end"
+        x0, x1 = (x, x + w) if anchor == "start" else (x - w, x)
+        row = next((r for r, end in enumerate(row_ends) if x0 > end + 6), None)
+        if row is None:
+            row_ends.append(x1)
+            row = len(row_ends) - 1
+        row_ends[row] = max(row_ends[row], x1)
+        labels.append(MarkerLabel(x, text, tip, row, anchor))
+    return Markers(tuple(labels), len(row_ends), tuple(skipped))
+
+
+def draw_markers(layout: Markers, top: float, bottom: float) -> list[str]:
+    """Each marker's line from its label row (starting at ``top``) down to the x-axis."""
+    parts = []
+    for m in layout.labels:
+        ly = top + 11 + m.row * ROW_HEIGHT
+        parts.append(
+            el(
+                "g",
+                tooltip(m.tip)
+                + el(
+                    "line",
+                    x1=m.x,
+                    x2=m.x,
+                    y1=ly + 3,
+                    y2=bottom,
+                    stroke=MARKER_COLOUR,
+                    stroke_width=1.3,
+                    stroke_dasharray="4 3",
+                )
+                + el(
+                    "text",
+                    esc(m.text),
+                    x=m.x + (4 if m.anchor == "start" else -4),
+                    y=ly,
+                    text_anchor=m.anchor,
+                    font_size=SMALL_FONT,
+                    fill=MARKER_COLOUR,
+                ),
+                class_="pdca-marker",
+                data_x=m.x,
+            )
+        )
+    return parts

@@ -1,0 +1,161 @@
+"""The measured values on the control chart: the line through them and a point per period.
+
+A missing value breaks the line (drawing through it would invent data), a
+period still collecting data is a hollow point joined by a dashed link, and a
+point a signal marks is ringed in the signal's colour. Every point carries its
+exact value, sample size, start date and signals as a tooltip, and its index
+and value as data attributes, so the numbers are there for whoever needs them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+
+from pdca.report.charts.axes import PlotArea, Point
+from pdca.report.charts.signals import Entry, point_verdict
+from pdca.report.charts.style import SIGNAL_COLOURS
+from pdca.report.svg import SERIES, el, fmt_value, num, with_unit
+from pdca.report.svg import title as tooltip
+
+
+def runs(points: Sequence[Point]) -> list[list[Point]]:
+    """The stretches of consecutive periods that have a value."""
+    out: list[list[Point]] = []
+    current: list[Point] = []
+    for p in points:
+        if p.value is None:
+            if current:
+                out.append(current)
+            current = []
+        else:
+            current.append(p)
+    if current:
+        out.append(current)
+    return out
+
+
+def series_lines(area: PlotArea, points: Sequence[Point]) -> list[str]:
+    """Solid runs between gaps, and a dashed link into (or out of) a partial period."""
+    parts = []
+    for run in runs(points):
+        solid = [p for p in run if not p.partial]
+        if len(solid) >= 2:
+            d = "M" + " L".join(
+                f"{num(area.x_at(p.index))} {num(area.y_at(p.value or 0.0))}" for p in solid
+            )
+            parts.append(
+                el(
+                    "path",
+                    d=d,
+                    fill="none",
+                    stroke=SERIES,
+                    stroke_width=2,
+                    stroke_linejoin="round",
+                    stroke_linecap="round",
+                    class_="pdca-series",
+                )
+            )
+        for a, b in itertools.pairwise(run):
+            if b.partial or a.partial:
+                parts.append(
+                    el(
+                        "path",
+                        d=f"M{num(area.x_at(a.index))} {num(area.y_at(a.value or 0.0))}"
+                        f" L{num(area.x_at(b.index))} {num(area.y_at(b.value or 0.0))}",
+                        fill="none",
+                        stroke=SERIES,
+                        stroke_width=1.6,
+                        stroke_dasharray="3 3",
+                        class_="pdca-series-partial",
+                    )
+                )
+    return parts
+
+
+def point_tip(p: Point, v: float, unit: str, entries: Sequence[Entry]) -> str:
+    """A point's tooltip: the value, then what a reader may want to check next."""
+    tip = f"{p.period}: {with_unit(fmt_value(v), unit)}"
+    if p.n is not None:
+        tip += f" (n = {p.n})"
+    if p.start is not None:
+        tip += f"\nPeriod starting {p.start.isoformat()}"
+    if p.partial:
+        tip += "\nPartial period: still collecting data"
+    for rule, desc, verdict in entries:
+        tip += f"\nSignal, rule {rule}: {desc}" + (f" ({verdict})" if verdict != "unclear" else "")
+    return tip
+
+
+def series_points(
+    area: PlotArea,
+    present: Sequence[Point],
+    sig_map: Mapping[int, list[Entry]],
+    unit: str,
+) -> tuple[list[str], set[str]]:
+    """A point per period with a value, and the signal verdicts drawn (for the legend)."""
+    band = area.cols.band
+    radius = min(3.2, max(1.6, band * 0.3))
+    # A white halo separates points from the line, but on a dense series the
+    # halos would chop the line into dashes.
+    halo = "#ffffff" if band >= 8 else None
+    verdicts_seen: set[str] = set()
+    dots: list[str] = []
+    for p in present:
+        v = p.value if p.value is not None else 0.0
+        cx, cy = area.x_at(p.index), area.y_at(v)
+        entries = sig_map.get(p.index, [])
+        tip = point_tip(p, v, unit, entries)
+        data = {"data_index": str(p.index), "data_value": repr(v)}
+        if entries:
+            verdict = point_verdict(entries)
+            verdicts_seen.add(verdict)
+            colour = SIGNAL_COLOURS[verdict]
+            r = radius + 1.8
+            shape = el(
+                "circle",
+                cx=cx,
+                cy=cy,
+                r=r + 2.6,
+                fill="none",
+                stroke=colour,
+                stroke_width=1.2,
+            ) + el(
+                "circle",
+                cx=cx,
+                cy=cy,
+                r=r,
+                fill="#ffffff" if p.partial else colour,
+                stroke=colour if p.partial else "#ffffff",
+                stroke_width=1.6 if p.partial else 1,
+            )
+            rules = ",".join(str(rule) for rule in sorted({e[0] for e in entries}))
+            dots.append(
+                el(
+                    "g",
+                    tooltip(tip) + shape,
+                    class_=f"pdca-point pdca-signal pdca-signal-{verdict}"
+                    + (" pdca-partial" if p.partial else ""),
+                    data_rules=rules,
+                    **data,
+                )
+            )
+        else:
+            shape = el(
+                "circle",
+                cx=cx,
+                cy=cy,
+                r=radius + (0.6 if p.partial else 0),
+                fill="#ffffff" if p.partial else SERIES,
+                stroke=SERIES if p.partial else halo,
+                stroke_width=1.6 if p.partial else 0.8,
+            )
+            dots.append(
+                el(
+                    "g",
+                    tooltip(tip) + shape,
+                    class_="pdca-point" + (" pdca-partial" if p.partial else ""),
+                    **data,
+                )
+            )
+    return dots, verdicts_seen

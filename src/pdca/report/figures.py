@@ -1,0 +1,171 @@
+"""The pictures in a report: the SVG charts for HTML, the mermaid graph for Markdown.
+
+The charts (:mod:`pdca.report.charts`) escape every text they draw, so their
+SVG is marked safe (``Markup``) right here, where it is made, and never from
+template input: a template cannot smuggle markup through these helpers. They
+also turn the report document's shape (a metric with its series, signal and
+markers) into the chart functions' arguments, so templates just say
+``chart(metric, title)``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+from pdca.report.charts.badge import status_badge
+from pdca.report.charts.control import control_chart
+from pdca.report.charts.frame import placeholder
+from pdca.report.charts.sparkline import sparkline
+from pdca.report.depgraph import dependency_graph
+from pdca.report.filters import mermaid_text, status_label, task_label
+
+MERMAID_MAX_NODES = 200
+"""Above this, the Markdown report leaves the graph out: GitHub and GitLab refuse (or
+cannot lay out) much larger mermaid diagrams."""
+
+
+_MERMAID_CLASSES: Mapping[str, str] = {
+    "done": "fill:#e3f4ea,stroke:#1e6b43,color:#1e6b43",
+    "active": "fill:#e6f0fa,stroke:#1f5f99,color:#1f5f99",
+    "waiting": "fill:#ffffff,stroke:#52606d,color:#1f2933",
+    "problem": "fill:#fbe4e2,stroke:#a3281d,color:#a3281d",
+    "warn": "fill:#fdf1d8,stroke:#8a5a00,color:#8a5a00",
+    "objective": "fill:#fff6e0,stroke:#b7892b,color:#1f2933",
+}
+_MERMAID_STATUS: Mapping[str, str] = {
+    "done": "done",
+    "skipped": "waiting",
+    "pending": "waiting",
+    "ready": "active",
+    "in_progress": "active",
+    "blocked": "warn",
+    "failed": "problem",
+    "met": "done",
+    "at_risk": "warn",
+    "off_track": "problem",
+    "error": "problem",
+}
+
+
+def mermaid(graph: Mapping[str, Any]) -> str:
+    """The task/objective graph as a mermaid flowchart (no fences); empty when it has no
+    nodes or more than :data:`MERMAID_MAX_NODES`."""
+    nodes = list(graph.get("nodes") or [])
+    if not nodes or len(nodes) > MERMAID_MAX_NODES:
+        return ""
+    ids = {n["id"]: f"n{i}" for i, n in enumerate(nodes)}
+    lines = ["flowchart LR"]
+    classes: dict[str, list[str]] = {}
+    for n in nodes:
+        nid = ids[n["id"]]
+        objective = n.get("kind") == "objective"
+        word = status_label(n.get("status")) if objective else task_label(n.get("status"))
+        label = f"{mermaid_text(n.get('label'))}<br/>{mermaid_text(word)}"
+        left, right = ('{{"', '"}}') if objective else ('["', '"]')
+        lines.append(f"    {nid}{left}{label}{right}")
+        cls = _MERMAID_STATUS.get(str(n.get("status")), "waiting")
+        classes.setdefault("objective" if objective and cls == "waiting" else cls, []).append(nid)
+    for a, b in graph.get("edges") or []:
+        if a in ids and b in ids:
+            lines.append(f"    {ids[a]} --> {ids[b]}")
+    for cls, members in classes.items():
+        lines.append(f"    classDef {cls} {_MERMAID_CLASSES[cls]}")
+        lines.append(f"    class {','.join(members)} {cls}")
+    return "\n".join(lines)
+
+
+MARKER_LABEL_CHARS = 48
+"""A countermeasure's label on a chart is cut to this; the full titles are in the report."""
+
+
+def chart_markers(metric: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One marker per charted period: the countermeasures finished in the same period
+    share a line, labelled with the first one and how many more (twenty task titles
+    side by side would be unreadable, and slow to lay out)."""
+    starts = [str(p.get("start")) for p in metric.get("series") or [] if p.get("start")]
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for m in sorted(metric.get("markers") or [], key=lambda m: str(m.get("date"))):
+        day = str(m.get("date"))
+        k = bisect_left(starts, day)
+        groups.setdefault(starts[k] if k < len(starts) else day, []).append(m)
+    out = []
+    for group in groups.values():
+        first = str(group[0].get("label") or "Countermeasure")
+        if len(first) > MARKER_LABEL_CHARS:
+            first = first[: MARKER_LABEL_CHARS - 1].rstrip() + "…"
+        more = f" + {len(group) - 1} more" if len(group) > 1 else ""
+        out.append({"date": str(group[0].get("date")), "label": first + more})
+    return out
+
+
+def chart(metric: Mapping[str, Any], title: str = "") -> Markup:
+    """The metric's control chart: series, centre line and limits, target, warn, baseline,
+    benchmark, signals and countermeasure markers (an inline SVG)."""
+    if metric.get("error"):
+        return Markup(placeholder(title, "Could not be measured", str(metric["error"])))
+    signal = metric.get("signal") or {}
+    limits = signal.get("limits") or {}
+    rules = [
+        {**r, "periods": r.get("indices", r.get("periods")) or []}
+        for r in signal.get("rules") or []
+    ]
+    benchmark = (metric.get("benchmark") or {}).get("value")
+    return Markup(
+        control_chart(
+            metric.get("series") or [],
+            centre=limits.get("centre"),
+            lower=limits.get("lower"),
+            upper=limits.get("upper"),
+            target=metric.get("target"),
+            warn=metric.get("warn"),
+            baseline=metric.get("baseline"),
+            benchmark=benchmark,
+            signals=rules,
+            markers=chart_markers(metric),
+            direction=metric.get("direction") or "increase",
+            title=str(title or ""),
+            unit=str(metric.get("unit") or ""),
+        )
+    )
+
+
+def spark(
+    metric: Mapping[str, Any], periods: int = 26, width: float = 120, height: float = 28
+) -> Markup:
+    """A word-sized trend of the last ``periods`` full periods, with the target."""
+    values = [p.get("value") for p in metric.get("series") or [] if not p.get("partial")]
+    return Markup(
+        sparkline(
+            values[-periods:],
+            target=metric.get("target"),
+            direction=metric.get("direction") or "increase",
+            width=float(width),
+            height=float(height),
+        )
+    )
+
+
+def badge(status: Any, label: Any = None) -> Markup:
+    """A status pill (icon + word) as an inline SVG."""
+    key = str(status or "no_data")
+    word = label if label is not None else status_label(key)
+    return Markup(status_badge("no_data" if key == "not_measured" else key, str(word)))
+
+
+_VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')
+
+
+def graph_svg(graph: Mapping[str, Any], title: str = "") -> Markup:
+    """The dependency graph at its natural size (the page scrolls it, never shrinks it)."""
+    svg = dependency_graph(
+        graph.get("nodes") or [], [tuple(e) for e in graph.get("edges") or []], title=str(title)
+    )
+    size = _VIEWBOX.search(svg)
+    if size:
+        svg = svg.replace('width="100%"', f'width="{size[1]}" height="{size[2]}"', 1)
+    return Markup(svg)

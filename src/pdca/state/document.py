@@ -1,0 +1,79 @@
+"""The export document's layout: which tables, which columns, in which order, as which JSON.
+
+An export, an import and a backup of a PostgreSQL store all speak this one
+format (see :mod:`pdca.state.transfer`), so what a document holds is decided
+here and nowhere else: SQLite and PostgreSQL then export the same state as the
+same text, and an import writes back exactly what an export read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from pdca.errors import StateError
+from pdca.state import schema as s
+
+FORMAT = "pdca-state"
+FORMAT_VERSION = 1
+"""Bumped when the document's layout changes (not when a table does: that is schema_version)."""
+
+TABLES: tuple[tuple[str, sa.Table], ...] = (
+    ("playbooks", s.playbooks),
+    ("cycles", s.cycles),
+    ("tasks", s.tasks),
+    ("attempts", s.attempts),
+    ("baselines", s.baselines),
+    ("decisions", s.decisions),
+    ("snapshots", s.snapshots),
+    ("events", s.events),
+)
+SERIAL = frozenset({"snapshots", "events"})
+"""Tables whose rows are numbered by the store (``id``): exported in id order, without it."""
+
+JSON_COLUMNS: dict[tuple[str, str], Callable[[Any], str]] = {
+    # exactly as the store writes them (pdca.state.writing.apply, Event.data_json)
+    ("snapshots", "report"): lambda v: json.dumps(v, default=str),
+    ("events", "data"): lambda v: json.dumps(v, sort_keys=True, default=str),
+}
+
+
+def columns(name: str, table: sa.Table) -> list[sa.Column[Any]]:
+    """The columns a document carries for a table (no playbook key, no serial id)."""
+    skip = {"playbook"} | ({"id"} if name in SERIAL else set())
+    return [c for c in table.columns if c.name not in skip]
+
+
+def sort_key(name: str, table: sa.Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """Rows' order in a document: by id for serial tables, else by key (Python's order)."""
+    if name in SERIAL:
+        return lambda row: (row["id"],)
+    keys = [c.name for c in table.primary_key.columns if c.name != "playbook"]
+    return lambda row: tuple(row[k] for k in keys)
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """The document as text: stable, readable, one line per value."""
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_document(text: str, source: str) -> dict[str, Any]:
+    """Parse an export's text; StateError naming the file when it is not one."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise StateError(f"{source} is not a pdca state export: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise StateError(
+            f'{source} is not a pdca state export (it has no "format": "{FORMAT}"); '
+            "make one with: pdca state export PLAYBOOK -o FILE"
+        )
+    return doc
+
+
+def row_counts(doc: dict[str, Any]) -> dict[str, int]:
+    """Rows per table, as the commands report what they exported or imported."""
+    return {name: len(rows) for name, rows in doc["tables"].items()}

@@ -1,0 +1,137 @@
+"""What only a SQLite state file needs: its pragmas, its locking, its header, its errors.
+
+SQLite is a file on someone's disk, not a server: it has no checksums, reports
+locks instead of queueing, and fails with terse codes (SQLITE_FULL,
+SQLITE_READONLY_DIRECTORY) that mean nothing to the person running a command.
+These pieces turn that into WAL mode with writers serialised, and into one line
+that says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from pdca.errors import StateError
+from pdca.state import schema as s
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long SQLite waits for another writer before reporting the database busy."""
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+_DAMAGED = ("not a database", "malformed", "corrupt", "could not decode", "garbled")
+_NOT_OURS = ("no such table", "no such column")
+
+
+def on_connect(dbapi_con: sqlite3.Connection, _record: Any) -> None:
+    """Set up each new connection (SQLAlchemy's ``connect`` event).
+
+    pysqlite's own BEGIN handling is switched off: :func:`on_begin` issues the
+    BEGIN itself, IMMEDIATE for writers. busy_timeout comes first so that
+    switching a new file to WAL waits for a concurrent process instead of failing.
+    """
+    dbapi_con.isolation_level = None
+    cur = dbapi_con.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+    except UnicodeDecodeError as exc:
+        # the first statement reads the schema; a damaged one can make SQLite's error
+        # message undecodable, which Python raises as UnicodeDecodeError
+        raise sqlite3.DatabaseError(f"database disk image is malformed (garbled: {exc})") from None
+    finally:
+        cur.close()
+
+
+def on_begin(conn: sa.Connection) -> None:
+    """Begin as the connection asks (SQLAlchemy's ``begin`` event).
+
+    Writers take the write lock before they read (IMMEDIATE), so two writers
+    cannot both read and then deadlock upgrading their locks.
+    """
+    mode = conn.get_execution_options().get("pdca_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_busy(orig: BaseException | None) -> bool:
+    """Whether a failure is another writer still holding the lock: worth a retry."""
+    text = str(orig).lower()
+    return isinstance(orig, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def check_header(path: Path) -> None:
+    """Refuse a non-empty file that is not a SQLite database.
+
+    SQLite reads a file shorter than its 100-byte header as an empty database,
+    so a state file cut short would silently start over; an empty (0-byte) file
+    is what a first run killed before its first commit leaves, and is new.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError:
+        return  # SQLite reports it, with its own words
+    if head and head != SQLITE_MAGIC:
+        size = path.stat().st_size
+        raise StateError(
+            describe(str(path), None, f"not a database: {size} bytes without a SQLite header")
+        )
+
+
+def describe(name: str, orig: sqlite3.Error | None, message: str) -> str:
+    """What went wrong with a SQLite state file, and what to do: one line for people.
+
+    Each failed write was rolled back by SQLite (the journal makes that atomic), so
+    the state is as the last successful command left it.
+    """
+    code = str(getattr(orig, "sqlite_errorname", "") or "")
+    lower = message.lower()
+    if any(word in lower for word in _DAMAGED):
+        return (
+            f"{name} is not a readable pdca state store ({message}); it may be corrupt: "
+            "move it away, then restore a backup (pdca state import, or copy a backup "
+            "file in its place), or start a new state"
+        )
+    if any(word in lower for word in _NOT_OURS):
+        return (
+            f"{name} does not hold the tables of a pdca state store of schema version "
+            f"{s.SCHEMA_VERSION} ({message}); it may be damaged or changed by another "
+            "program: move it away and restore a backup"
+        )
+    if code == "SQLITE_FULL" or "disk is full" in lower:
+        return (
+            f"cannot write the state store {name}: the disk is full ({message}); the "
+            "failed change was rolled back, so the state is as the last successful command "
+            "left it: free some space and run the command again"
+        )
+    if code.startswith("SQLITE_IOERR") or "disk i/o error" in lower:
+        return (
+            f"cannot use the state store {name}: {message} ({code or 'I/O error'}); a "
+            "failed change was rolled back, so the state is as the last successful command "
+            "left it: check the disk (free space, quota, file size limit, a network drive "
+            "going away) and run the command again"
+        )
+    if code == "SQLITE_READONLY_DIRECTORY":
+        return (
+            f"cannot use the state store {name}: its folder {Path(name).parent} is "
+            "read-only for this user, and SQLite must create the -wal and -shm files "
+            "beside the state there: make the folder writable, or point --state elsewhere"
+        )
+    if code.startswith("SQLITE_READONLY") or "readonly database" in lower:
+        return (
+            f"cannot write the state store {name}: it is read-only for this user "
+            f"({message}); this change was not saved: make the file and its folder "
+            "writable, or point --state elsewhere"
+        )
+    if code == "SQLITE_CANTOPEN" or "unable to open" in lower:
+        return (
+            f"cannot open the state store {name} ({message}): check that its folder "
+            "exists and that this user may read and write both"
+        )
+    return f"state store {name}: {message}"
