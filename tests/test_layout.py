@@ -129,3 +129,10 @@ def test_a_submodule_of_a_moved_package_is_the_same_module_not_a_copy() -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         old = importlib.import_module("pdca.analysis.spc")
     assert old is importlib.import_module("pdca.check.stats.spc")
+
+
+def test_every_folder_of_modules_is_a_regular_package() -> None:
+    """A folder without ``__init__.py`` imports from a checkout but is left out of the wheel."""
+    folders = {p.parent for p in PACKAGE.rglob("*.py")}
+    missing = sorted(str(f.relative_to(PACKAGE)) for f in folders if not (f / "__init__.py").exists())
+    assert missing == []
