@@ -1,7 +1,9 @@
 """The PDCA cycle engine: cycles, phases, task states, decisions, automated tasks.
 
 * :mod:`pdca.engine.transitions`: the rules, as pure functions over a draft of
-  the stored state (no I/O, no clock);
+  the stored state (no I/O, no clock), gathered from one module per group of
+  rules (``draft``, ``readiness``, ``cycles``, ``act``, ``permissions``,
+  ``people``, ``automated``, ``schedule``);
 * :mod:`pdca.engine.runner`: :class:`Engine`, which wraps each rule in a store
   transaction, runs actions and measures between transactions, and fires
   plugin hooks after commits;

@@ -37,7 +37,7 @@ def review(
     tr.reconcile(pb, d)
     number = d.cycle.number if d.cycle else 0
     if owner is not None and owner not in pb.owners:
-        from pdca.playbook.build import suggest
+        from pdca.playbook.messages import suggest
 
         raise tr.CycleError(f"unknown owner '{owner}'{suggest(owner, pb.owners)}")
     mine = _owned_by(pb, owner) if owner else None

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pdca.errors import Location, Problem
-from pdca.playbook.build import SHOWN, shown, suggest
+from pdca.playbook.messages import SHOWN, shown, suggest
 from pdca.playbook.model import PHASE_INDEX, Playbook
 
 if TYPE_CHECKING:

@@ -1,0 +1,95 @@
+"""The working copy of a playbook's stored state that every engine rule changes.
+
+The rules in :mod:`pdca.engine.transitions` never write to the store: they
+change a :class:`Draft`, and the draft records each change (rows and audit
+events) in ``draft.changes``, which the store then writes in one transaction.
+Keeping the bookkeeping here means a rule cannot change a row and forget its
+audit event, and ``now`` arrives with the draft so no rule reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pdca.errors import PdcaError
+from pdca.state.model import (
+    Attempt,
+    Changes,
+    CycleState,
+    Decision,
+    Event,
+    Snapshot,
+    State,
+    TaskState,
+)
+
+
+class CycleError(PdcaError):
+    """A change the cycle's rules do not allow; the message says why and what to do."""
+
+
+class Draft:
+    """A working copy of the state that records every change it receives."""
+
+    def __init__(self, state: State, now: str):
+        self.state = state
+        self.now = now
+        self.cycle: CycleState | None = state.cycle
+        self.tasks: dict[str, TaskState] = dict(state.tasks)
+        self.running: dict[str, Attempt] = dict(state.running)
+        self.baselines: dict[str, float | None] = dict(state.baselines)
+        self.origins: dict[str, str] = dict(state.baseline_origins)
+        self.snapshot: Snapshot | None = state.snapshot
+        self.decisions: dict[str, Decision] = dict(state.decisions)
+        self.changes = Changes()
+
+    @property
+    def number(self) -> int:
+        if self.cycle is None:
+            raise CycleError("no cycle has been opened yet")
+        return self.cycle.number
+
+    def event(self, kind: str, **fields: Any) -> Event:
+        e = Event(kind=kind, at=self.now, cycle=self.cycle.number if self.cycle else None, **fields)
+        self.changes.events.append(e)
+        return e
+
+    def set_cycle(self, cycle: CycleState) -> None:
+        self.cycle = cycle
+        self.changes.cycles[cycle.number] = cycle
+
+    def begin_cycle(self, cycle: CycleState) -> None:
+        """Switch the draft to a new cycle: nothing of the old one's tasks carries over."""
+        self.set_cycle(cycle)
+        self.tasks, self.running, self.decisions = {}, {}, {}
+        self.baselines, self.origins, self.snapshot = {}, {}, None
+
+    def put_task(self, row: TaskState) -> None:
+        self.tasks[row.id] = row
+        self.changes.tasks[(self.number, row.id)] = row
+
+    def set_status(
+        self, tid: str, new: str, *, by: str | None = None, note: str | None = None, **fields: Any
+    ) -> None:
+        row = self.tasks[tid]
+        old = row.status
+        self.put_task(replace(row, status=new, updated=self.now, by=by, note=note, **fields))
+        if old != new:
+            self.event("task_changed", by=by, subject=tid, old=old, new=new, note=note)
+
+    def put_attempt(self, attempt: Attempt) -> None:
+        self.changes.attempts[(self.number, attempt.task, attempt.number)] = attempt
+        if attempt.outcome == "running":
+            self.running[attempt.task] = attempt
+        else:
+            self.running.pop(attempt.task, None)
+
+    def set_baseline(self, metric: str, value: float | None, origin: str) -> None:
+        self.baselines[metric] = value
+        self.origins[metric] = origin
+        self.changes.baselines[(self.number, metric)] = (value, origin)
+
+    def put_decision(self, decision: Decision) -> None:
+        self.decisions[decision.objective] = decision
+        self.changes.decisions[(self.number, decision.objective)] = decision

@@ -1,0 +1,35 @@
+"""How messages quote what a playbook's author wrote: values, tags and near-miss names.
+
+Messages echo the author's own text back so they can find it; these keep that
+echo short and printable whatever was written, and offer the closest known name
+when a name is unknown. The validator and the engine's refusals use them too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+
+def tag_name(tag: str) -> str:
+    """``!!python/object`` as written, rather than its expanded URI."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
+
+
+SHOWN = 60
+"""Characters of a value quoted in a message; a 10 MB line is not echoed back whole."""
+
+
+def shown(text: str) -> str:
+    """A value as messages quote it: cut when long, control characters made visible."""
+    cut = text[:SHOWN]
+    if not cut.isprintable():
+        cut = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return cut if len(text) <= SHOWN else f"{cut}... ({len(text)} characters)"
+
+
+def suggest(word: str, options: Any) -> str:
+    """A "did you mean" tail for an unknown name, or nothing when nothing is close."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
