@@ -336,3 +336,27 @@ def test_export_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(
     assert refused.exit_code == 1
     assert "is not a regular file" in refused.output
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["check", "{pb}", "--as-of", "9999-12-31"], 1, "--as-of 9999-12-31 is out of range"),
+        (["check", "{pb}", "--as-of", "0001-01-01"], 1, "--as-of 0001-01-01 is out of range"),
+        (["check", "{pb}", "--as-of", "2026-02-30"], 2, "'2026-02-30' is not a date"),
+        (["history", "{pb}", "--cycle", "99999999999"], 1, "--cycle 99999999999 is out of range"),
+        (["history", "{pb}", "--cycle", "0"], 1, "--cycle 0 is out of range; use 1 to"),
+        (["history", "{pb}", "--cycle", "two"], 2, "'two' is not a whole number"),
+    ],
+)
+def test_a_value_out_of_range_is_an_input_error_and_one_that_does_not_parse_is_usage(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    """Exit 1 (like any input pdca cannot act on) for a well-formed value it cannot use,
+    exit 2 (usage) for one that is not a date or a number at all."""
+    pb = tmp_path / "playbook.yaml"
+    pb.write_text("playbook: p\ntitle: P\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, [a.format(pb=pb) for a in args])
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
