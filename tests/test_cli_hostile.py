@@ -345,7 +345,7 @@ def test_export_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(
         (["check", "{pb}", "--as-of", "0001-01-01"], 1, "--as-of 0001-01-01 is out of range"),
         (["check", "{pb}", "--as-of", "2026-02-30"], 2, "'2026-02-30' is not a date"),
         (["history", "{pb}", "--cycle", "99999999999"], 1, "--cycle 99999999999 is out of range"),
-        (["history", "{pb}", "--cycle", "0"], 1, "--cycle 0 is out of range; use 1 to"),
+        (["history", "{pb}", "--cycle", "0"], 2, "0 is not in the range x>=1"),
         (["history", "{pb}", "--cycle", "two"], 2, "'two' is not a whole number"),
     ],
 )

@@ -43,7 +43,12 @@ class OutOfRange(PdcaError):
 
 
 class BoundedInt(click.ParamType):
-    """A whole number from ``low`` to ``high``; out of that range is :class:`OutOfRange`."""
+    """A whole number from ``low`` to ``high``.
+
+    Below ``low`` breaks the option's own rule (``--top 0``): a usage error, exit 2,
+    as click's ``IntRange`` says it. Above ``high`` is a number pdca cannot store
+    (``--cycle 99999999999``): :class:`OutOfRange`, exit 1.
+    """
 
     name = "integer"
 
@@ -58,7 +63,9 @@ class BoundedInt(click.ParamType):
                 number = int(str(value).strip())
             except ValueError:
                 self.fail(f"'{value}' is not a whole number", param, ctx)
-        if not self.low <= number <= self.high:
+        if number < self.low:  # as click's IntRange: the option's own rule, a usage error
+            self.fail(f"{number} is not in the range x>={self.low}", param, ctx)
+        if number > self.high:
             name = param.opts[0] if param is not None and param.opts else "the value"
             shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
             raise OutOfRange(f"{name} {shown} is out of range; use {self.low} to {self.high}")
