@@ -4,7 +4,8 @@
 # even when an earlier one failed; the last line sums them up, and the exit status is 1 when any
 # of them failed.
 #
-# Usage: bash .ci/test.sh [PYTHON]   (default .venv/bin/python)
+# Usage: bash .ci/test.sh [PYTHON]   (default .venv/bin/python; CONSTRAINTS goes on to
+# plugins-test.sh: the pins for the plugins' dependencies, empty for the newest versions)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
