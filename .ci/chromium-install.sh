@@ -3,6 +3,7 @@
 # (tests/browser.py). Idempotent: does nothing when a chromium binary is found
 # (/usr/bin/chromium, or chromium / chromium-browser on PATH), so CI pays the
 # apt-get cost only on a fresh machine.
+# Waits for apt's locks when another apt-get or unattended-upgrades holds them (.ci/apt.sh).
 set -euo pipefail
 
 have_chromium() {
@@ -16,14 +17,11 @@ if have_chromium; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
+. "$(dirname "$0")/apt.sh"
 
 echo "chromium-install: installing Chromium with apt-get"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+apt_get chromium-install update -q
+apt_get chromium-install install -y -q chromium
 
 if ! have_chromium; then
     echo "chromium-install: apt-get finished but no chromium binary was found" >&2

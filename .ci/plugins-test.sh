@@ -5,6 +5,8 @@
 # Each plugin is a distribution of its own (pyproject, README, tests); pytest takes its settings
 # from the plugin's pyproject, never the root suite's, and the root `pytest` collects tests/
 # only. pdca itself must already be installed (make install does it).
+# CONSTRAINTS: the pip constraints file for the plugins' dependencies (default constraints.txt,
+# as make test has it); empty for the newest versions their ranges allow (make test-latest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +20,16 @@ fi
     exit 1
 }
 
+CONSTRAINTS="${CONSTRAINTS-constraints.txt}"
+pins=()
+if [ -n "$CONSTRAINTS" ]; then pins=(-c "$CONSTRAINTS"); fi
+
 status=0
 for dir in plugins/*/; do
     name="$(basename "$dir")"
     [ -f "$dir/pyproject.toml" ] || continue
     echo "== $name: install"
-    "$PYTHON" -m pip install --quiet -e "$dir"
+    "$PYTHON" -m pip install --quiet "${pins[@]}" -e "$dir"
     echo "== $name: tests"
     if ! "$PYTHON" -m pytest "plugins/$name/tests" -q -p no:cacheprovider; then
         echo "plugins-test: $name failed" >&2

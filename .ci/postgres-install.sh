@@ -2,6 +2,7 @@
 # Make sure a PostgreSQL server (initdb, pg_ctl) is installed for the `sql` source tests.
 # Idempotent: does nothing when initdb is already on PATH or in /usr/lib/postgresql/*/bin.
 # The tests start their own throwaway cluster (tests/pg_server.py); no service is needed.
+# Waits for apt's locks when another apt-get or unattended-upgrades holds them (.ci/apt.sh).
 set -euo pipefail
 
 have_initdb() {
@@ -14,14 +15,11 @@ if have_initdb; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
+. "$(dirname "$0")/apt.sh"
 
 echo "postgres-install: installing PostgreSQL with apt-get"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends postgresql
+apt_get postgres-install update -q
+apt_get postgres-install install -y -q --no-install-recommends postgresql
 
 if ! have_initdb; then
     echo "postgres-install: apt-get finished but initdb is still missing" >&2

@@ -9,6 +9,7 @@ its line and column.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_right
 from pathlib import Path
@@ -212,6 +213,14 @@ def _check_depth(text: str, filename: str, lines: _EditorLines | None = None) ->
     libyaml builds nodes recursively in C and crashes the process on nesting a few
     thousand levels deep. Cheap tests rule out ordinary files; only suspicious ones
     pay for an exact count over the event stream.
+
+    libyaml 0.2.6 (in PyYAML 6.0.4 wheels) stops at 1000 levels with an error of
+    its own, and as its scanner reads up to 1024 characters ahead, that error can
+    come before the event crossing MAX_DEPTH was handed out. So when the count
+    ends in a YAML error, it is repeated over the text before the place the
+    parser stopped (all of it is handed out then), and, should a parser's limit
+    be lower than MAX_DEPTH, over the whole text with PyYAML's pure-Python parser,
+    which has none. Only if neither finds too deep a nesting does the error stand.
     """
     suspicious = (
         _LONG_INDENT.search(text) is not None
@@ -220,8 +229,23 @@ def _check_depth(text: str, filename: str, lines: _EditorLines | None = None) ->
     )
     if not suspicious:
         return
+    try:
+        _count_depth(text, _Loader, filename, lines)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None and 0 < mark.index < len(text):
+            with contextlib.suppress(yaml.YAMLError):
+                _count_depth(text[: mark.index], _Loader, filename, lines)
+        if _Loader is not yaml.SafeLoader:
+            with contextlib.suppress(yaml.YAMLError):
+                _count_depth(text, yaml.SafeLoader, filename, lines)
+        raise
+
+
+def _count_depth(text: str, loader: Any, filename: str, lines: _EditorLines | None) -> None:
+    """PlaybookError at the first collection nested deeper than MAX_DEPTH."""
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
