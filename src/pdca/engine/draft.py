@@ -86,7 +86,10 @@ class Draft:
     ) -> None:
         row = self.tasks[tid]
         old = row.status
-        changed = replace(row, status=new, updated=self.now, on=self.on, by=by, note=note, **fields)
+        # The engine moving a task between waiting and ready keeps the day of its last
+        # real change: a late ``pdca run`` must not refuse a person's earlier --on.
+        on = row.on if by is None and new in ("pending", "ready") and row.on else self.on
+        changed = replace(row, status=new, updated=self.now, on=on, by=by, note=note, **fields)
         self.put_task(changed)
         if old != new:
             self.event("task_changed", by=by, subject=tid, old=old, new=new, note=note)

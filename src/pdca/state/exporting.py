@@ -38,7 +38,10 @@ def read_rows(
     tables: dict[str, list[dict[str, Any]]] = {}
     for name, table in TABLES:
         key = table.c.id if name == "playbooks" else table.c.playbook
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(table).where(key == playbook_id))]
+        present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        have = [c for c in table.columns if c.name in present]  # an older file lacks some
+        query = sa.select(*have).where(key == playbook_id)
+        rows = [dict(r._mapping) for r in conn.execute(query)]
         rows.sort(key=sort_key(name, table))
         keep = columns(name, table)
         out = []
