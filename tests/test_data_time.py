@@ -136,22 +136,9 @@ def test_dry_run_prints_the_transitions_and_changes_nothing(
 # -- due dates ---------------------------------------------------------------------------
 
 
-def _draft(pb, started: str, number: int, first: str = "2026-01-05") -> tr.Draft:  # type: ignore[no-untyped-def]
-    cycles = (CycleState(1, "closed", first, "x"),) + tuple(
-        CycleState(n, "closed", started, "x") for n in range(2, number + 1)
-    )
-    return tr.Draft(State("demo", cycle=cycles[-1], cycles=cycles), "2026-06-01T00:00:00Z")
-
-
-@pytest.mark.parametrize(
-    ("starts", "absolute", "relative", "objective"),
-    [
-        # cycle.start 2026-01-05, 28-day cycles; task due 2026-01-19 (offset 14 days),
-        # relative 10d; objective due 2026-02-01 (offset 27 days)
-        (("2026-01-05", "2026-02-02", "2026-03-02"), None, None, None),
-    ],
-)
-def test_due_dates_in_cycles_one_to_three(starts, absolute, relative, objective) -> None:  # type: ignore[no-untyped-def]
+def test_due_dates_in_cycles_one_to_three() -> None:
+    """cycle.start 2026-01-05, 28-day cycles: a task due 2026-01-19 (offset 14 days), one
+    due 10d, an objective due 2026-02-01 (offset 27 days)."""
     pb = playbook(
         Task("a", "A", "tom", due=date(2026, 1, 19)),
         Task("r", "R", "tom", due_days=10),
@@ -195,11 +182,8 @@ def test_the_days_cycles_open_on() -> None:
 
 
 def test_relative_due_is_read_from_the_playbook(tmp_path: Path) -> None:
-    from pdca.playbook import load_checked
-
-    text = (Path(__file__).parent / "test_cli_engine.py").read_text()
-    assert "due: 2026-01-06" in text
     import test_cli_engine
+    from pdca.playbook import load_checked
 
     path = tmp_path / "playbook.yaml"
     (tmp_path / "data").mkdir()

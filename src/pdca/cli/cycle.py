@@ -20,7 +20,14 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
-from pdca.cli.options import PLAYBOOK_ARG, as_of_option, parse_date, state_option
+from pdca.cli.options import (
+    COUNT,
+    CYCLE_NUMBER,
+    PLAYBOOK_ARG,
+    as_of_option,
+    parse_date,
+    state_option,
+)
 
 on_option = click.option(
     "--on",
@@ -446,9 +453,9 @@ def act(
 
 @click.command()
 @PLAYBOOK_ARG
-@click.option("--cycle", "cycle", type=int, metavar="N", help="Only this cycle.")
+@click.option("--cycle", "cycle", type=CYCLE_NUMBER, metavar="N", help="Only this cycle.")
 @click.option("--task", "subject", metavar="ID", help="Only this task (or objective).")
-@click.option("--limit", type=int, metavar="N", help="Only the last N events.")
+@click.option("--limit", type=COUNT, metavar="N", help="Only the last N events.")
 @state_option
 @_format_option("text", "json")
 def history(
@@ -465,6 +472,19 @@ def history(
     with session(playbook, state_url, create=False) as engine:
         data = engine.store.history(engine.pb.id, cycle=cycle, subject=subject, limit=limit)
         pb = engine.pb
+        if cycle is not None and not data["cycles"]:
+            _no_such_cycle(pb.id, cycle, engine.store.read(pb.id))
+    if (
+        subject
+        and subject not in pb.tasks
+        and subject not in pb.objectives
+        and not any(data[k] for k in ("decisions", "attempts", "events"))
+    ):
+        from pdca.errors import PdcaError
+
+        raise PdcaError(
+            f"'{subject}' is no task or objective of {pb.id}, and has no history in its state"
+        )
     if fmt == "json":
         echo_json(
             {
@@ -525,6 +545,18 @@ def history(
             if e.on and e.on != e.at[:10]:  # recorded later: the day it happened comes first
                 at, late = f"{e.on:<19}", f" (recorded {e.at[:10]})"
             click.echo(f"  {at}  c{e.cycle or '-'}  {who:<10} {ev.describe(e)}{note}{late}")
+
+
+def _no_such_cycle(pid: str, number: int, state: Any) -> None:
+    from pdca.errors import PdcaError
+
+    numbers = [str(c.number) for c in state.cycles]
+    if not numbers:
+        raise PdcaError(
+            f"playbook '{pid}' has no cycles yet, so there is no cycle {number}; "
+            "open cycle 1 with pdca run"
+        )
+    raise PdcaError(f"playbook '{pid}' has no cycle {number}; its cycles are {', '.join(numbers)}")
 
 
 def _when(stamp: str) -> str:

@@ -20,8 +20,11 @@ def demo(folder: Path) -> None:
     """Run the bundled support-desk example through a full cycle in FOLDER (default ./pdca-demo).
 
     Copies the playbook, generates six months of service-desk data with a planted
-    improvement, simulates the team's task updates and decisions, prints the
-    status and writes report.html and report.md.
+    improvement, simulates the team's task updates and decisions, prints what
+    the cycle achieved and writes report.html and report.md.
+
+    Run again on the same folder, it starts over (it removes what the earlier
+    demo wrote there); it refuses a folder whose playbook is not the example's.
     """
     from pdca.examples.demo import run_demo
 
@@ -35,7 +38,9 @@ def demo(folder: Path) -> None:
             for _, step in bar:
                 step()
 
-    result = run_demo(folder, click.echo, color=sys.stdout.isatty(), progress=progress)
+    result = run_demo(
+        folder, click.echo, color=sys.stdout.isatty(), progress=progress, shown_as=str(folder)
+    )
     click.echo(f"\nEverything is in {result.folder}:")
     click.echo(f"  playbook   {result.playbook}")
     click.echo(f"  state      {result.state}")
@@ -44,6 +49,7 @@ def demo(folder: Path) -> None:
     click.echo("\nTry next:")
     click.echo(f"  pdca status {result.playbook}")
     click.echo(f"  pdca history {result.playbook}")
+    click.echo(f"  pdca report {result.playbook} --cycle 1 --format text")
     click.echo(f"  pdca check {result.playbook} --as-of 2026-03-30")
 
 

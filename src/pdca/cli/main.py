@@ -7,7 +7,8 @@ the commands that need them, so ``pdca --help`` stays fast.
 from __future__ import annotations
 
 import os
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 import click
 
@@ -16,6 +17,30 @@ from pdca.cli.common import as_error
 from pdca.errors import ExitCode, PdcaError
 
 DEBUG_ENV = "PDCA_DEBUG"
+PIPE_CLOSED = 141
+"""Exit code when the reader of our output went away (``| head``, a pager quit early):
+128 + SIGPIPE, what a shell reports for other commands cut short the same way."""
+
+
+def _output_gone() -> NoReturn:
+    """End quietly once the reader of standard output has gone.
+
+    Whatever is still buffered would fail again when the interpreter flushes
+    it on exit ("Exception ignored ... BrokenPipeError"), so standard output
+    (and standard error, which may be the same pipe) are pointed at the null
+    device first. Streams without a file descriptor (tests) are left as they are.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                fd = stream.fileno()
+            except (AttributeError, OSError, ValueError):
+                continue
+            os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+    raise click.exceptions.Exit(PIPE_CLOSED)
 
 
 class PdcaGroup(click.Group):
@@ -45,9 +70,18 @@ class PdcaGroup(click.Group):
             command = super().get_command(ctx, cmd_name)
         return command
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """``pdca --help`` and ``--version`` print while the arguments are parsed."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _output_gone()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _output_gone()
         except PdcaError as exc:
             click.echo(as_error(str(exc)), err=True)
             ctx.exit(exc.exit_code)
@@ -92,7 +126,13 @@ _register_builtin_commands(cli)
 
 
 def main() -> None:
-    cli(prog_name="pdca")
+    try:
+        cli(prog_name="pdca")
+    except BrokenPipeError:  # while click printed a usage error, say
+        try:
+            _output_gone()
+        except click.exceptions.Exit as exit_:
+            sys.exit(exit_.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

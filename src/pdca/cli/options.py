@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from pdca.errors import PdcaError
+
 STATE_ENV = "PDCA_STATE"
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -20,16 +22,71 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 PLAYBOOK_ARG = click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
 
 
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+"""The dates a command accepts. Python's calendar ends at years 1 and 9999, and windows,
+cycle lengths and due dates are added to and taken from the as-of date: far inside
+that range, every such sum is still a date."""
+
+MAX_NUMBER = 2**31 - 1
+"""Largest cycle number or count an option takes: what the state's integer columns hold
+(PostgreSQL's ``integer``), far beyond any real cycle or limit."""
+
+
+class OutOfRange(PdcaError):
+    """A well-formed value outside what pdca works with: an error in the input (exit 1).
+
+    A value that does not parse (``--as-of banana``) stays a usage error (exit 2);
+    one that parses but cannot be used (``--as-of 9999-12-31``, ``--cycle
+    99999999999``) is refused like any other input pdca cannot act on.
+    """
+
+
+class BoundedInt(click.ParamType):
+    """A whole number from ``low`` to ``high``; out of that range is :class:`OutOfRange`."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"'{value}' is not a whole number", param, ctx)
+        if not self.low <= number <= self.high:
+            name = param.opts[0] if param is not None and param.opts else "the value"
+            shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
+            raise OutOfRange(f"{name} {shown} is out of range; use {self.low} to {self.high}")
+        return number
+
+
+CYCLE_NUMBER = BoundedInt(1, MAX_NUMBER)
+COUNT = BoundedInt(1, MAX_NUMBER)
+
+
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    """``YYYY-MM-DD`` or ``today``; anything else is a usage error (exit 2)."""
+    """``YYYY-MM-DD`` or ``today``; not a date is a usage error (exit 2), a date outside
+    1900..2999 is :class:`OutOfRange` (exit 1)."""
     if value is None:
         return None
     if value == "today":
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        name = param.opts[0] if param.opts else "the date"
+        raise OutOfRange(
+            f"{name} {value} is out of range; pdca works with dates from {FIRST_DATE} "
+            f"to {LAST_DATE}"
+        )
+    return day
 
 
 def as_of_option(

@@ -11,7 +11,7 @@ import click
 
 from pdca.cli.common import echo_json, loaded
 from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
-from pdca.errors import ExitCode
+from pdca.errors import ExitCode, PdcaError
 
 
 @click.command()
@@ -88,7 +88,10 @@ def schema(output: Path | None) -> None:
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise PdcaError(f"cannot write the schema to {output}: {exc.strerror or exc}") from None
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -9,7 +9,7 @@ import click
 
 from pdca.cli.common import as_error, echo_json
 from pdca.cli.options import FORMAT_TEXT_JSON
-from pdca.errors import ExitCode
+from pdca.errors import ExitCode, PlaybookError, Problem
 
 
 @click.command()
@@ -36,8 +36,9 @@ def plugins(fmt: str, playbook: Path | None, check_only: bool) -> None:
         from pdca.playbook import inspect
 
         result = inspect(playbook)
-        if result.playbook is not None:
-            files, base = result.playbook.plugins, playbook.parent
+        if result.playbook is None:  # not even its plugin list can be read
+            raise PlaybookError(result.problems or [Problem(f"{playbook}: cannot be read")])
+        files, base = result.playbook.plugins, playbook.parent
     if check_only:
         from pdca.plugins.check import check_installed
 

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from pdca.cli.common import session
-from pdca.cli.options import PLAYBOOK_ARG, as_of_option, state_option
+from pdca.cli.options import CYCLE_NUMBER, PLAYBOOK_ARG, as_of_option, state_option
 
 BUILTIN_FORMATS = ("html", "markdown", "json", "a3", "text")
 
@@ -70,7 +70,7 @@ class _FormatChoice(click.ParamType):
 @click.option(
     "--cycle",
     "cycle",
-    type=click.IntRange(min=1),
+    type=CYCLE_NUMBER,
     metavar="N",
     help="Show cycle N as it closed (its snapshot, tasks and decisions); default the current one.",
 )

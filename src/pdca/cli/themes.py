@@ -7,12 +7,22 @@ top; DuckDB, numpy and the playbook loader are imported inside the command, so
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 
 import click
 
-from pdca.cli.options import parse_date
+from pdca.cli.options import COUNT, parse_date
+
+MAX_DAYS = 36_500
+"""--days reaches back at most a hundred years: still a date from any accepted --as-of."""
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number; give one like 1.96")
+    return value
 
 
 @click.command()
@@ -35,18 +45,23 @@ from pdca.cli.options import parse_date
 )
 @click.option(
     "--top",
-    type=click.IntRange(min=1),
+    type=COUNT,
     help="Themes per group (default 10; 3 with --as-tasks).",
 )
 @click.option(
     "--min-count",
-    type=click.IntRange(min=1),
+    type=COUNT,
     help="Comments of its group a theme needs (default 3).",
 )
-@click.option("--min-z", type=click.FloatRange(min=0), help="Smallest |z| shown (default 1.96).")
+@click.option(
+    "--min-z",
+    type=click.FloatRange(min=0),
+    callback=_finite,
+    help="Smallest |z| shown (default 1.96).",
+)
 @click.option(
     "--days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_DAYS),
     help="Read this many days up to the as-of date instead of the metric's window.",
 )
 @click.option(

@@ -138,12 +138,18 @@ class Engine:
         out = Outcome()
         seen = 0
         self.day = as_of.isoformat()  # what the engine does in this run happens on as-of
+        echo_failed: Exception | None = None
 
         def report() -> None:
-            nonlocal seen
-            if echo is not None:
-                for e in out.events[seen:]:
-                    echo(e)
+            """Show the new events; a failing ``echo`` (its reader gone) is kept for later:
+            the step it interrupted, say an attempt just marked started, finishes first."""
+            nonlocal seen, echo_failed
+            if echo is not None and echo_failed is None:
+                try:
+                    for e in out.events[seen:]:
+                        echo(e)
+                except Exception as exc:
+                    echo_failed = exc
             seen = len(out.events)
 
         for _ in range(100_000):
@@ -153,14 +159,16 @@ class Engine:
             if kind == "attempt":
                 self._run_attempt(out, *payload, as_of)
                 report()
-                continue
-            if kind == "measure":
+            elif kind == "measure":
                 self._measure(out, d, as_of)
                 report()
-                continue
-            out.stopped = kind
-            out.state = self.store.read(self.pb.id)
-            return out
+            else:
+                out.stopped = kind
+                out.state = self.store.read(self.pb.id)
+            if echo_failed is not None:
+                raise echo_failed
+            if out.stopped:
+                return out
         raise PdcaError("pdca run did not settle; this is a bug")  # pragma: no cover
 
     def _step(self, d: tr.Draft) -> tuple[str, Any]:

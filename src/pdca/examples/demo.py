@@ -4,10 +4,18 @@ It is the first thing a new user runs, so it shows the real path: the engine,
 its SQLite state, people's task updates (simulated, on the dates the playbook
 plans them), Check reading the data, Act decisions, the next cycle opening with
 ratcheted baselines, and the reports. It needs no network.
+
+Run again on the same folder, it starts over: the simulated updates are dated
+in Q1 2026, so replaying them into the cycle a previous run left open would
+log events before that cycle began. What an earlier demo wrote (and only that)
+is removed first; a folder whose playbook is not the example's is refused, with
+the command that starts over.
 """
 
 from __future__ import annotations
 
+import shlex
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,13 +23,13 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from pdca.errors import PdcaError
+
 Echo = Callable[[str], None]
 
-LESSONS = {
-    "standardize": "Worked and held up on the control chart: make it the standard way of working.",
-    "adjust": "Not there yet: keep what helped, rework what did not, and measure again.",
-    "abandon": "Did not move the numbers: stop and free the time for something else.",
-}
+DEMO_ENTRIES = ("playbook.yaml", "README.md", "data", "out", ".pdca", "report.html", "report.md")
+"""What a demo run writes into its folder: the example, its data, the export task's
+output, the state and the reports. Starting over removes these and nothing else."""
 
 
 @dataclass
@@ -32,6 +40,9 @@ class DemoResult:
     playbook: Path
     state: Path
     status: dict[str, Any] = field(default_factory=dict)
+    """``pdca status`` of the cycle the demo leaves open (cycle 2)."""
+    achieved: dict[str, Any] = field(default_factory=dict)
+    """The report document of cycle 1 as it closed: verdicts, decisions, effects."""
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
@@ -56,24 +67,73 @@ def run_demo(
     *,
     color: bool = False,
     progress: Callable[[list[tuple[str, Callable[[], None]]]], None] | None = None,
+    shown_as: str | None = None,
 ) -> DemoResult:
-    """Copy the example into ``folder``, run one full cycle, print status, write reports."""
+    """Set up ``folder`` (starting over if an earlier demo is there), run one full cycle,
+    print what it achieved, write the reports. ``shown_as`` is the folder as the user
+    typed it, for the command a refusal suggests."""
     from pdca.examples.generate import SUPPORT_DESK, install_example
 
     folder = folder.resolve()
+    removed = start_over(folder, shown_as or str(folder))
     echo(f"Setting up the support-desk example in {folder}")
+    if removed:
+        echo("  (starting over: removed the earlier demo's playbook, data, state and reports)")
     playbook_path = install_example(folder, SUPPORT_DESK.name)
     sim = _Simulation(playbook_path, SUPPORT_DESK.as_of, SUPPORT_DESK.countermeasure)
     steps = sim.steps()
     (progress or _plain_progress(echo))(steps)
     result = DemoResult(folder, playbook_path, sim.state_path)
     result.status = sim.status()
-    from pdca.cli.status_text import render_text
+    result.achieved = sim.cycle_document(1)
+    from pdca.examples.demo_summary import render_summary
 
     echo("")
-    echo(render_text(result.status, color=color).rstrip("\n"))
+    echo(render_summary(result.achieved, result.status, color=color).rstrip("\n"))
     result.outputs = sim.write_reports(folder)
     return result
+
+
+def start_over(folder: Path, shown: str) -> list[str]:
+    """Make ``folder`` ready for a fresh demo; the names of what an earlier demo left and
+    this removed. PdcaError when the folder cannot be used or holds someone's own files."""
+    from pdca.examples.generate import SUPPORT_DESK, bundled_example
+
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise PdcaError(f"{shown} is a file, not a folder; give the demo a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PdcaError(f"cannot create the demo folder {shown}: {exc.strerror or exc}") from None
+    present = [name for name in DEMO_ENTRIES if (folder / name).exists()]
+    if not present:
+        return []
+    ours = bundled_example(SUPPORT_DESK.name) / "playbook.yaml"
+    theirs = folder / "playbook.yaml"
+    if not (theirs.is_file() and theirs.read_bytes() == ours.read_bytes()):
+        why = (
+            "its playbook.yaml is not the example's (changed since, or your own)"
+            if theirs.exists()
+            else f"it holds {', '.join(present)} but no demo playbook"
+        )
+        again = shlex.quote(shown)
+        raise PdcaError(
+            f"{shown} is not an earlier demo's folder: {why}, and the demo does not "
+            f"overwrite it. To start over: rm -rf {again} && pdca demo {again}; or run "
+            "the demo in another folder: pdca demo OTHER-FOLDER"
+        )
+    for name in present:
+        path = folder / name
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as exc:
+            raise PdcaError(
+                f"cannot start {shown} over: removing {path} failed: {exc.strerror or exc}"
+            ) from None
+    return present
 
 
 def _plain_progress(echo: Echo) -> Callable[[list[tuple[str, Callable[[], None]]]], None]:
@@ -161,6 +221,8 @@ class _Simulation:
         After each round ``pdca run`` advances the cycle; ``run_on`` is the as-of
         date of the run that ends the phase (the day Check measures the data).
         """
+        from pdca.examples.demo_team import task_note
+
         for _ in range(len(self.pb.tasks) + 1):
             with self.engine() as engine:
                 state = engine.store.read(self.pb.id)
@@ -182,6 +244,7 @@ class _Simulation:
                     and tid not in ready
                 )
                 ready.sort(key=lambda t: (self._done_on(self.pb.tasks[t]), t))
+                snapshot = state.snapshot.report if state.snapshot else None
                 for tid in ready:
                     task = self.pb.tasks[tid]
                     by = self._person(task.owner)
@@ -191,20 +254,25 @@ class _Simulation:
                     self.clock.at(began)
                     engine.task("start", tid, by, None, began)
                     self.clock.at(finished, 16)
-                    engine.task("done", tid, by, f"Done: {task.title.lower()}.", finished)
+                    note = task_note(self.pb, tid, snapshot)
+                    engine.task("done", tid, by, note, finished)
             self.run(run_on if run_on and last else self.clock.moment.date())
 
     def decide(self) -> None:
-        """The objective owner confirms the engine's proposal, with a lesson."""
+        """The objective owner confirms the engine's proposal, with this objective's lesson."""
+        from pdca.examples.demo_team import lesson
+
         with self.engine() as engine:
             state = engine.store.read(self.pb.id)
+            snapshot = state.snapshot.report if state.snapshot else None
             for oid, objective in self.pb.objectives.items():
                 decision = state.decisions.get(oid)
                 proposed = decision.proposed if decision else "adjust"
                 by = self._person(objective.owner or next(iter(self.pb.owners)))
                 day = self.measure_on + timedelta(days=3)
                 self.clock.at(day, 11)
-                engine.act(oid, proposed, by, LESSONS[proposed], day)
+                note = lesson(self.pb, oid, proposed, snapshot)
+                engine.act(oid, proposed, by, note, day)
 
     def status(self) -> dict[str, Any]:
         from pdca.engine import review
@@ -212,6 +280,23 @@ class _Simulation:
         with self.engine() as engine:
             state = engine.store.read(self.pb.id)
             return review(self.pb, state, self.clock.moment.date(), store=engine.store.name)
+
+    def cycle_document(self, number: int) -> dict[str, Any]:
+        """Cycle ``number``'s report document as it closed (what ``pdca report --cycle``
+        shows), or an empty dict when the report layer is not in this build."""
+        try:
+            from pdca.report.context import document_for
+        except ImportError:  # reports not installed in this build
+            return {}
+        with self.engine() as engine:
+            return document_for(
+                self.pb,
+                engine.store,
+                registry=self.inspection.registry,
+                as_of=self.measure_on,
+                cycle=number,
+                cache_dir=self.cache_dir,
+            )
 
     def write_reports(self, folder: Path) -> dict[str, Path]:
         """report.html and report.md of the cycle just closed, when the report layer is here."""

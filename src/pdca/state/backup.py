@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pdca.errors import StateError
-from pdca.state.files import replace_with
+from pdca.state.files import is_special, replace_with
 from pdca.state.store import Store
 
 
@@ -43,6 +43,8 @@ def backup_sqlite(store: Store, target: Path) -> dict[str, Any]:
         live.with_name(live.name + "-shm"),
     }:
         raise StateError(f"{target} is the state store itself; back it up to another file")
+    if is_special(target):
+        raise StateError(f"{target} is not a regular file (a device or a pipe); back up to a file")
     info: dict[str, Any] = {}
 
     def fill(tmp: Path) -> None:

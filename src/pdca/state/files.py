@@ -18,8 +18,27 @@ from pdca.errors import StateError
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, fsync, rename."""
+    """Write a file whole or not at all: a temporary file beside it, fsync, rename.
+
+    A device or a pipe (``-o /dev/stdout``, a FIFO) is written in place: renaming
+    over it would replace the device with a file.
+    """
+    if is_special(path):
+        try:
+            with path.open("wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise StateError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     replace_with(path, lambda tmp: tmp.write_bytes(data))
+
+
+def is_special(path: Path) -> bool:
+    """Is ``path`` something other than a regular file or a folder (a device, a pipe)?"""
+    try:
+        return path.exists() and not path.is_file() and not path.is_dir()
+    except OSError:
+        return False
 
 
 def replace_with(path: Path, fill: Callable[[Path], None]) -> None:

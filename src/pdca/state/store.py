@@ -43,6 +43,7 @@ from sqlalchemy import event as sa_event
 from pdca.errors import PdcaError, StateError
 from pdca.state import migrate, reading, sqlite, writing
 from pdca.state import schema as s
+from pdca.state.location import check_location
 from pdca.state.model import Attempt as Attempt
 from pdca.state.model import Changes, Event, PlaybookRef, State
 from pdca.state.model import CycleState as CycleState
@@ -112,6 +113,7 @@ def open_store(location: str | os.PathLike[str], *, create: bool = True) -> Stor
     commands (status, history) then see an empty state instead of leaving files
     behind.
     """
+    check_location(location)
     url, name = resolve_location(location)
     store = Store(url, name)
     try:
