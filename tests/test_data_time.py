@@ -296,3 +296,50 @@ def test_a_version_1_postgresql_store_migrates(pg_url: str) -> None:
             events = store.history("p")["events"]
         assert (st.cycle.started, st.cycle.recorded) == ("2026-01-05", "2026-01-05T09:00:00Z")  # type: ignore[union-attr]
         assert [e.on for e in events] == ["2026-01-05"]
+
+
+# -- late updates, same analysis -------------------------------------------------------
+
+
+def test_updates_recorded_late_give_the_effects_of_timely_ones(tmp_path: Path) -> None:
+    """The report desk's cycle 1 twice: as test_report drives it (each update recorded
+    the day it happened), and with coach, staff and review entered weeks later with
+    --on. The countermeasure effects and chart markers are the same."""
+    import json
+
+    from test_report import Pdca as ReportPdca
+    from test_report import drive_desk, fake_clock, make_desk
+
+    def effects(pdca: ReportPdca) -> tuple[object, object]:
+        doc = json.loads(pdca.report("--cycle", "1", "--format", "json", "--as-of", "2026-03-05"))
+        markers = {m: doc["metrics"][m]["markers"] for m in doc["metrics"]}
+        return doc["effects"], markers
+
+    with fake_clock() as clock:
+        timely = ReportPdca(make_desk(tmp_path / "timely"), clock)
+        drive_desk(timely)
+        late = ReportPdca(make_desk(tmp_path / "late"), clock)
+        late("run", "--as-of", "2026-01-05", at="2026-01-05T08:00:00.000Z")
+        late("task", "done", "analyse", "--by", "aisha", "--on", "2026-01-07",
+             at="2026-01-09T08:00:00.000Z")  # fmt: skip
+        late("run", "--as-of", "2026-01-09", at="2026-01-09T09:00:00.000Z")
+        for args in (
+            ("done", "coach", "--by", "tom", "--on", "2026-01-12"),
+            ("block", "staff", "--by", "aisha", "--note", "rota tool down", "--on", "2026-01-16"),
+            ("reopen", "staff", "--by", "tom", "--on", "2026-01-19"),
+            ("done", "staff", "--by", "tom", "--on", "2026-01-19"),
+        ):  # all entered on 2026-02-27, weeks after they happened
+            late("task", *args, at="2026-02-27T17:00:00.000Z")
+        late("run", "--as-of", "2026-03-01", at="2026-03-02T08:00:00.000Z")
+        late("task", "done", "review", "--by", "maria", at="2026-03-03T10:00:00.000Z")
+        late("run", "--as-of", "2026-03-01", at="2026-03-03T10:05:00.000Z")
+        for oid, decision, by in (("happy", "standardize", "maria"), ("fast", "adjust", "tom")):
+            late("act", oid, "--decision", decision, "--by", by, "--note", "n",
+                 at="2026-03-04T15:00:00.000Z")  # fmt: skip
+        late("task", "done", "standardise", "--by", "aisha", at="2026-03-05T09:00:00.000Z")
+        late("task", "done", "second-slot", "--by", "tom", at="2026-03-05T09:10:00.000Z")
+        late("run", "--as-of", "2026-03-05", at="2026-03-05T09:30:00.000Z")
+        got, want = effects(late), effects(timely)
+    assert got == want
+    completed = {e["task"]: e["completed"] for e in got[0]}  # type: ignore[index]
+    assert completed == {"coach": "2026-01-12", "staff": "2026-01-19"}
