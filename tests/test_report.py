@@ -1034,7 +1034,8 @@ def test_effects_are_those_of_the_analysis_for_every_completion_date(desk: Pdca)
              for i in range(len(days))}  # fmt: skip
     pb = replace(pb, tasks={**pb.tasks, **extra})
     rows = {
-        tid: TaskState(tid, "done", "do", "tom", f"{day}T12:00:00.000Z")
+        # recorded weeks later: the day it was done (on) is what the effect is about
+        tid: TaskState(tid, "done", "do", "tom", "2026-04-30T12:00:00.000Z", on=day.isoformat())
         for (tid, _), day in zip(extra.items(), days, strict=True)
     }
     state = replace(state, tasks={**state.tasks, **rows})

@@ -20,7 +20,23 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
-from pdca.cli.options import COUNT, CYCLE_NUMBER, PLAYBOOK_ARG, as_of_option, state_option
+from pdca.cli.options import (
+    COUNT,
+    CYCLE_NUMBER,
+    PLAYBOOK_ARG,
+    as_of_option,
+    parse_date,
+    state_option,
+)
+
+on_option = click.option(
+    "--on",
+    "on",
+    callback=parse_date,
+    metavar="DATE",
+    help="The day it happened (YYYY-MM-DD); default today. Not after today, not before "
+    "the cycle opened or the task's last change.",
+)
 
 
 def _format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -62,16 +78,22 @@ def _report_hook_errors(errors: list[str]) -> bool:
 @click.command()
 @PLAYBOOK_ARG
 @as_of_option("Measure metrics as of this date (YYYY-MM-DD) when entering check; default today.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the transitions it would make and change nothing (runs no action).",
+)
 @state_option
 @_format_option("text", "json")
-def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> None:
+def run(playbook: Path, as_of: date | None, dry_run: bool, state_url: str | None, fmt: str) -> None:
     """Advance the cycle as far as it goes without people.
 
     Opens cycle 1 on the first run, runs ready automated tasks in dependency
     order, moves to the next phase when one is complete (measuring the metrics
     on entering check), and stops at work that waits on people. Safe to run
     again at any time, also after it was killed: it resumes from the stored
-    state. Exit 1 when an automated task failed in this run.
+    state. What it does happens on the --as-of day. Exit 1 when an automated
+    task failed in this run.
     """
     from pdca.state import events as ev
 
@@ -79,6 +101,10 @@ def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> 
         line = _run_line(e, ev)
         if line:
             click.echo(line)
+
+    if dry_run:
+        _dry_run(playbook, as_of or date.today(), state_url, fmt, echo)
+        return
 
     with session(playbook, state_url, create=True) as engine:
         day = as_of or date.today()
@@ -114,6 +140,32 @@ def run(playbook: Path, as_of: date | None, state_url: str | None, fmt: str) -> 
         )
     if bad or out.failed:
         sys.exit(1)
+
+
+def _dry_run(
+    playbook: Path, day: date, state_url: str | None, fmt: str, echo: Callable[[Any], None]
+) -> None:
+    """What ``pdca run`` would do, from a read-only look at the state."""
+    from pdca.engine.preview import preview
+
+    with session(playbook, state_url, create=False) as engine:
+        seen = preview(engine.pb, engine.store.read(engine.pb.id), day)
+    if fmt == "json":
+        echo_json(
+            {
+                "playbook": engine.pb.id,
+                "dry_run": True,
+                "stopped": seen.stopped,
+                "then": seen.then,
+                "events": [e.to_json() for e in seen.events],
+            }
+        )
+        return
+    for e in seen.events:
+        echo(e)
+    if seen.then:
+        click.echo(f"  then it would {seen.then}")
+    click.echo(f"dry run: nothing was changed ({len(seen.events)} events not recorded)")
 
 
 def _run_line(e: Any, ev: Any) -> str | None:
@@ -235,10 +287,11 @@ def status(
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("action", type=click.Choice(["start", "done", "block", "reopen"]))
+@click.argument("action", type=click.Choice(["start", "done", "block", "reopen", "skip"]))
 @click.argument("task_id", metavar="TASK")
 @click.option("--by", "by", required=True, metavar="OWNER", help="Who does this (an owner id).")
-@click.option("--note", help="Why, or what was done; required for block (the reason).")
+@click.option("--note", help="Why, or what was done; required for block and skip (the reason).")
+@on_option
 @state_option
 @_format_option("text", "json")
 def task(
@@ -247,23 +300,28 @@ def task(
     task_id: str,
     by: str,
     note: str | None,
+    on: date | None,
     state_url: str | None,
     fmt: str,
 ) -> None:
-    """Start, finish, block or reopen a task, as a person.
+    """Start, finish, block, skip or reopen a task, as a person.
 
     \b
     start   ready -> in progress
     done    ready or in progress -> done
     block   pending, ready or in progress -> blocked (needs --note: the reason)
     reopen  done, blocked, failed or skipped -> ready (or pending); tasks that
-            were ready downstream wait again
+            were ready downstream wait again (this is how a blocked task is unblocked)
+    skip    pending, ready, in progress or blocked -> skipped (needs --note: why);
+            it will not be done, and the tasks that wait for it go ahead
+
+    --on is the day it happened when you record it later (default today).
 
     --by must be the task's owner, a member of the owning team, or the owner of
     the task's objective. Every change is logged (pdca history).
     """
     with session(playbook, state_url, create=True) as engine:
-        out = engine.task(action, task_id, by, note)
+        out = engine.task(action, task_id, by, note, on)
         pb = engine.pb
     info = out.info
     row = info["row"]
@@ -275,6 +333,8 @@ def task(
                 "new": row.status,
                 "by": by,
                 "note": row.note,
+                "on": row.on,
+                "recorded": row.updated,
                 "cycle": info["cycle"].number,
                 "phase": info["cycle"].phase,
                 "now_ready": _now_ready(out, task_id),
@@ -283,7 +343,9 @@ def task(
         )
     else:
         old = (info["before"] or "-").replace("_", " ")
-        click.echo(f"task {task_id}: {old} -> {row.status.replace('_', ' ')} (by {by})")
+        click.echo(
+            f"task {task_id}: {old} -> {row.status.replace('_', ' ')} (by {by}, on {row.on})"
+        )
         ready = _now_ready(out, task_id)
         if ready:
             click.echo(f"  now ready: {', '.join(ready)}")
@@ -326,6 +388,7 @@ def _now_ready(out: Any, tid: str) -> list[str]:
 )
 @click.option("--note", required=True, help="What this cycle taught; carried over as a lesson.")
 @click.option("--by", "by", required=True, metavar="OWNER", help="Who decides (an owner id).")
+@on_option
 @state_option
 @_format_option("text", "json")
 def act(
@@ -334,6 +397,7 @@ def act(
     decision: str,
     note: str,
     by: str,
+    on: date | None,
     state_url: str | None,
     fmt: str,
 ) -> None:
@@ -344,7 +408,7 @@ def act(
     every objective is decided; any `adjust` opens the next cycle.
     """
     with session(playbook, state_url, create=True) as engine:
-        out = engine.act(objective, decision, by, note)
+        out = engine.act(objective, decision, by, note, on)
         pb = engine.pb
     info = out.info
     previous = info["previous"]
@@ -359,6 +423,8 @@ def act(
                 "status": dec.status,
                 "by": by,
                 "note": dec.note,
+                "on": dec.decided_on,
+                "recorded": dec.decided,
                 "cycle": info["cycle"].number,
                 "undecided": info["undecided"],
                 "open_tasks": info["open_tasks"],
@@ -447,8 +513,8 @@ def history(
         click.echo(f"{pb.id}: no history yet (open cycle 1 with: pdca run {pb.path})")
         return
     for c in data["cycles"]:
-        closed = f", closed {_when(c.closed)}" if c.closed else f", now in {c.phase}"
-        click.echo(f"cycle {c.number}: opened {_when(c.started)}{closed}")
+        closed = f", closed {c.closed_on or _when(c.closed)}" if c.closed else f", now in {c.phase}"
+        click.echo(f"cycle {c.number}: opened {c.started[:10]}{closed}")
         for n, d in data["decisions"]:
             if n != c.number:
                 continue
@@ -475,7 +541,10 @@ def history(
             who = e.by or "pdca"
             note = f'  "{e.note}"' if e.note else ""
             at = e.at[:19].replace("T", " ")
-            click.echo(f"  {at}  c{e.cycle or '-'}  {who:<10} {ev.describe(e)}{note}")
+            late = ""
+            if e.on and e.on != e.at[:10]:  # recorded later: the day it happened comes first
+                at, late = f"{e.on:<19}", f" (recorded {e.at[:10]})"
+            click.echo(f"  {at}  c{e.cycle or '-'}  {who:<10} {ev.describe(e)}{note}{late}")
 
 
 def _no_such_cycle(pid: str, number: int, state: Any) -> None:

@@ -68,6 +68,15 @@ def render_text(report: dict[str, Any], color: bool = False) -> str:
             + ("" if phase == "closed" else f" since {cyc['phase_since'][:10]}")
             + f"; started {cyc['started'][:10]}; as of {report['as_of']}"
         )
+        if cyc.get("overrun"):
+            out.append(
+                _paint(
+                    f"day {cyc['day']} of a {cyc['length_days']}-day cycle: "
+                    f"{cyc['overrun']} days past its length",
+                    "red",
+                    color,
+                )
+            )
         prog = cyc["progress"]
         phases = "  ".join(
             f"{p} {v['done']}/{v['total']}" for p, v in prog["phases"].items() if v["total"]
@@ -212,6 +221,12 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"**Cycle {cyc['number']}**, {cyc['phase']} phase; started {cyc['started'][:10]}; "
             f"as of {report['as_of']}. {prog['done']} of {prog['total']} tasks done."
         )
+        if cyc.get("overrun"):
+            out.append("")
+            out.append(
+                f"**Day {cyc['day']} of a {cyc['length_days']}-day cycle**: "
+                f"{cyc['overrun']} days past its length."
+            )
     out.append("")
     if report["objectives"]:
         out.append("## Objectives")

@@ -25,6 +25,7 @@ from pdca.engine.act import (
 )
 from pdca.engine.draft import Draft
 from pdca.engine.readiness import active, open_work, refresh
+from pdca.engine.schedule import opening_day
 from pdca.playbook.model import PHASE_INDEX, PHASES, Playbook
 from pdca.state.model import CycleState, Snapshot, TaskState
 
@@ -35,7 +36,10 @@ def open_cycle(pb: Playbook, d: Draft, number: int) -> None:
     """Open cycle ``number``: every task starts over; baselines ratchet from the last check."""
     previous = d.snapshot
     old_baselines, old_origins = dict(d.baselines), dict(d.origins)
-    d.begin_cycle(CycleState(number, "plan", d.now, d.now))
+    day = opening_day(pb, d, number)
+    d.on = max(d.on, day)  # a cycle that opens on its planned start opens no earlier
+    on, d.on = d.on, day  # the opening, and readiness at it, happen on the opening day
+    d.begin_cycle(CycleState(number, "plan", day, d.now, recorded=d.now))
     measured = previous.report.get("metrics", {}) if previous is not None else {}
     ratchet_baselines(pb, d, number, measured, old_baselines, old_origins)
     d.event(
@@ -48,15 +52,17 @@ def open_cycle(pb: Playbook, d: Draft, number: int) -> None:
     )
     d.event("phase_changed", old=None, new="plan")
     for tid, task in pb.tasks.items():
-        d.put_task(TaskState(tid, "pending", task.phase, task.owner, d.now))
+        d.put_task(TaskState(tid, "pending", task.phase, task.owner, d.now, on=day))
     refresh(pb, d)
+    d.on = on
 
 
 def set_phase(pb: Playbook, d: Draft, new: str, *, then_refresh: bool = True) -> None:
     assert d.cycle is not None
     old = d.cycle.phase
     closed = d.now if new == "closed" else None
-    d.set_cycle(replace(d.cycle, phase=new, phase_since=d.now, closed=closed))
+    closed_on = d.on if new == "closed" else None
+    d.set_cycle(replace(d.cycle, phase=new, phase_since=d.now, closed=closed, closed_on=closed_on))
     d.event("phase_changed", old=old, new=new)
     if then_refresh:
         refresh(pb, d)
@@ -153,7 +159,7 @@ def sync(pb: Playbook, d: Draft) -> None:
     for tid, task in pb.tasks.items():
         row = d.tasks.get(tid)
         if row is None:
-            d.put_task(TaskState(tid, "pending", task.phase, task.owner, d.now))
+            d.put_task(TaskState(tid, "pending", task.phase, task.owner, d.now, on=d.on))
             d.event("task_added", subject=tid, new="pending")
             if in_act and task.phase == "act" and not when_holds(task, statuses):
                 d.set_status(tid, "skipped", note=when_note(task, statuses))

@@ -5,6 +5,11 @@ change a :class:`Draft`, and the draft records each change (rows and audit
 events) in ``draft.changes``, which the store then writes in one transaction.
 Keeping the bookkeeping here means a rule cannot change a row and forget its
 audit event, and ``now`` arrives with the draft so no rule reads the clock.
+
+Two times come with a draft: ``now``, the wall-clock moment the change is
+recorded, and ``on``, the day it happened (``YYYY-MM-DD``: the as-of date of
+``pdca run``, the ``--on`` of a person's update). Every row and event the draft
+writes carries both.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ class CycleError(PdcaError):
 class Draft:
     """A working copy of the state that records every change it receives."""
 
-    def __init__(self, state: State, now: str):
+    def __init__(self, state: State, now: str, on: str | None = None):
         self.state = state
         self.now = now
+        self.on = on or now[:10]
         self.cycle: CycleState | None = state.cycle
         self.tasks: dict[str, TaskState] = dict(state.tasks)
         self.running: dict[str, Attempt] = dict(state.running)
@@ -51,7 +57,13 @@ class Draft:
         return self.cycle.number
 
     def event(self, kind: str, **fields: Any) -> Event:
-        e = Event(kind=kind, at=self.now, cycle=self.cycle.number if self.cycle else None, **fields)
+        e = Event(
+            kind=kind,
+            at=self.now,
+            on=self.on,
+            cycle=self.cycle.number if self.cycle else None,
+            **fields,
+        )
         self.changes.events.append(e)
         return e
 
@@ -74,7 +86,11 @@ class Draft:
     ) -> None:
         row = self.tasks[tid]
         old = row.status
-        self.put_task(replace(row, status=new, updated=self.now, by=by, note=note, **fields))
+        # The engine moving a task between waiting and ready keeps the day of its last
+        # real change: a late ``pdca run`` must not refuse a person's earlier --on.
+        on = row.on if by is None and new in ("pending", "ready") and row.on else self.on
+        changed = replace(row, status=new, updated=self.now, on=on, by=by, note=note, **fields)
+        self.put_task(changed)
         if old != new:
             self.event("task_changed", by=by, subject=tid, old=old, new=new, note=note)
 

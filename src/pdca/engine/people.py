@@ -1,4 +1,9 @@
-"""What a person does by hand: start, finish, block or reopen a task, and decide an objective.
+"""What a person does by hand: start, finish, block, skip or reopen a task, and decide an objective.
+
+A person's update carries the day it happened (``--on``, the draft's ``on``),
+which may be earlier than the day it is recorded: teams enter updates late.
+That day is refused when it is after today, before the cycle opened, or before
+the task's previous change, because every analysis trusts it.
 
 Each action is refused, with the reason and what to do instead, unless the
 task's state allows it and the person is accountable for it; a task pdca is
@@ -18,7 +23,8 @@ from pdca.playbook.messages import suggest
 from pdca.playbook.model import Playbook
 from pdca.state.model import DECISIONS, Decision
 
-PERSON_ACTIONS = ("start", "done", "block", "reopen")
+PERSON_ACTIONS = ("start", "done", "block", "reopen", "skip")
+SKIPPABLE = frozenset({"pending", "ready", "in_progress", "blocked"})
 REOPENABLE = frozenset({"done", "blocked", "failed", "skipped"})
 
 
@@ -37,6 +43,7 @@ def person(pb: Playbook, d: Draft, action: str, tid: str, by: str, note: str | N
     check_person(pb, by, may_act_on_task(pb, task), f"task '{tid}' (owner {task.owner})")
     row = d.tasks[tid]
     status = row.status
+    check_day(d, f"task '{tid}'", row.on)
     note = note.strip() if note and note.strip() else None
     running = d.running.get(tid)
     if running is not None and action != "block":
@@ -59,6 +66,12 @@ def person(pb: Playbook, d: Draft, action: str, tid: str, by: str, note: str | N
         if status not in ("pending", "ready", "in_progress"):
             raise CycleError(refusal(f"block task '{tid}'", tid, status, pb, d))
         d.set_status(tid, "blocked", by=by, note=note)
+    elif action == "skip":
+        if not note:
+            raise CycleError(f"skipping task '{tid}' needs --note: say why it will not be done")
+        if status not in SKIPPABLE:
+            raise CycleError(refusal(f"skip task '{tid}'", tid, status, pb, d))
+        d.set_status(tid, "skipped", by=by, note=note)
     else:
         if status not in REOPENABLE:
             raise CycleError(
@@ -71,6 +84,22 @@ def person(pb: Playbook, d: Draft, action: str, tid: str, by: str, note: str | N
     if action != "reopen":
         return []
     return [t for t in downstream(pb, [tid]) if t in d.tasks and d.tasks[t].status == "done"]
+
+
+def check_day(d: Draft, what: str, previous: str | None = None) -> None:
+    """Refuse the draft's ``on`` (the day a person says it happened) when it cannot be.
+
+    Today is the day of ``d.now``, the clock the change is recorded by.
+    """
+    on, today = d.on, d.now[:10]
+    if on > today:
+        raise CycleError(f"--on {on} is after today ({today}): record what has happened")
+    if d.cycle is not None and on < d.cycle.started[:10]:
+        raise CycleError(
+            f"--on {on} is before cycle {d.cycle.number} opened ({d.cycle.started[:10]})"
+        )
+    if previous is not None and on < previous[:10]:
+        raise CycleError(f"--on {on} is before the last change to {what} (on {previous[:10]})")
 
 
 def refusal(what: str, tid: str, status: str, pb: Playbook, d: Draft) -> str:
@@ -108,6 +137,7 @@ def decide(
     if decision not in DECISIONS:
         raise CycleError(f"decision must be one of {', '.join(DECISIONS)}, not '{decision}'")
     check_person(pb, by, may_decide(pb, oid), f"the decision on objective '{oid}'")
+    check_day(d, f"objective '{oid}'")
     if not note or not note.strip():
         raise CycleError(
             "a decision needs --note: what this cycle taught; it carries over as a lesson"
@@ -116,7 +146,16 @@ def decide(
     if previous is None:
         record_proposal(pb, d, oid, metric_statuses(d))
         previous = d.decisions[oid]
-    d.put_decision(replace(previous, decision=decision, by=by, note=note.strip(), decided=d.now))
+    d.put_decision(
+        replace(
+            previous,
+            decision=decision,
+            by=by,
+            note=note.strip(),
+            decided=d.now,
+            decided_on=d.on,
+        )
+    )
     d.event(
         "decision_taken",
         by=by,

@@ -44,12 +44,17 @@ def review(
 
     blocks = _downstream_open(pb, d)
     started = date.fromisoformat(d.cycle.started[:10]) if d.cycle else None
+    first = tr.first_start(pb, state.cycles)
+    cycle = _cycle(pb, d, today)
+    overrun = bool(cycle and cycle["overrun"])
     tasks: dict[str, dict[str, Any]] = {}
     for tid, task in pb.tasks.items():
         row = d.tasks.get(tid)
         status = row.status if row else "pending"
-        due = tr.effective_due(pb, task, max(number, 1), started)
+        due = tr.effective_due(pb, task, max(number, 1), started, first)
         unfinished = status not in FINISHED
+        # a cycle past its length makes all its unfinished work late, dated or not
+        late = bool(due and due < today) or (overrun and due is None)
         entry: dict[str, Any] = {
             "title": task.title,
             "status": status,
@@ -57,12 +62,13 @@ def review(
             "phase": task.phase,
             "objective": task.objective,
             "due": due.isoformat() if due else None,
-            "overdue": bool(due and due < today and unfinished and d.cycle is not None),
+            "overdue": bool(late and unfinished and d.cycle is not None),
             "blocks": blocks.get(tid, 0),
             "automated": task.automated,
             "by": row.by if row else None,
             "note": row.note if row else None,
             "updated": row.updated if row else None,
+            "done_on": row.done_on if row else None,
         }
         if task.automated:
             entry["attempts"] = row.attempts if row else 0
@@ -73,13 +79,13 @@ def review(
     archived = sorted(tid for tid, row in d.tasks.items() if row.archived)
 
     metrics = _metrics(pb, d)
-    objectives = _objectives(pb, d, metrics)
+    objectives = _objectives(pb, d, metrics, started, first)
     report: dict[str, Any] = {
         "playbook": pb.id,
         "title": pb.title,
         "as_of": today.isoformat(),
         "state": store,
-        "cycle": _cycle(pb, d),
+        "cycle": cycle,
         "metrics": metrics,
         "objectives": objectives,
         "tasks": tasks,
@@ -108,9 +114,19 @@ def _owned_by(pb: Playbook, person: str) -> set[str]:
     return {oid for oid in pb.owners if person in tr.team_of(pb, oid)}
 
 
-def _cycle(pb: Playbook, d: tr.Draft) -> dict[str, Any] | None:
+def _cycle(pb: Playbook, d: tr.Draft, today: date) -> dict[str, Any] | None:
+    """The cycle's phase and progress, and where ``today`` falls in it.
+
+    ``day`` counts the cycle's opening day as day 1; ``overrun`` is how many days
+    an open cycle has run past ``length_days`` (0 when it has not).
+    """
     if d.cycle is None:
         return None
+    opened = date.fromisoformat(d.cycle.started[:10])
+    end = date.fromisoformat(d.cycle.closed_on) if d.cycle.closed_on else today
+    day = (end - opened).days + 1
+    length = pb.cycle.length_days
+    overrun = max(0, day - length) if length and not d.cycle.is_closed else 0
     rows = tr.active(d)
     per_phase = {p: {"done": 0, "total": 0} for p in PHASES}
     for tid, row in rows.items():
@@ -122,9 +138,14 @@ def _cycle(pb: Playbook, d: tr.Draft) -> dict[str, Any] | None:
     return {
         "number": d.cycle.number,
         "phase": d.cycle.phase,
-        "started": d.cycle.started,
+        "started": d.cycle.started[:10],
+        "recorded": d.cycle.recorded or d.cycle.started,
+        "day": day,
+        "length_days": length,
+        "overrun": overrun,
         "phase_since": d.cycle.phase_since,
         "closed": d.cycle.closed,
+        "closed_on": d.cycle.closed_on,
         "progress": {"done": done, "total": len(rows), "phases": per_phase},
     }
 
@@ -171,7 +192,11 @@ def _trend(series: list[dict[str, Any]], higher_is_better: bool) -> str | None:
 
 
 def _objectives(
-    pb: Playbook, d: tr.Draft, metrics: dict[str, dict[str, Any]]
+    pb: Playbook,
+    d: tr.Draft,
+    metrics: dict[str, dict[str, Any]],
+    started: date | None,
+    first: date | None,
 ) -> dict[str, dict[str, Any]]:
     from pdca.check.measure import worst
 
@@ -184,17 +209,21 @@ def _objectives(
             else worst(s if s != NOT_MEASURED else "no_data" for s in statuses)
         )
         dec = d.decisions.get(oid)
+        due = tr.effective_due(
+            pb, objective, max(d.cycle.number if d.cycle else 1, 1), started, first
+        )
         reason = tr.propose(pb, oid, d.snapshot.report)[1] if d.snapshot else None
         out[oid] = {
             "title": objective.title,
             "owner": objective.owner,
-            "due": objective.due.isoformat() if objective.due else None,
+            "due": due.isoformat() if due else None,
             "metrics": list(objective.metrics),
             "status": status,
             "decision": dec.decision if dec else None,
             "proposed": dec.proposed if dec else None,
             "reason": reason,
             "decided_by": dec.by if dec else None,
+            "decided_on": dec.decided_on if dec else None,
             "note": dec.note if dec else None,
         }
     return out
@@ -320,6 +349,12 @@ def _next_steps(pb: Playbook, d: tr.Draft, report: dict[str, Any]) -> list[str]:
                 "failed": "repair",
             }.get(t["status"], "unblock what holds up")
             late = " (overdue)" if t["overdue"] else ""
+            if t["status"] == "blocked":  # the command that unblocks is reopen
+                who = _a_person(pb, owner)
+                steps.append(
+                    f"{owner}: unblock {tid}{late}: pdca task {path} reopen {tid} --by {who}"
+                )
+                continue
             steps.append(f"{owner}: {verb} {tid}{late}")
         if len(steps) >= 8:
             break

@@ -76,14 +76,21 @@ class Engine:
         self.cache_dir = cache_dir
         self.clock = clock
         self.ref = PlaybookRef(playbook.id, playbook.title, str(playbook.path))
+        self.day: str | None = None
+        """The day engine changes happen on: ``pdca run``'s as-of (None: the clock's day)."""
 
     # -- transactions ---------------------------------------------------------------
 
-    def _commit(self, out: Outcome, step: Callable[[tr.Draft], Any]) -> tuple[Any, tr.Draft]:
-        """Run ``step`` on a draft of the fresh state in one transaction; fire hooks after."""
+    def _commit(
+        self, out: Outcome, step: Callable[[tr.Draft], Any], on: str | None = None
+    ) -> tuple[Any, tr.Draft]:
+        """Run ``step`` on a draft of the fresh state in one transaction; fire hooks after.
+
+        ``on`` is the day the change happened: a person's ``--on``, "" for the clock's
+        day; by default the as-of day of the run (:attr:`day`)."""
 
         def decide(state: State) -> tuple[Changes, tuple[Any, tr.Draft]]:
-            d = tr.Draft(state, self.clock())
+            d = tr.Draft(state, self.clock(), self.day if on is None else on)
             tr.reconcile(self.pb, d)
             value = step(d)
             return d.changes, (value, d)
@@ -130,6 +137,7 @@ class Engine:
         """Advance the playbook as far as it goes without people; see the module doc."""
         out = Outcome()
         seen = 0
+        self.day = as_of.isoformat()  # what the engine does in this run happens on as-of
         echo_failed: Exception | None = None
 
         def report() -> None:
@@ -284,7 +292,9 @@ class Engine:
 
     # -- people ---------------------------------------------------------------------
 
-    def task(self, action: str, tid: str, by: str, note: str | None) -> Outcome:
+    def task(
+        self, action: str, tid: str, by: str, note: str | None, on: date | None = None
+    ) -> Outcome:
         out = Outcome()
 
         def change(d: tr.Draft) -> dict[str, Any]:
@@ -298,10 +308,12 @@ class Engine:
                 "cycle": d.cycle,
             }
 
-        out.info, _ = self._commit(out, change)
+        out.info, _ = self._commit(out, change, on.isoformat() if on else "")
         return out
 
-    def act(self, oid: str, decision: str, by: str, note: str | None) -> Outcome:
+    def act(
+        self, oid: str, decision: str, by: str, note: str | None, on: date | None = None
+    ) -> Outcome:
         out = Outcome()
 
         def change(d: tr.Draft) -> dict[str, Any]:
@@ -314,7 +326,7 @@ class Engine:
                 "cycle": d.cycle,
             }
 
-        out.info, _ = self._commit(out, change)
+        out.info, _ = self._commit(out, change, on.isoformat() if on else "")
         return out
 
 

@@ -27,7 +27,7 @@ runner, the reports and the tests have one name for the whole machine:
 * :mod:`pdca.engine.permissions` and :mod:`pdca.engine.people`: who may change
   what, and the changes people make;
 * :mod:`pdca.engine.automated`: attempts of automated tasks;
-* :mod:`pdca.engine.schedule`: cycle start dates and due dates.
+* :mod:`pdca.engine.schedule`: the days cycles open on, and due dates.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from pdca.engine.draft import CycleError as CycleError
 from pdca.engine.draft import Draft as Draft
 from pdca.engine.people import PERSON_ACTIONS as PERSON_ACTIONS
 from pdca.engine.people import REOPENABLE as REOPENABLE
+from pdca.engine.people import check_day as check_day
 from pdca.engine.people import decide as decide
 from pdca.engine.people import person as person
 from pdca.engine.people import refusal as refusal
@@ -74,6 +75,8 @@ from pdca.engine.readiness import phase_reached as phase_reached
 from pdca.engine.readiness import refresh as refresh
 from pdca.engine.readiness import why_waiting as why_waiting
 from pdca.engine.schedule import effective_due as effective_due
+from pdca.engine.schedule import first_start as first_start
+from pdca.engine.schedule import opening_day as opening_day
 from pdca.engine.schedule import planned_start as planned_start
 
 # The model names this module imported when the rules lived here.

@@ -195,6 +195,11 @@ class _Simulation:
         with self.engine() as engine:
             engine.run(as_of)
 
+    @staticmethod
+    def opened(state: Any) -> date:
+        """The day the current cycle opened: no update can be dated before it."""
+        return date.fromisoformat(state.cycle.started[:10])
+
     def _person(self, owner: str) -> str:
         """Who acts for an owner: the person, or a team's first member."""
         members = self.pb.owners[owner].members
@@ -244,10 +249,13 @@ class _Simulation:
                     task = self.pb.tasks[tid]
                     by = self._person(task.owner)
                     finished = self._done_on(task)
-                    self.clock.at(finished - timedelta(days=2))
-                    engine.task("start", tid, by, None)
+                    began = min(max(finished - timedelta(days=2), self.opened(state)), finished)
+                    # each update says the day it happened (--on), as a team records them
+                    self.clock.at(began)
+                    engine.task("start", tid, by, None, began)
                     self.clock.at(finished, 16)
-                    engine.task("done", tid, by, task_note(self.pb, tid, snapshot))
+                    note = task_note(self.pb, tid, snapshot)
+                    engine.task("done", tid, by, note, finished)
             self.run(run_on if run_on and last else self.clock.moment.date())
 
     def decide(self) -> None:
@@ -261,8 +269,10 @@ class _Simulation:
                 decision = state.decisions.get(oid)
                 proposed = decision.proposed if decision else "adjust"
                 by = self._person(objective.owner or next(iter(self.pb.owners)))
-                self.clock.at(self.measure_on + timedelta(days=3), 11)
-                engine.act(oid, proposed, by, lesson(self.pb, oid, proposed, snapshot))
+                day = self.measure_on + timedelta(days=3)
+                self.clock.at(day, 11)
+                note = lesson(self.pb, oid, proposed, snapshot)
+                engine.act(oid, proposed, by, note, day)
 
     def status(self) -> dict[str, Any]:
         from pdca.engine import review

@@ -150,6 +150,8 @@ class Objective(_Located):
     metrics: tuple[str, ...] = ()
     due: date | None = None
     description: str | None = None
+    due_days: int | None = None
+    """``due: 14d``: due that many days after each cycle opens (``due`` is then None)."""
     loc: Location | None = _field(default=None, compare=False, repr=False)
     locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
@@ -182,6 +184,8 @@ class Task(_Located):
     depends_on: tuple[str, ...] = ()
     due: date | None = None
     estimate_hours: float | None = None
+    due_days: int | None = None
+    """``due: 14d``: due that many days after each cycle opens (``due`` is then None)."""
     when: When | None = None
     action: Action | None = None
     retries: int = 0

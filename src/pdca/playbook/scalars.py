@@ -180,6 +180,27 @@ class ScalarReader:
                 pass
         return self.error(f"'{key}' must be a date as YYYY-MM-DD, got '{shown(node.value)}'", node)
 
+    def due(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
+        """A date (YYYY-MM-DD, for cycle 1), or whole days after the cycle opens (``14d``)."""
+        text = node.value.strip()
+        if node.tag == T_STR and text.endswith("d") and text[:-1].isdigit():
+            days = int(text[:-1])
+            if days > 3650:
+                return self.error(f"'{key}' is more than ten years after the start", node)
+            return days
+        if node.tag == T_TIMESTAMP:
+            return self.date(node, spec, key)
+        if node.tag == T_STR:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        return self.error(
+            f"'{key}' must be a date as YYYY-MM-DD or days after the cycle opens like 14d, "
+            f"got '{shown(node.value)}'",
+            node,
+        )
+
     def duration(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         if node.tag == T_INT:
             # a bare number counts days; 24:00 or 0x1F (YAML 1.1 ints) are quoted as written
@@ -215,6 +236,7 @@ SCALAR_KINDS = {
     "int": ScalarReader.integer,
     "bool": ScalarReader.boolean,
     "date": ScalarReader.date,
+    "due": ScalarReader.due,
     "duration": ScalarReader.duration,
     "choice": ScalarReader.choice,
 }
@@ -227,6 +249,7 @@ KIND_WORDS = {
     "int": "a whole number",
     "bool": "true or false",
     "date": "a date",
+    "due": "a date or days like 14d",
     "duration": "a duration",
     "choice": "one word",
 }

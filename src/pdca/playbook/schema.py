@@ -118,7 +118,11 @@ OBJECTIVE = S(
         "description": S("str", "Background and why it matters."),
         "owner": S("slug", "Owner id accountable for the objective."),
         "metrics": S("list", "Ids of the metrics that measure it.", item=S("slug")),
-        "due": S("date", "Date the objective should be met by."),
+        "due": S(
+            "due",
+            "Date the objective should be met by in cycle 1 (YYYY-MM-DD), or days after "
+            "each cycle opens (14d).",
+        ),
     },
 )
 
@@ -148,7 +152,11 @@ TASK = S(
         "phase": S("choice", "PDCA phase the task belongs to (default do).", choices=PHASES),
         "objective": S("slug", "Objective the task serves."),
         "depends_on": S("list", "Task ids that must be done first.", item=S("slug")),
-        "due": S("date", "Due date (YYYY-MM-DD)."),
+        "due": S(
+            "due",
+            "Due date in cycle 1 (YYYY-MM-DD; later cycles keep its offset from the "
+            "cycle's start), or days after each cycle opens (14d).",
+        ),
         "estimate": S("duration", "Effort: an integer with h, d or w.", units="hdw"),
         "when": WHEN,
         "action": ACTION,
@@ -223,6 +231,11 @@ def _to_json(spec: Spec) -> dict[str, Any]:
         out["type"] = "boolean"
     elif kind == "date":
         out.update(type="string", format="date")
+    elif kind == "due":
+        out["anyOf"] = [
+            {"type": "string", "format": "date"},
+            {"type": "string", "pattern": "^[0-9]+d$"},
+        ]
     elif kind == "duration":
         out["anyOf"] = [
             {"type": "string", "pattern": _DURATION_PATTERNS[spec.units]},

@@ -108,6 +108,15 @@ def metrics(entries: Entries) -> dict[str, m.Metric]:
     return out
 
 
+def _due_date(value: Any) -> Any:
+    """A ``due`` written as a date (``due: 14d`` reads as a whole number of days)."""
+    return None if isinstance(value, int) else value
+
+
+def _due_days(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
 def objectives(entries: Entries) -> dict[str, m.Objective]:
     """Objectives; an objective without a title is shown by its id."""
     return {
@@ -116,7 +125,8 @@ def objectives(entries: Entries) -> dict[str, m.Objective]:
             title=v.get("title", oid),
             owner=v.get("owner"),
             metrics=tuple(v.get("metrics", ())),
-            due=v.get("due"),
+            due=_due_date(v.get("due")),
+            due_days=_due_days(v.get("due")),
             description=v.get("description"),
             loc=loc,
             locs=places,
@@ -138,7 +148,8 @@ def tasks(entries: Entries) -> dict[str, m.Task]:
             phase=v.get("phase", "do"),
             objective=v.get("objective"),
             depends_on=tuple(v.get("depends_on", ())),
-            due=v.get("due"),
+            due=_due_date(v.get("due")),
+            due_days=_due_days(v.get("due")),
             estimate_hours=v.get("estimate"),
             when=m.When(when["metric"], when["status"])
             if when and "metric" in when and "status" in when

@@ -188,9 +188,9 @@ def _tasks(pb: Playbook, reviewed: Mapping[str, Mapping[str, Any]]) -> dict[str,
             "by": entry["by"],
             "note": entry["note"],
             "updated": updated,
-            # A done task's row was last written when it was done (reopening and
-            # finishing again moves it): the countermeasure's date.
-            "completed": updated[:10] if status == "done" and updated else None,
+            # The day it was done (--on), not the day that was recorded: an update
+            # entered late gives the same countermeasure date as a timely one.
+            "completed": entry.get("done_on") if status == "done" else None,
             "description": task.description,
             "estimate_hours": task.estimate_hours,
             "effects": [],

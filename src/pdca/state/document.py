@@ -55,6 +55,50 @@ def sort_key(name: str, table: sa.Table) -> Callable[[dict[str, Any]], tuple[Any
     return lambda row: tuple(row[k] for k in keys)
 
 
+def _v1_rows(tables: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 rows as version 2 has them: each thing happened on its recorded day.
+
+    The same rule as the store's migration (:func:`pdca.state.schema._v1_to_v2`).
+    """
+
+    def day(value: Any) -> Any:
+        return value[:10] if isinstance(value, str) else value
+
+    out = dict(tables)
+    fixes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        "cycles": lambda r: {
+            **r,
+            "started": day(r.get("started")),
+            "recorded": r.get("started"),
+            "closed_on": day(r.get("closed")),
+        },
+        "tasks": lambda r: {**r, "on": day(r.get("updated"))},
+        "decisions": lambda r: {**r, "decided_on": day(r.get("decided"))},
+        "events": lambda r: {**r, "on": day(r.get("at"))},
+    }
+    for name, fix in fixes.items():
+        rows = out.get(name)
+        if isinstance(rows, list):
+            out[name] = [fix(r) if isinstance(r, dict) else r for r in rows]
+    return out
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_rows}
+"""``UPGRADES[n]`` turns a document's tables of schema version n into version n + 1."""
+
+
+def upgraded(doc: dict[str, Any]) -> dict[str, Any]:
+    """An export of an older schema version brought to this one, so old exports import."""
+    version = doc.get("schema_version")
+    tables = doc.get("tables")
+    if not isinstance(version, int) or not isinstance(tables, dict):
+        return doc
+    while version in UPGRADES and version < s.SCHEMA_VERSION:
+        tables = UPGRADES[version](tables)
+        version += 1
+    return {**doc, "schema_version": version, "tables": tables}
+
+
 def dumps(doc: dict[str, Any]) -> str:
     """The document as text: stable, readable, one line per value."""
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -31,7 +31,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
 
 TIMES = frozenset(
     {"created", "started", "phase_since", "closed", "updated", "finished", "taken", "at"}
-    | {"decided", "as_of"}
+    | {"decided", "as_of", "recorded", "closed_on", "on", "decided_on"}
 )
 """Columns holding an ISO 8601 time (or date, as_of): checked to parse."""
 

@@ -45,6 +45,7 @@ def insert(conn: sa.Connection, playbook: str, events: Iterable[Event]) -> None:
             "new": e.new,
             "note": e.note,
             "data": e.data_json(),
+            "on": e.on or e.at[:10],
         }
         for e in events
     ]
@@ -83,6 +84,7 @@ def query(
             note=r.note,
             data=json.loads(r.data) if r.data else None,
             id=r.id,
+            on=r.on or r.at[:10],
         )
         for r in reversed(rows)
     ]
@@ -148,7 +150,9 @@ def cycles_json(history: dict[str, Any]) -> list[dict[str, Any]]:
             "number": c.number,
             "phase": c.phase,
             "started": c.started,
+            "recorded": c.recorded,
             "closed": c.closed,
+            "closed_on": c.closed_on,
             "decisions": {
                 d.objective: {
                     "status": d.status,
@@ -157,6 +161,7 @@ def cycles_json(history: dict[str, Any]) -> list[dict[str, Any]]:
                     "by": d.by,
                     "note": d.note,
                     "decided": d.decided,
+                    "decided_on": d.decided_on,
                 }
                 for n, d in history["decisions"]
                 if n == c.number

@@ -17,7 +17,15 @@ import sqlalchemy as sa
 
 from pdca.errors import StateError
 from pdca.state import schema as s
-from pdca.state.document import FORMAT, FORMAT_VERSION, JSON_COLUMNS, TABLES, columns, sort_key
+from pdca.state.document import (
+    FORMAT,
+    FORMAT_VERSION,
+    JSON_COLUMNS,
+    TABLES,
+    UPGRADES,
+    columns,
+    sort_key,
+)
 from pdca.state.document_check import validate, version_message
 from pdca.state.store import Store
 from pdca.state.times import now_utc
@@ -30,14 +38,17 @@ def read_rows(
     tables: dict[str, list[dict[str, Any]]] = {}
     for name, table in TABLES:
         key = table.c.id if name == "playbooks" else table.c.playbook
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(table).where(key == playbook_id))]
+        present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        have = [c for c in table.columns if c.name in present]  # an older file lacks some
+        query = sa.select(*have).where(key == playbook_id)
+        rows = [dict(r._mapping) for r in conn.execute(query)]
         rows.sort(key=sort_key(name, table))
         keep = columns(name, table)
         out = []
         for row in rows:
             doc_row = {}
             for col in keep:
-                value = row[col.name]
+                value = row.get(col.name)  # None for a column an older version lacks
                 if (name, col.name) in JSON_COLUMNS and value is not None:
                     try:
                         value = json.loads(value)
@@ -85,9 +96,14 @@ def export_file(path: Path, playbook_id: str) -> dict[str, Any]:
             if not sa.inspect(conn).has_table(s.meta.name):
                 raise StateError(f"{path} is a SQLite file but not a pdca state store")
             version = _schema_version(conn)
-            if version != s.SCHEMA_VERSION:
+            if version > s.SCHEMA_VERSION or (
+                version < s.SCHEMA_VERSION and version not in UPGRADES
+            ):
                 raise StateError(version_message(str(path), version))
             tables = read_rows(conn, playbook_id, str(path))
+            while version < s.SCHEMA_VERSION:  # an older file (a backup) reads as this version
+                tables = UPGRADES[version](tables)
+                version += 1
     except sa.exc.DBAPIError as exc:
         message = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "error"
         raise StateError(

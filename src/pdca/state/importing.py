@@ -17,7 +17,14 @@ import sqlalchemy as sa
 
 from pdca.errors import StateError
 from pdca.state import schema as s
-from pdca.state.document import JSON_COLUMNS, TABLES, columns, load_document, row_counts
+from pdca.state.document import (
+    JSON_COLUMNS,
+    TABLES,
+    columns,
+    load_document,
+    row_counts,
+    upgraded,
+)
 from pdca.state.document_check import validate
 from pdca.state.exporting import export_file
 from pdca.state.sqlite import SQLITE_MAGIC
@@ -61,6 +68,7 @@ def import_state(
     then its old rows are deleted in the same transaction (other playbooks'
     rows are never touched). Nothing is written when anything fails.
     """
+    doc = upgraded(doc)
     problems = validate(doc, playbook_id)
     if problems:
         shown = "; ".join(problems[:5])

@@ -49,15 +49,27 @@ class TaskState:
     failures: int = 0
     by: str | None = None
     note: str | None = None
+    on: str | None = None
+    """The day (``YYYY-MM-DD``) of the last status change; ``updated`` is when it was recorded."""
+
+    @property
+    def done_on(self) -> str | None:
+        """The day the task was completed, or None while it is not done."""
+        return self.on if self.status == "done" else None
 
 
 @dataclass(frozen=True)
 class CycleState:
+    """``started`` is the day the cycle opened (``YYYY-MM-DD``); ``recorded`` the
+    wall-clock time that was written; ``closed_on`` the day it closed."""
+
     number: int
     phase: str
     started: str
     phase_since: str
     closed: str | None = None
+    recorded: str | None = None
+    closed_on: str | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -92,6 +104,7 @@ class Decision:
     by: str | None = None
     note: str | None = None
     decided: str | None = None
+    decided_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,8 @@ class Event:
     note: str | None = None
     data: Mapping[str, Any] | None = None
     id: int | None = None
+    on: str | None = None
+    """The day it happened (``YYYY-MM-DD``); ``at`` is when it was recorded."""
 
     def data_json(self) -> str | None:
         return None if self.data is None else json.dumps(self.data, sort_keys=True, default=str)
@@ -137,6 +152,8 @@ class Event:
         return {
             "id": self.id,
             "at": self.at,
+            "on": self.on or self.at[:10],
+            "recorded": self.at,
             "cycle": self.cycle,
             "by": self.by,
             "kind": self.kind,

@@ -78,10 +78,7 @@ def history(
         dq = dq.where(d.objective == subject)
         aq = aq.where(a.task == subject)
     return {
-        "cycles": [
-            CycleState(r.number, r.phase, r.started, r.phase_since, r.closed)
-            for r in conn.execute(cq).all()
-        ],
+        "cycles": [_cycle(r) for r in conn.execute(cq).all()],
         "decisions": [
             (r.cycle, _decision(r)) for r in conn.execute(dq.order_by(d.cycle, d.objective)).all()
         ],
@@ -99,9 +96,7 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
     if cycle is not None:
         query = query.where(cyc.number <= cycle)
     cycle_rows = conn.execute(query).all()
-    all_cycles = tuple(
-        CycleState(r.number, r.phase, r.started, r.phase_since, r.closed) for r in cycle_rows
-    )
+    all_cycles = tuple(_cycle(r) for r in cycle_rows)
     lessons = _lessons(conn, pid)
     if cycle is not None:
         lessons = tuple(x for x in lessons if x.cycle <= cycle)
@@ -122,6 +117,7 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
             failures=r.failures,
             by=r.by,
             note=r.note,
+            on=r.on,
         )
         for r in conn.execute(sa.select(s.tasks).where(t.playbook == pid, t.cycle == n)).all()
     }
@@ -209,6 +205,12 @@ def _attempt(r: Any) -> Attempt:
     )
 
 
+def _cycle(r: Any) -> CycleState:
+    return CycleState(
+        r.number, r.phase, r.started, r.phase_since, r.closed, r.recorded, r.closed_on
+    )
+
+
 def _decision(r: Any) -> Decision:
     return Decision(
         objective=r.objective,
@@ -218,6 +220,7 @@ def _decision(r: Any) -> Decision:
         by=r.by,
         note=r.note,
         decided=r.decided,
+        decided_on=r.decided_on,
     )
 
 
@@ -230,7 +233,7 @@ def _implausible(state: State) -> str | None:
     for c in state.cycles:
         if c.phase not in CYCLE_PHASES:
             return f"cycle {c.number} has the unknown phase {c.phase!r}"
-        for stamp in (c.started, c.phase_since, c.closed):
+        for stamp in (c.started, c.phase_since, c.closed, c.recorded, c.closed_on):
             if stamp is not None and parse_utc(stamp) is None:
                 return f"cycle {c.number} has the time {stamp!r}"
     for t in state.tasks.values():

@@ -9,6 +9,12 @@ PostgreSQL, and nobody has to think about time-zone-aware column types.
 A release that changes the tables bumps :data:`SCHEMA_VERSION` and adds a
 function to :data:`MIGRATIONS` that upgrades a store one version; opening an
 older store runs the missing steps in one transaction.
+
+Two times are kept for what people and the engine do (version 2): ``on``, the
+day it happened in the data's time (``YYYY-MM-DD``: what analyses, charts, due
+checks and reports use), and the recorded wall-clock time (``at``, ``updated``,
+``recorded``, ``decided``: the audit trail). A cycle's ``started`` is the day it
+opened; ``recorded`` is when that was written.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version this pdca writes; a store with a higher one was written by a newer pdca."""
 
 metadata = sa.MetaData()
@@ -49,6 +55,9 @@ cycles = sa.Table(
     sa.Column("started", sa.String(32), nullable=False),
     sa.Column("phase_since", sa.String(32), nullable=False),
     sa.Column("closed", sa.String(32)),
+    # version 2: the wall-clock time the cycle was opened, and the day it closed
+    sa.Column("recorded", sa.String(32)),
+    sa.Column("closed_on", sa.String(10)),
 )
 
 tasks = sa.Table(
@@ -66,6 +75,8 @@ tasks = sa.Table(
     sa.Column("updated", sa.String(32), nullable=False),
     sa.Column("by", sa.String(200)),
     sa.Column("note", sa.Text),
+    # version 2: the day of the last status change (the completion day when done)
+    sa.Column("on", sa.String(10)),
 )
 
 attempts = sa.Table(
@@ -123,6 +134,7 @@ decisions = sa.Table(
     sa.Column("by", sa.String(200)),
     sa.Column("note", sa.Text),
     sa.Column("decided", sa.String(32)),
+    sa.Column("decided_on", sa.String(10)),  # version 2
 )
 
 events = sa.Table(
@@ -139,10 +151,47 @@ events = sa.Table(
     sa.Column("new", sa.String(32)),
     sa.Column("note", sa.Text),
     sa.Column("data", sa.Text),
+    sa.Column("on", sa.String(10)),  # version 2: the day it happened
     sa.Index("pdca_events_playbook", "playbook", "id"),
 )
 
 Migration = Callable[[sa.Connection], None]
 
-MIGRATIONS: dict[int, Migration] = {}
-"""``MIGRATIONS[n]`` upgrades a store from version n to n + 1 (none exist yet)."""
+
+def _add_column(conn: sa.Connection, table: sa.Table, name: str) -> None:
+    column = table.c[name]
+    kind = column.type.compile(dialect=conn.dialect)
+    quote = conn.dialect.identifier_preparer.quote
+    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {quote(name)} {kind}"))
+
+
+def _day(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    return sa.func.substr(column, 1, 10)
+
+
+def _v1_to_v2(conn: sa.Connection) -> None:
+    """Give every row the day it happened: its recorded date, the only one version 1 kept.
+
+    A cycle's ``started`` becomes that day and its old timestamp moves to ``recorded``.
+    """
+    for table, name in (
+        (cycles, "recorded"),
+        (cycles, "closed_on"),
+        (tasks, "on"),
+        (decisions, "decided_on"),
+        (events, "on"),
+    ):
+        _add_column(conn, table, name)
+    c = cycles.c
+    conn.execute(
+        sa.update(cycles).values(
+            {c.recorded: c.started, c.started: _day(c.started), c.closed_on: _day(c.closed)}
+        )
+    )
+    conn.execute(sa.update(tasks).values({tasks.c.on: _day(tasks.c.updated)}))
+    conn.execute(sa.update(decisions).values({decisions.c.decided_on: _day(decisions.c.decided)}))
+    conn.execute(sa.update(events).values({events.c.on: _day(events.c.at)}))
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+"""``MIGRATIONS[n]`` upgrades a store from version n to n + 1."""

@@ -49,6 +49,8 @@ def apply(conn: sa.Connection, state: State, ch: Changes) -> None:
             "started": cyc.started,
             "phase_since": cyc.phase_since,
             "closed": cyc.closed,
+            "recorded": cyc.recorded,
+            "closed_on": cyc.closed_on,
         }
         if number in known_cycles:
             conn.execute(
@@ -78,6 +80,7 @@ def apply(conn: sa.Connection, state: State, ch: Changes) -> None:
                     "updated": row.updated,
                     "by": row.by,
                     "note": row.note,
+                    "on": row.on,
                 },
             )
             for (cycle, tid), row in ch.tasks.items()
@@ -145,6 +148,7 @@ def apply(conn: sa.Connection, state: State, ch: Changes) -> None:
                     "by": dec.by,
                     "note": dec.note,
                     "decided": dec.decided,
+                    "decided_on": dec.decided_on,
                 },
             )
             for (cycle, oid), dec in ch.decisions.items()
