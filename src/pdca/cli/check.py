@@ -11,7 +11,7 @@ import click
 from pdca.cli.common import as_error, echo_json, loaded
 from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode
-from pdca.playbook.paths import state_dir
+from pdca.playbook.paths import cache_dir
 
 FAIL_ON = click.Choice(["off_track", "at_risk"])
 
@@ -62,13 +62,13 @@ def check(
                 ]
             )
         day = as_of or date.today()
-        cache_dir = None if no_cache else state_dir(pb.path) / "cache"
+        cache = None if no_cache else cache_dir(pb.path)
         report = measure.check(
             pb,
             result.registry,
             day,
             metrics=metric_ids or None,
-            cache_dir=cache_dir,
+            cache_dir=cache,
             plugin_manager=result.plugin_manager,
             correlate=correlate,
         )

@@ -49,17 +49,17 @@ def session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator[
     beside the playbook.
     """
     from pdca.engine import Engine
-    from pdca.playbook.paths import state_dir
-    from pdca.state import STATE_FILE, open_store
+    from pdca.playbook.paths import cache_dir, state_file
+    from pdca.state import open_store
 
     with loaded(playbook) as inspection:
         pb = inspection.playbook
-        location = state_url or state_dir(pb.path) / STATE_FILE
+        location = state_url or state_file(pb.path)
         with open_store(location, create=create) as store:
             yield Engine(
                 pb,
                 store,
                 registry=inspection.registry,
                 plugin_manager=inspection.plugin_manager,
-                cache_dir=state_dir(pb.path) / "cache",
+                cache_dir=cache_dir(pb.path),
             )

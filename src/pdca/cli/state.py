@@ -35,10 +35,9 @@ def _playbook_id(playbook: Path) -> str:
 
 
 def _location(playbook: Path, state_url: str | None) -> Any:
-    from pdca.playbook.paths import state_dir
-    from pdca.state import STATE_FILE
+    from pdca.playbook.paths import state_file
 
-    return state_url or state_dir(playbook) / STATE_FILE
+    return state_url or state_file(playbook)
 
 
 @click.group("state")

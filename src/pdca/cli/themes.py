@@ -102,7 +102,7 @@ def themes(
     """
     from pdca.check.themes import DEFAULT_TASKS, analyse, to_tasks, to_text
     from pdca.cli.common import echo_json, loaded
-    from pdca.playbook.paths import state_dir
+    from pdca.playbook.paths import cache_dir
 
     day = as_of or date.today()
     if by is None and (group is not None or vs is not None):
@@ -128,7 +128,7 @@ def themes(
             min_z=min_z,
             days=days,
             comments=comments,
-            cache_dir=None if no_cache else state_dir(pb.path) / "cache",
+            cache_dir=None if no_cache else cache_dir(pb.path),
         )
         if as_tasks:
             click.echo(to_tasks(result, pb), nl=False)

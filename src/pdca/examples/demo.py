@@ -150,13 +150,12 @@ class _Simulation:
 
     def __init__(self, playbook_path: Path, measure_on: date, live_on: date):
         from pdca.playbook import load_checked
-        from pdca.playbook.paths import state_dir
-        from pdca.state import STATE_FILE
+        from pdca.playbook.paths import cache_dir, state_file
 
         self.inspection = load_checked(playbook_path)
         self.pb = self.inspection.playbook
-        self.state_path = state_dir(self.pb.path) / STATE_FILE
-        self.cache_dir = state_dir(self.pb.path) / "cache"
+        self.state_path = state_file(self.pb.path)
+        self.cache_dir = cache_dir(self.pb.path)
         self.start = self.pb.cycle.start or date(2026, 1, 5)
         self.measure_on = measure_on
         self.live_on = live_on

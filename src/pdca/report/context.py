@@ -533,12 +533,12 @@ def load_document(
     as ``--state`` takes it; default ``.pdca/state.db`` beside the playbook.
     """
     from pdca.playbook import load_checked
-    from pdca.playbook.paths import state_dir
-    from pdca.state import STATE_FILE, open_store
+    from pdca.playbook.paths import cache_dir, state_file
+    from pdca.state import open_store
 
     inspection = load_checked(Path(playbook_path))
     pb = inspection.playbook
-    location = state or state_dir(pb.path) / STATE_FILE
+    location = state or state_file(pb.path)
     with open_store(location, create=False) as store:
         doc = document_for(
             pb,
@@ -546,7 +546,7 @@ def load_document(
             registry=inspection.registry,
             as_of=as_of,
             cycle=cycle,
-            cache_dir=state_dir(pb.path) / "cache",
+            cache_dir=cache_dir(pb.path),
         )
     return doc, inspection
 

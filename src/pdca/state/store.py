@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from pdca.errors import PdcaError, StateError
+from pdca.playbook.paths import STATE_FILE as STATE_FILE
 from pdca.state import migrate, reading, sqlite, writing
 from pdca.state import schema as s
 from pdca.state.location import check_location
@@ -57,7 +58,6 @@ from pdca.state.times import now_utc, parse_utc
 
 T = TypeVar("T")
 
-STATE_FILE = "state.db"
 RETRY_FOR_SECONDS = 120.0
 """How long a transaction keeps retrying transient lock and serialization failures."""
 PG_SCHEMA_LOCK = 0x7064_6361  # "pdca": serialises schema creation and migration
