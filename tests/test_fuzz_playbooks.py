@@ -26,11 +26,13 @@ fuzz (the default keeps the file well under a minute on two CI cores).
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import random
 import re
 import string
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -604,6 +606,10 @@ def generate(draw: Any, spec: Spec, key: str, ids: dict[str, list[str]], mood: M
         return draw(ODD_BOOLS) if odd else mood.rng.random() < 0.5
     if kind == "date":
         return draw(ODD_DATES if odd else st.dates())
+    if kind == "due":  # a date, or days after the cycle opens (14d)
+        if odd:
+            return draw(st.one_of(ODD_DATES, st.sampled_from([Raw("14"), "-3d", "3651d", "2w"])))
+        return draw(st.dates()) if mood.rng.random() < 0.5 else f"{mood.rng.randint(0, 120)}d"
     if kind == "duration":
         return draw(ODD_DURATIONS if odd else DURATIONS)
     if kind == "choice":
@@ -674,7 +680,8 @@ def playbooks(draw: Any) -> Any:
                 task = tasks[name]
                 if isinstance(task, dict):
                     choices = names[:i] if graph == "acyclic" else names
-                    k = min(mood.rng.randint(0, 2), len(choices))
+                    # random graphs give every task an edge, so cycles are common, not luck
+                    k = min(mood.rng.randint(0 if graph == "acyclic" else 1, 2), len(choices))
                     task["depends_on"] = mood.rng.sample(choices, k)
                     if graph == "acyclic":
                         task.pop("phase", None)
@@ -925,11 +932,10 @@ def test_any_value_under_any_key(workdir: Path, key: str, value: Any, seed: int)
 # -- the generators reach what they are meant to reach -------------------------------------
 
 
-def test_generated_playbooks_reach_every_check(workdir: Path) -> None:
-    # A fuzzer that only produced garbage would test the first error path and nothing
-    # else: a fixed sample of generated playbooks must reach each of these outcomes.
+def reach_counts(folder: Path) -> Counter[str]:
+    """What a fixed sample of 200 generated playbooks reaches: keys, outcomes, messages."""
     seen: Counter[str] = Counter()
-    path = workdir / "reach.yaml"
+    path = folder / "reach.yaml"
 
     @settings(
         max_examples=200,
@@ -952,6 +958,29 @@ def test_generated_playbooks_reach_every_check(workdir: Path) -> None:
                 seen[outcome] += outcome in problem.message
 
     sample()
+    return seen
+
+
+def test_generated_playbooks_reach_every_check(workdir: Path) -> None:
+    # A fuzzer that only produced garbage would test the first error path and nothing
+    # else: a fixed sample of generated playbooks must reach each of these outcomes.
+    # The sample is drawn in a fresh interpreter: within this one, what the fuzz tests
+    # before it ran changes what Hypothesis generates, and so the sample.
+    code = (
+        "import json, sys; from pathlib import Path; import test_fuzz_playbooks as t; "
+        "print(json.dumps(t.reach_counts(Path(sys.argv[1]))))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(workdir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = Counter(json.loads(proc.stdout.splitlines()[-1]))
     wanted = ["valid", "valid with tasks", "dependency cycle", "refers to unknown"]
     wanted += ["invalid YAML", "tag '"]
     wanted += [f"key {k}" for k in PLAYBOOK.fields]  # new keys are fuzzed without edits here
