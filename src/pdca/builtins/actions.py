@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Mapping
@@ -61,7 +63,9 @@ class ShellAction(ActionType):
         timeout = float(options.get("timeout") or DEFAULT_TIMEOUT)
         started = time.monotonic()
         try:
-            proc = subprocess.run(
+            # Own session so a timeout can end everything the shell started,
+            # not only /bin/sh itself.
+            proc = subprocess.Popen(
                 str(options["command"]),
                 shell=True,
                 cwd=cwd,
@@ -69,23 +73,24 @@ class ShellAction(ActionType):
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            out = exc.output.decode("utf-8", "replace") if isinstance(exc.output, bytes) else ""
-            return ActionResult(
-                False,
-                None,
-                tail(out),
-                time.monotonic() - started,
-                f"stopped after {timeout:g} s (timeout)",
+                start_new_session=True,
             )
         except OSError as exc:
             return ActionResult(
                 False, None, "", time.monotonic() - started, f"cannot run the command: {exc}"
             )
-        output = tail(proc.stdout.decode("utf-8", "replace"))
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            partial = _end_group(proc)
+            return ActionResult(
+                False,
+                None,
+                tail(partial.decode("utf-8", "replace")),
+                time.monotonic() - started,
+                f"stopped after {timeout:g} s (timeout)",
+            )
+        output = tail(stdout.decode("utf-8", "replace"))
         ok = proc.returncode == 0
         return ActionResult(
             ok,
@@ -94,6 +99,22 @@ class ShellAction(ActionType):
             time.monotonic() - started,
             None if ok else f"exit status {proc.returncode}",
         )
+
+
+def _end_group(proc: subprocess.Popen[bytes]) -> bytes:
+    """Ends the command's whole process group: SIGTERM, then SIGKILL after a grace.
+
+    Returns what the command wrote before it was stopped, so the record keeps it.
+    """
+    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            out, _ = proc.communicate(timeout=grace)
+            return out or b""
+        except subprocess.TimeoutExpired:
+            continue
+    return b""
 
 
 @hookimpl
