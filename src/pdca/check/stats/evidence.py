@@ -1,0 +1,196 @@
+"""A verdict from sustained evidence within the cycle, not from the latest rule that fired.
+
+Reading "improved" off the most recent special-cause signal makes a stable
+process earn a verdict far too often (every rule is a test, and rules 1, 2, 3
+and 5 over 13 weekly points fire on about one stable metric in six) and lets a
+single low week flip a real improvement to "deteriorated". This module asks two
+questions that only a sustained change answers:
+
+* **Cycle mean.** Is the mean of the judged periods away from the baseline
+  centre by more than ``threshold`` standard errors, and still so once the
+  most extreme judged period is left out (one wild week is not sustained)? The standard error counts
+  both stretches (``sigma * sqrt(1/k + 1/m)`` for ``k`` judged and ``m``
+  baseline points, sigma from the screened mean moving range) and is widened by
+  ``sqrt((1 + r) / (1 - r))`` when the baseline's lag-1 autocorrelation ``r`` is
+  positive, because neighbouring weeks that move together carry less
+  information than independent ones.
+* **Sustained run.** Are the latest ``run_points`` judged periods all on one
+  side of the centre line?
+
+Evidence one way gives ``improved`` or ``deteriorated``; evidence both ways (an
+improvement over the cycle whose last weeks all fell below the old centre)
+gives ``mixed`` with both reasons, never a silent pick.
+
+Measured by simulation (normal noise, 26 baseline and 13 judged points, 20,000
+series per figure, seed 1): 1.5 % of stable series get a verdict and 84 % of
+sustained 1.5-sigma shifts are called improved, none deteriorated; on AR(1)
+noise the false verdicts rise to 5.5 % (phi 0.3) and 12.8 % (phi 0.5) despite
+the widening, and 80 % and 78 % of the shifts are found. The tests repeat
+these simulations with fixed seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pdca.check.stats.spc import D2, as_array
+
+THRESHOLD = 3.0
+"""Standard errors the cycle mean must move before it counts as evidence."""
+RUN_POINTS = 8
+"""Latest judged points that must all lie on one side of the centre line."""
+SCREEN = 3.267
+"""Moving ranges above this many times their mean are screened out of sigma (Wheeler)."""
+MAX_R = 0.8
+"""Autocorrelation above this is not trusted from a short baseline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One piece of evidence behind a verdict, in the process's own direction (up/down)."""
+
+    kind: str
+    """``cycle_mean`` or ``sustained_run``."""
+    direction: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "direction": self.direction, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The verdict, the reasons for it, and the numbers the cycle-mean test used."""
+
+    verdict: str
+    reasons: tuple[Reason, ...]
+    t: float | None
+    sigma: float
+    autocorrelation: float
+
+
+def screened_mr_bar(values: np.ndarray) -> float:
+    """Mean moving range after one pass of screening out ranges above 3.267 x the mean.
+
+    One wild jump in the baseline (a migration week, a data outage) would
+    otherwise widen the limits for the whole cycle and hide real change.
+    """
+    mr = np.abs(np.diff(values))
+    if mr.size == 0:
+        return math.nan
+    mean = float(mr.mean())
+    kept = mr[mr <= SCREEN * mean]
+    return float(kept.mean()) if kept.size else mean
+
+
+def lag1(values: np.ndarray) -> float:
+    """Lag-1 autocorrelation of consecutive present values (0 when undefined)."""
+    if values.size < 3:
+        return 0.0
+    d = values - values.mean()
+    den = float((d * d).sum())
+    return float((d[1:] * d[:-1]).sum() / den) if den > 0 else 0.0
+
+
+def judge(
+    values: Sequence[float | None] | np.ndarray,
+    judged_from: int,
+    direction: str,
+    *,
+    threshold: float = THRESHOLD,
+    run_points: int = RUN_POINTS,
+) -> Evidence:
+    """Weigh the judged periods (from ``judged_from`` on) against the baseline before them.
+
+    Missing values are skipped. With fewer than 2 baseline values or no judged
+    value the verdict is ``insufficient_data``.
+    """
+    if direction not in ("increase", "decrease"):
+        raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
+    arr = as_array(values)
+    base = arr[:judged_from]
+    base = base[~np.isnan(base)]
+    judged = arr[judged_from:]
+    judged = judged[~np.isnan(judged)]
+    if base.size < 2 or judged.size == 0:
+        return Evidence("insufficient_data", (), None, math.nan, 0.0)
+    centre = float(base.mean())
+    sigma = screened_mr_bar(base) / D2
+    r = min(max(lag1(base), 0.0), MAX_R)
+    widen = math.sqrt((1 + r) / (1 - r))
+    reasons: list[Reason] = []
+    t: float | None = None
+    k, m = judged.size, base.size
+    se = sigma * math.sqrt(1 / k + 1 / m) * widen
+    gap = float(judged.mean()) - centre
+    if se > 0:
+        t = gap / se
+        if (
+            abs(t) > threshold
+            and _without_extreme(judged, centre, gap, sigma, m, widen) > threshold
+        ):
+            reasons.append(
+                Reason(
+                    "cycle_mean",
+                    "up" if t > 0 else "down",
+                    f"the mean of the {k} judged periods, {centre + gap:.4g}, is "
+                    f"{abs(t):.1f} standard errors from the baseline centre {centre:.4g}",
+                )
+            )
+    if k >= run_points:
+        last = judged[-run_points:] - centre
+        tol = 1e-9 * max(abs(centre), sigma, 1e-300)
+        for side, name in ((last > tol, "up"), (last < -tol, "down")):
+            if side.all():
+                where = "above" if name == "up" else "below"
+                reasons.append(
+                    Reason(
+                        "sustained_run",
+                        name,
+                        f"the last {run_points} periods all lie {where} the baseline "
+                        f"centre {centre:.4g}",
+                    )
+                )
+    wanted = "up" if direction == "increase" else "down"
+    ways = {reason.direction for reason in reasons}
+    if len(ways) == 2:
+        verdict = "mixed"
+    elif ways:
+        verdict = "improved" if ways == {wanted} else "deteriorated"
+    else:
+        verdict = "no_signal"
+    return Evidence(verdict, tuple(reasons), t, sigma, r)
+
+
+def _without_extreme(
+    judged: np.ndarray, centre: float, gap: float, sigma: float, m: int, widen: float
+) -> float:
+    """The cycle-mean test's |t| once the judged point furthest out in the gap's
+    direction is left out: evidence that one wild week carries alone is not sustained."""
+    if judged.size < 2:
+        return 0.0
+    rest = np.delete(judged, int(np.argmax(np.sign(gap) * (judged - centre))))
+    se = sigma * math.sqrt(1 / rest.size + 1 / m) * widen
+    return abs(float(rest.mean()) - centre) / se if se > 0 else 0.0
+
+
+def false_verdict_rate(
+    judged: int, *, threshold: float = THRESHOLD, run_points: int = RUN_POINTS
+) -> float:
+    """Chance that a stable process with independent normal noise earns a verdict, if
+    sigma were known exactly.
+
+    The cycle-mean test's two tails plus the sustained run's ``2 x 0.5^L`` (when
+    the cycle is long enough for it). Sigma estimated from a short baseline is
+    sometimes too small, which makes the real rate higher: with 26 baseline
+    points the simulated rate is about 1.4 times this figure (1.49 % against
+    1.05 %), and the tests hold it between 1 and 2.5 times.
+    """
+    tails = math.erfc(threshold / math.sqrt(2))
+    run = 2 * 0.5**run_points if judged >= run_points else 0.0
+    return min(1.0, tails + run)
