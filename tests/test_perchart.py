@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from honesty_sim import weekly_volumes
 from pdca.check.stats.perchart import per_n_limits, run_chart
 from pdca.check.stats.spc import compute_limits
 
@@ -45,7 +46,7 @@ def test_missing_and_empty_periods_are_skipped() -> None:
 
 
 def _binomial_weeks(rng: np.random.Generator, weeks: int) -> tuple[np.ndarray, np.ndarray]:
-    n = np.clip(np.round(rng.lognormal(math.log(35), 0.8, weeks)), 6, 200).astype(int)
+    n = weekly_volumes(rng, weeks)
     return 100.0 * rng.binomial(n, 0.7) / n, n
 
 

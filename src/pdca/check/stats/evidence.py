@@ -124,16 +124,14 @@ def judge(
     r = min(max(lag1(base), 0.0), MAX_R)
     widen = math.sqrt((1 + r) / (1 - r))
     reasons: list[Reason] = []
-    t: float | None = None
     k, m = judged.size, base.size
-    se = sigma * math.sqrt(1 / k + 1 / m) * widen
     gap = float(judged.mean()) - centre
-    if se > 0:
-        t = gap / se
-        if (
-            abs(t) > threshold
-            and _without_extreme(judged, centre, gap, sigma, m, widen) > threshold
-        ):
+    t = _t(judged, centre, sigma, m, widen)
+    if t is not None and abs(t) > threshold:
+        rest = np.delete(judged, int(np.argmax(np.sign(gap) * (judged - centre))))
+        # one wild week carrying the evidence alone is not sustained
+        rest_t = _t(rest, centre, sigma, m, widen) if rest.size else None
+        if rest_t is not None and abs(rest_t) > threshold:
             reasons.append(
                 Reason(
                     "cycle_mean",
@@ -167,16 +165,11 @@ def judge(
     return Evidence(verdict, tuple(reasons), t, sigma, r)
 
 
-def _without_extreme(
-    judged: np.ndarray, centre: float, gap: float, sigma: float, m: int, widen: float
-) -> float:
-    """The cycle-mean test's |t| once the judged point furthest out in the gap's
-    direction is left out: evidence that one wild week carries alone is not sustained."""
-    if judged.size < 2:
-        return 0.0
-    rest = np.delete(judged, int(np.argmax(np.sign(gap) * (judged - centre))))
-    se = sigma * math.sqrt(1 / rest.size + 1 / m) * widen
-    return abs(float(rest.mean()) - centre) / se if se > 0 else 0.0
+def _t(points: np.ndarray, centre: float, sigma: float, m: int, widen: float) -> float | None:
+    """The cycle-mean test statistic of ``points`` against a centre from ``m`` baseline
+    points (None when the standard error is zero)."""
+    se = sigma * math.sqrt(1 / points.size + 1 / m) * widen
+    return (float(points.mean()) - centre) / se if se > 0 else None
 
 
 def false_verdict_rate(
