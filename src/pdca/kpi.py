@@ -181,6 +181,17 @@ class Kpi:
     #: True when the value needs the rows of the window (or period) just before
     #: it, as retention does; pdca then starts the table's rows early enough.
     lookback: bool = False
+    #: The control chart that reads this KPI's period series (see
+    #: :mod:`pdca.check.stats.perchart`): ``xmr`` for values whose spread does not
+    #: depend on the period's volume (means, percentiles, counts), ``p_prime`` for
+    #: percentages of a volume that changes week to week (a 14-response week swings
+    #: far more than a 200-response one), ``u_prime`` for rates per unit of exposure,
+    #: ``p`` for a plain binomial chart. A metric's ``chart:`` key overrides it.
+    chart: ClassVar[str] = "xmr"
+    #: True when a period with no rows has a real value of zero (a count, a sum):
+    #: the series then shows 0 there, not a gap. False for anything that needs
+    #: data to mean something (a mean, a percentage), where such a period is a gap.
+    zero_when_empty: ClassVar[bool] = False
     #: parameters this calculator accepts: name -> one-line description
     param_docs: ClassVar[Mapping[str, str]] = {}
 

@@ -151,6 +151,7 @@ class Median(BuiltinSqlKpi):
 
 class Sum(BuiltinSqlKpi):
     name = "sum"
+    zero_when_empty = True
     summary = "sum(field): the total of the numeric values"
 
     def value_sql(self, v: str, q: KpiQuery) -> str:
@@ -177,6 +178,7 @@ class Count(SqlKpi):
     """Counts rows; with a field, only rows where it is filled in (SQL ``count(field)``)."""
 
     name = "count"
+    zero_when_empty = True
     summary = "count(*) of rows, or count(field) of non-null values when a field is given"
     requires_field = False
 
@@ -192,6 +194,7 @@ class CountDistinct(SqlKpi):
     """
 
     name = "count_distinct"
+    zero_when_empty = True
     summary = "count(DISTINCT field): the number of different non-null values"
 
     def sql(self, q: KpiQuery) -> str:
@@ -200,6 +203,7 @@ class CountDistinct(SqlKpi):
 
 class Rate(BuiltinSqlKpi):
     name = "rate"
+    chart = "p_prime"
     summary = "100 * truthy / (truthy + falsy): percent of yes among the yes/no values"
     accepts = "yes/no values (true/false, yes/no, y/n, t/f, 1/0)"
 
@@ -234,6 +238,7 @@ class Nps(BuiltinSqlKpi):
     """
 
     name = "nps"
+    chart = "p_prime"
     summary = "100 * (promoters 9-10 - detractors 0-6) / responses 0-10, from -100 to 100"
     accepts = "scores from 0 to 10"
 
@@ -256,6 +261,7 @@ class Enps(Nps):
 
 class Csat(BuiltinSqlKpi):
     name = "csat"
+    chart = "p_prime"
     summary = "100 * responses >= satisfied / responses: percent satisfied (default 4 of 5)"
     param_docs = MappingProxyType(
         {"satisfied": "the lowest score that counts as satisfied (default 4)"}
@@ -279,6 +285,7 @@ class Ces(BuiltinSqlKpi):
 
 class Sla(BuiltinSqlKpi):
     name = "sla"
+    chart = "p_prime"
     summary = "100 * rows with field <= limit / rows: percent within the service level"
     param_docs = MappingProxyType(
         {"limit": "the most the field may be for a row to meet the SLA, e.g. 24 (hours)"}
@@ -367,6 +374,7 @@ class Retention(Kpi):
     """
 
     name = "retention"
+    chart = "p_prime"
     summary = (
         "100 * previous period's customers seen again in this one / previous period's customers"
     )

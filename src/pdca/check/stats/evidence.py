@@ -38,16 +38,12 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.spc import D2, as_array
+from pdca.check.stats.base import D2, MAX_R, as_array, lag1, screened_mr_bar
 
 THRESHOLD = 3.0
 """Standard errors the cycle mean must move before it counts as evidence."""
 RUN_POINTS = 8
 """Latest judged points that must all lie on one side of the centre line."""
-SCREEN = 3.267
-"""Moving ranges above this many times their mean are screened out of sigma (Wheeler)."""
-MAX_R = 0.8
-"""Autocorrelation above this is not trusted from a short baseline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,29 +68,6 @@ class Evidence:
     t: float | None
     sigma: float
     autocorrelation: float
-
-
-def screened_mr_bar(values: np.ndarray) -> float:
-    """Mean moving range after one pass of screening out ranges above 3.267 x the mean.
-
-    One wild jump in the baseline (a migration week, a data outage) would
-    otherwise widen the limits for the whole cycle and hide real change.
-    """
-    mr = np.abs(np.diff(values))
-    if mr.size == 0:
-        return math.nan
-    mean = float(mr.mean())
-    kept = mr[mr <= SCREEN * mean]
-    return float(kept.mean()) if kept.size else mean
-
-
-def lag1(values: np.ndarray) -> float:
-    """Lag-1 autocorrelation of consecutive present values (0 when undefined)."""
-    if values.size < 3:
-        return 0.0
-    d = values - values.mean()
-    den = float((d * d).sum())
-    return float((d[1:] * d[:-1]).sum() / den) if den > 0 else 0.0
 
 
 def judge(

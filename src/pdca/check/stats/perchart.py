@@ -29,8 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pdca.check.stats.evidence import screened_mr_bar
-from pdca.check.stats.spc import D2, as_array
+from pdca.check.stats.base import D2, as_array, screened_mr_bar
 
 PER_N_CHARTS: tuple[str, ...] = ("p", "p_prime", "u_prime")
 

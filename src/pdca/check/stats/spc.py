@@ -42,10 +42,10 @@ from typing import Any
 
 import numpy as np
 
+from pdca.check.stats.base import D2, as_array
+
 E2 = 2.66
 """Natural process limits = centre ± E2 × MR̄ (3 / 1.128, as Wheeler rounds it)."""
-D2 = 1.128
-"""sigma = MR̄ / D2: the bias correction for ranges of two consecutive values."""
 D4 = 3.268
 """Upper limit of the moving range chart = D4 × MR̄."""
 
@@ -78,13 +78,6 @@ def round6(x: float | None) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return float(f"{x:.6g}")
-
-
-def as_array(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
-    """A float array with every missing value (None, NaN, ±inf) as NaN."""
-    arr = np.array(values, dtype=float).reshape(-1)
-    arr[~np.isfinite(arr)] = np.nan
-    return arr
 
 
 @dataclass(frozen=True, slots=True)
