@@ -79,11 +79,11 @@ def test_baseline_periods_on_the_metric_override_the_cycle(tmp_path: Path) -> No
         "playbook: p\ntitle: Shift\n"
         "sources: {s: {type: csv, path: surveys.csv, timestamp: ts}}\n"
         "metrics:\n"
-        "  sat: {source: s, kpi: mean, field: satisfaction, target: 4.0, baseline_periods: 10}\n"
+        "  sat: {source: s, kpi: mean, field: satisfaction, target: 4.0, baseline_periods: 14}\n"
         f"cycle: {{start: {CYCLE}}}\n"
     )
     sat = check_json(path, "--as-of", "2026-03-29")["metrics"]["sat"]
-    assert sat["signal"]["limits"]["baseline_points"] == 10
+    assert sat["signal"]["limits"]["baseline_points"] == 14
 
 
 def test_too_few_periods_is_insufficient_data(tmp_path: Path) -> None:

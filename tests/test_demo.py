@@ -122,7 +122,8 @@ def test_the_end_shows_what_cycle_1_achieved(twice: Twice) -> None:
     effort = next(
         line.split() for line in achieved.splitlines() if line.strip().startswith("effort ")
     )
-    assert effort == ["effort", "3.40", "3.50", "3", "off", "track", "got", "worse"]
+    # effort drifts by noise around 3.4-3.5: off track, but no sustained change either way
+    assert effort == ["effort", "3.40", "3.50", "3", "off", "track", "no", "signal"]
     # the countermeasures' before/after, as the report computes it
     assert "COUNTERMEASURES AND THEIR EFFECT" in achieved
     assert "nps                      11.8 -> 37.8     improved, signal from 2026-02-02" in achieved
@@ -167,7 +168,7 @@ def test_task_notes_read_as_the_team_wrote_them(twice: Twice) -> None:
     assert done["review-control-charts"] == (
         "Control charts reviewed with the team: NPS, CSAT, email first response, emails "
         "answered within 4 hours, chat wait and first-contact resolution improved; customer "
-        "effort got worse; the SERVQUAL gap had too few periods for a verdict."
+        "effort showed no signal; the SERVQUAL gap had too few periods for a verdict."
     )
 
 

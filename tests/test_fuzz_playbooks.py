@@ -613,7 +613,10 @@ def generate(draw: Any, spec: Spec, key: str, ids: dict[str, list[str]], mood: M
     if kind == "duration":
         return draw(ODD_DURATIONS if odd else DURATIONS)
     if kind == "choice":
-        return draw(TEXT) if odd else mood.rng.choice(spec.choices)
+        if odd:
+            return draw(TEXT)
+        # chart p fits only percentage KPIs; tame playbooks use the charts every KPI takes
+        return mood.rng.choice([c for c in spec.choices if (key, c) != ("chart", "p")])
     if kind == "strs":
         one = (lambda: draw(TEXT)) if odd else (lambda: mood.rng.choice(spec.choices))
         return one() if mood.rng.random() < 0.5 else [one() for _ in range(mood.rng.randint(1, 3))]

@@ -361,7 +361,9 @@ def test_past_cycle_document_has_the_check_snapshot_effects_and_decisions(desk: 
     # the planted improvement is read as one: a signal, not just a better number
     assert nps["status"] == "met" and nps["value"] > 30
     assert nps["signal"]["verdict"] == "improved"
-    assert nps["reading"].startswith("improved (rule ")
+    # the reading gives the evidence: the cycle mean, in the metric's units
+    assert nps["reading"].startswith("improved (the mean of the 8 judged periods, ")
+    assert [r["kind"] for r in nps["signal"]["reasons"]] == ["cycle_mean", "sustained_run"]
     assert wait["signal"]["verdict"] == "improved" and wait["direction"] == "decrease"
     assert len(nps["series"]) == 21 and not any(p.get("partial") for p in nps["series"])
     assert nps["benchmark"]["source"] == "Industry survey 2025"
@@ -542,7 +544,7 @@ def test_html_has_a_card_per_objective_a_chart_per_metric_and_a_row_per_task(
     assert html.count('class="pdca-edge') == len(doc["graph"]["edges"])
     # words a manager reads, next to the numbers
     text = " ".join(page.all_text.split())
-    assert "Improved (rule 2: 9 points in a row on the same side of the centre line)" in text
+    assert "Improved (the mean of the 8 judged periods, 30.51, is 5.5 standard errors" in text
     assert "Coach agents on empathy done 2026-01-12: Net Promoter Score 4.51 → 33.3" in text
     assert "signal after: yes" in text
     assert "coaching works: make it part of onboarding" in text  # decision note

@@ -328,11 +328,12 @@ def test_to_json_contract():
     doc = json.loads(json.dumps(res.to_json(), allow_nan=False))
     assert set(doc) == {"verdict", "rules", "limits"}
     assert set(doc["limits"]) == {"centre", "lower", "upper", "sigma", "mr_bar", "baseline_points"}
+    # full precision: JSON is for programs, people get rounded text
     assert doc["limits"] == {
         "centre": 10.0,
-        "lower": 4.68,
-        "upper": 15.32,
-        "sigma": 1.77305,  # 2 / 1.128 to 6 significant digits
+        "lower": 10.0 - 2.66 * 2.0,
+        "upper": 10.0 + 2.66 * 2.0,
+        "sigma": 2.0 / 1.128,
         "mr_bar": 2.0,
         "baseline_points": 8,
     }

@@ -50,7 +50,8 @@ def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None
                     seen.add(str(problem))
                     problems.append(problem)
                 continue
-            sig = readout.signal(metric, entry["series"], playbook.rules, playbook.cycle.start)
+            start = playbook.cycle.start
+            sig = readout.metric_signal(playbook, metric, kpi, entry["series"], start)
             target_check = sig.get("target_check") or {}
             if target_check.get("code") in TARGET_NOTES and sig["verdict"] in JUDGED:
                 problems.append(

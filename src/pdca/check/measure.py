@@ -308,7 +308,10 @@ def check(
             metric = playbook.metrics[mid]
             results[mid] = entry = _evaluate_safely(metric, registry, session, as_of)
             if entry["status"] != "error":
-                entry["signal"] = readout.signal(metric, entry["series"], playbook.rules, start)
+                kpi = registry.kpis[metric.kpi].obj
+                entry["signal"] = readout.metric_signal(
+                    playbook, metric, kpi, entry["series"], start
+                )
                 entry["trend"] = readout.trend(metric, entry["series"])
             if plugin_manager is not None:
                 notify(
@@ -331,6 +334,7 @@ def check(
         "metrics": results,
         "objectives": objectives,
     }
+    report["false_alarms"] = readout.false_alarms(results)
     if correlate:
         report["correlations"] = readout.correlations(results, playbook.metrics)
     return report

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from pdca.playbook.model import Metric
+from pdca.playbook.model import Metric, Playbook
 
 MIN_POINTS = 8
 """Periods needed before a verdict: fewer give limits too loose to mean anything."""
@@ -41,30 +41,112 @@ def baseline_length(
     return None
 
 
+def chart_for(metric: Metric, kpi: Any) -> str:
+    """The chart a metric is read on: its own ``chart:``, else its KPI's."""
+    return metric.chart or getattr(kpi, "chart", "xmr") or "xmr"
+
+
 def signal(
     metric: Metric,
     series: Sequence[Mapping[str, Any]],
     rules: Sequence[int],
     cycle_start: date | None,
+    *,
+    chart: str = "xmr",
+    min_baseline: int = 12,
 ) -> dict[str, Any]:
-    """The ``signal`` entry of a metric: verdict, special causes, frozen limits, target sanity."""
-    from pdca.check.stats.spc import check_series, target_sanity
+    """The ``signal`` entry of a metric: verdict and its reasons, special causes, frozen
+    limits, target sanity, and the chance of a false verdict on a stable process.
+
+    On a per-n chart each complete series point gets its own ``lower`` and ``upper``
+    limit, written into the point itself (the chart draws them).
+    """
+    from pdca.check.stats.evidence import expected_false_rate
+    from pdca.check.stats.reading import read_series
+    from pdca.check.stats.spc import target_sanity
 
     points = complete_points(series)
     values = [p["value"] for p in points]
+    counts = [p.get("n") or 0 for p in points]
     baseline = baseline_length(metric, points, cycle_start)
-    result = check_series(
-        values, baseline=baseline, rules=rules, direction=metric.direction, min_points=MIN_POINTS
+    result = read_series(
+        values,
+        counts,
+        baseline=baseline,
+        rules=rules,
+        direction=metric.direction,
+        chart=chart,
+        min_baseline=min_baseline,
+        min_points=MIN_POINTS,
     )
     out = result.to_json()
-    for entry in out["rules"]:
-        entry["indices"] = list(entry["periods"])
-        entry["periods"] = [points[i]["period"] for i in entry["indices"]]
+    for key in ("rules", "baseline_rules"):
+        for entry in out[key]:
+            entry["indices"] = list(entry["periods"])
+            entry["periods"] = [points[i]["period"] for i in entry["indices"]]
+    if result.lower is not None and result.upper is not None:
+        for point, lo, hi in zip(points, result.lower, result.upper, strict=True):
+            point["lower"], point["upper"] = lo, hi
+    judged = sum(v is not None for v in values[result.judged_from :])
+    out["false_alarm_rate"] = (
+        expected_false_rate(result.limits.baseline_points, judged)
+        if result.chart != "run" and baseline is not None
+        else None
+    )
     if result.limits.available and metric.target == metric.target:
         out["target_check"] = target_sanity(
             result.limits, metric.target, metric.direction
         ).to_json()
     return out
+
+
+def metric_signal(
+    playbook: Playbook,
+    metric: Metric,
+    kpi: Any,
+    series: Sequence[Mapping[str, Any]],
+    cycle_start: date | None,
+) -> dict[str, Any]:
+    """:func:`signal` with the playbook's rules and minimum baseline and the metric's chart."""
+    return signal(
+        metric,
+        series,
+        playbook.rules,
+        cycle_start,
+        chart=chart_for(metric, kpi),
+        min_baseline=playbook.min_baseline,
+    )
+
+
+def false_alarms(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """How many false verdicts the playbook's metrics give per cycle on stable processes.
+
+    A team that sees one "improved" among twelve metrics should know whether that
+    is more than chance: this adds up each judged metric's chance of a false
+    verdict (the expected count) and the chance of at least one.
+    """
+    rates = [
+        float(r["signal"]["false_alarm_rate"])
+        for r in results.values()
+        if (r.get("signal") or {}).get("false_alarm_rate") is not None
+    ]
+    none = 1.0
+    for rate in rates:
+        none *= 1.0 - rate
+    expected = sum(rates)
+    chance = 1.0 - none if rates else 0.0
+    return {
+        "judged_metrics": len(rates),
+        "expected": expected,
+        "chance_of_any": chance,
+        "message": (
+            f"On stable processes, {len(rates)} judged metric(s) would give about "
+            f"{expected:.2g} false verdict(s) per cycle ({100 * chance:.0f} % chance of at "
+            "least one)."
+            if rates
+            else "No metric has enough baseline for a verdict yet."
+        ),
+    }
 
 
 def trend(metric: Metric, series: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

@@ -46,6 +46,7 @@ def _cut(text: str, width: int) -> str:
 VERDICT_LABELS = {
     "improved": "improved",
     "deteriorated": "worse",
+    "mixed": "both ways",
     "no_signal": "noise only",
     "insufficient_data": "too few",
 }
@@ -97,6 +98,12 @@ def check_table(report: dict[str, Any], color: bool = False) -> str:
                     f"{mid}: weakest {m.get('segment_by', 'segment')} is '{seg['segment']}' "
                     f"at {number(seg['value'])} ({STATUS_LABELS[seg['status']]}, n={seg['n']})"
                 )
+        if sig.get("verdict") in ("improved", "deteriorated", "mixed") and sig.get("reasons"):
+            why = "; ".join(str(r.get("message")) for r in sig["reasons"])
+            notes.append(f"{mid}: {VERDICT_LABELS[sig['verdict']]}: {why}")
+    budget = report.get("false_alarms") or {}
+    if budget.get("judged_metrics"):
+        notes.append(str(budget["message"]))
     if notes:
         lines.append("")
         lines.extend(textwrap.fill(n, width=78, subsequent_indent="    ") for n in notes)

@@ -131,6 +131,7 @@ GENERIC_LESSONS = {
 VERDICTS = {
     "improved": "improved",
     "deteriorated": "got worse",
+    "mixed": "moved both ways",
     "no_signal": "showed no signal",
     "insufficient_data": "had too few periods for a verdict",
 }
@@ -161,7 +162,13 @@ def chart_review(pb: Any, snapshot: Mapping[str, Any]) -> str:
     return "Control charts reviewed with the team: " + "; ".join(parts) + "."
 
 
-_ORDER = {"improved": 0, "deteriorated": 1, "no_signal": 2, "insufficient_data": 3}
+_ORDER = {
+    "improved": 0,
+    "deteriorated": 1,
+    "mixed": 2,
+    "no_signal": 3,
+    "insufficient_data": 4,
+}
 
 
 def lesson(pb: Any, oid: str, decision: str, snapshot: Mapping[str, Any] | None) -> str:

@@ -99,6 +99,7 @@ def build(
         cycle=sections.cycle(top.get("cycle", {})),
         plugins=tuple(top.get("plugins", ())),
         rules=rules,
+        min_baseline=top.get("check", {}).get("min_baseline", m.MIN_BASELINE),
         loc=Location(file, 1, 1),
         locs=Places(file, top_places),
     )

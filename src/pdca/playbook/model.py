@@ -20,6 +20,11 @@ from typing import Any
 from pdca.errors import Location
 
 PHASES: tuple[str, ...] = ("plan", "do", "check", "act")
+CHARTS: tuple[str, ...] = ("xmr", "p", "p_prime", "u_prime")
+"""Control charts a metric may ask for with ``chart:``."""
+MIN_BASELINE = 12
+"""Baseline values needed before control limits are trusted (``check: {min_baseline: ...}``):
+fewer give a stable process a false verdict far too often."""
 PHASE_INDEX: Mapping[str, int] = MappingProxyType({p: i for i, p in enumerate(PHASES)})
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 PERIODS: tuple[str, ...] = ("day", "week", "month")
@@ -128,6 +133,8 @@ class Metric(_Located):
     baseline_periods: int | None = None
     benchmark: Benchmark | None = None
     unit: str | None = None
+    chart: str | None = None
+    """``xmr``, ``p``, ``p_prime`` or ``u_prime`` when the playbook overrides the KPI's chart."""
     loc: Location | None = _field(default=None, compare=False, repr=False)
     locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 
@@ -222,6 +229,8 @@ class Playbook(_Located):
     cycle: Cycle = Cycle()
     plugins: tuple[str, ...] = ()
     rules: tuple[int, ...] = (1, 2, 3, 5)
+    min_baseline: int = MIN_BASELINE
+    """Baseline values a metric needs before Check trusts its control limits."""
     loc: Location | None = _field(default=None, compare=False, repr=False)
     locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 

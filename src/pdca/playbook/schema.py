@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pdca.playbook.model import DIRECTIONS, METRIC_STATUSES, PERIODS, PHASES
+from pdca.playbook.model import CHARTS, DIRECTIONS, METRIC_STATUSES, PERIODS, PHASES
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -107,6 +107,12 @@ METRIC = S(
         "baseline_periods": S("int", "Periods used to compute control limits.", minimum=2),
         "benchmark": BENCHMARK,
         "unit": S("str", "Unit shown after values: %, min, h, points."),
+        "chart": S(
+            "choice",
+            "Control chart, overriding the KPI's: xmr (individuals), p (binomial), "
+            "p_prime (Laney p', for percentages of a varying volume), u_prime (Laney u').",
+            choices=CHARTS,
+        ),
     },
 )
 
@@ -181,6 +187,12 @@ CHECK = S(
             "list",
             "Special-cause rules (1-8) to apply; default 1, 2, 3, 5.",
             item=S("int", minimum=1),
+        ),
+        "min_baseline": S(
+            "int",
+            "Baseline values a metric needs before control limits are trusted; "
+            "a run chart reads it until then (default 12).",
+            minimum=2,
         ),
     },
 )

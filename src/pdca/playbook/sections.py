@@ -102,6 +102,7 @@ def metrics(entries: Entries) -> dict[str, m.Metric]:
             if bench and "value" in bench
             else None,
             unit=v.get("unit"),
+            chart=v.get("chart"),
             loc=loc,
             locs=places,
         )

@@ -134,6 +134,15 @@ class _Checker:
                 for key, message in kpi.check(metric.field, metric.params):
                     where = _child(metric, "params", key) if key else metric.where("field")
                     self.error(f"{context}: {message}", where)
+                self.chart(metric, kpi, context)
+            short = metric.baseline_periods or self.pb.min_baseline
+            if short < self.pb.min_baseline:
+                self.warn(
+                    f"{context}: baseline_periods ({metric.baseline_periods}) is below "
+                    f"check.min_baseline ({self.pb.min_baseline}): Check reads it as a run "
+                    "chart and gives no verdict; use more periods or lower min_baseline",
+                    metric.where("baseline_periods"),
+                )
             if metric.warn is not None and metric.target == metric.target:
                 if metric.direction == "increase" and metric.warn >= metric.target:
                     self.error(
@@ -152,6 +161,27 @@ class _Checker:
                     f"{context}: baseline equals target: there is nothing to improve",
                     metric.where("baseline"),
                 )
+
+    def chart(self, metric: Any, kpi: Any, context: str) -> None:
+        """The KPI's declared chart must exist; a binomial ``p`` chart only fits a KPI
+        that is a percentage of yes/no outcomes (one the KPI itself puts on p or p')."""
+        from pdca.playbook.model import CHARTS
+
+        own = getattr(kpi, "chart", "xmr")
+        if own not in CHARTS:
+            self.error(
+                f"{context}: KPI '{metric.kpi}' declares chart {own!r}, which pdca does not "
+                f"know (charts: {', '.join(CHARTS)}); fix the KPI plugin or set 'chart:' "
+                "on the metric",
+                metric.where("kpi"),
+            )
+        if metric.chart == "p" and own not in ("p", "p_prime"):
+            self.error(
+                f"{context}: chart 'p' assumes percentages of yes/no outcomes, and KPI "
+                f"'{metric.kpi}' is not one; use p_prime or u_prime (limits from each "
+                "period's n and the data's own spread) or xmr",
+                metric.where("chart"),
+            )
 
     def objectives(self) -> None:
         for oid, objective in self.pb.objectives.items():

@@ -261,10 +261,19 @@ def _comments_column(pb: Playbook, metric: Metric) -> str | None:
 
 
 def deciding_rule(signal: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """The rule a verdict rests on: the most recent directed signal, as the SPC module picks."""
+    """The latest directed rule signal that agrees with the verdict, if any.
+
+    Rules no longer decide the verdict (sustained evidence does, see ``reasons``);
+    a rule pointing the verdict's way is still the clearest thing to show on the
+    chart. Check results stored by older versions have no ``reasons``: for them the
+    latest directed signal was the verdict's ground, so it is taken as before.
+    """
     if not signal:
         return None
     directed = [r for r in signal.get("rules") or () if r.get("direction") in ("up", "down")]
+    if "reasons" in signal:
+        ways = {r.get("direction") for r in signal.get("reasons") or ()}
+        directed = [r for r in directed if r.get("direction") in ways]
     if not directed:
         return None
 
@@ -276,26 +285,39 @@ def deciding_rule(signal: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return max(directed, key=key)
 
 
+def _because(signal: Mapping[str, Any]) -> str:
+    """The evidence behind a verdict, in words: its reasons, else its deciding rule."""
+    reasons = [str(r.get("message")) for r in signal.get("reasons") or () if r.get("message")]
+    if signal.get("verdict") == "mixed" and reasons:
+        return f" ({'; but '.join(reasons)})"
+    if reasons:  # the first is the strongest: the cycle mean when it holds
+        return f" ({reasons[0]})"
+    rule = deciding_rule(signal)
+    return f" (rule {rule['rule']}: {rule['description']})" if rule else ""
+
+
 def reading(entry: Mapping[str, Any]) -> str:
-    """The chart's verdict in words a manager reads, e.g. "improved (rule 2: ...)"."""
+    """The chart's verdict in words a manager reads, with the evidence behind it."""
     if entry.get("error"):
         return "could not be measured"
     signal = entry.get("signal")
     if entry.get("status") == "not_measured" or not signal:
         return "not measured yet"
     verdict = signal.get("verdict")
-    rule = deciding_rule(signal)
-    because = f" (rule {rule['rule']}: {rule['description']})" if rule else ""
+    because = _because(signal)
     if verdict == "improved":
         return f"improved{because}"
     if verdict == "deteriorated":
         return f"got worse{because}"
+    if verdict == "mixed":
+        return f"moved both ways, no verdict{because}"
     if verdict == "no_signal":
         if entry.get("status") == "met":
             return "target met, but no signal: possibly luck"
         return "noise only (no signal)"
     if verdict == "insufficient_data":
-        return "too few periods for a verdict"
+        note = signal.get("note")
+        return "too few periods for a verdict" + (f" ({note})" if note else "")
     return str(verdict).replace("_", " ")
 
 

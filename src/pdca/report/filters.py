@@ -49,10 +49,12 @@ PHASE_LABELS: Mapping[str, str] = {
 VERDICT_LABELS: Mapping[str, str] = {
     "improved": "improved",
     "deteriorated": "got worse",
+    "mixed": "both ways",
     "no_signal": "no signal",
     "insufficient_data": "too few periods",
 }
 DASH = "–"
+REASON_LABELS: Mapping[str, str] = {"cycle_mean": "cycle mean", "sustained_run": "sustained run"}
 
 
 def _words(value: Any) -> str:
@@ -172,7 +174,11 @@ def short_reading(metric: Mapping[str, Any]) -> str:
     if verdict == "no_signal":
         return "no signal: possibly luck" if metric.get("status") == "met" else "noise only"
     rule = deciding_rule(signal)
-    return verdict_label(verdict) + (f" (rule {rule['rule']})" if rule else "")
+    if rule:
+        return f"{verdict_label(verdict)} (rule {rule['rule']})"
+    kinds = {r.get("kind") for r in signal.get("reasons") or ()}
+    ground = " and ".join(REASON_LABELS[k] for k in sorted(kinds) if k in REASON_LABELS)
+    return verdict_label(verdict) + (f" ({ground})" if ground else "")
 
 
 def metric_order(report: Mapping[str, Any]) -> list[str]:

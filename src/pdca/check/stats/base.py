@@ -47,6 +47,15 @@ def lag1(values: np.ndarray) -> float:
     """Lag-1 autocorrelation of consecutive present values (0 when undefined)."""
     if values.size < 3:
         return 0.0
-    d = values - values.mean()
-    den = float((d * d).sum())
-    return float((d[1:] * d[:-1]).sum() / den) if den > 0 else 0.0
+    with np.errstate(all="ignore"):  # values near the float limits overflow: no estimate
+        d = values - values.mean()
+        den = float((d * d).sum())
+        r = float((d[1:] * d[:-1]).sum() / den) if den > 0 else 0.0
+    return r if math.isfinite(r) else 0.0
+
+
+def finite(x: float | None) -> float | None:
+    """A number for JSON at full precision; NaN and infinities become null (valid JSON)."""
+    if x is None or not math.isfinite(x):
+        return None
+    return float(x)

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from pdca.check.stats.base import finite
+from pdca.check.stats.evidence import judge
 from pdca.check.stats.spc import (
     DEFAULT_RULES,
     DIRECTIONS,
@@ -29,8 +31,6 @@ from pdca.check.stats.spc import (
     as_array,
     compute_limits,
     detect_signals,
-    round6,
-    verdict_for,
 )
 
 
@@ -55,7 +55,8 @@ class Effect:
     """Signals whose first period is after the marker; periods index the date-sorted series."""
     first_signal_date: date | None
     verdict: str | None
-    """improved / deteriorated / no_signal / insufficient_data when a direction was given."""
+    """improved / deteriorated / mixed / no_signal / insufficient_data when a direction
+    was given."""
 
     @property
     def signal_after(self) -> bool:
@@ -66,10 +67,10 @@ class Effect:
             "marker": self.marker.isoformat(),
             "n_before": self.n_before,
             "n_after": self.n_after,
-            "before_mean": round6(self.before_mean),
-            "after_mean": round6(self.after_mean),
-            "change": round6(self.change),
-            "change_pct": round6(self.change_pct),
+            "before_mean": finite(self.before_mean),
+            "after_mean": finite(self.after_mean),
+            "change": finite(self.change),
+            "change_pct": finite(self.change_pct),
             "excluded_period": self.excluded_period.isoformat() if self.excluded_period else None,
             "signal_after": self.signal_after,
             "first_signal_date": (
@@ -112,7 +113,8 @@ def countermeasure_effect(
     Limits come from the before stretch (at least 2 values needed) and the whole
     series is checked against them; ``signals`` keeps those whose first period is
     after the marker. With ``direction`` (``increase``/``decrease``) the same
-    most-recent-signal-wins verdict as :func:`pdca.check.stats.spc.check_series`.
+    verdict from sustained evidence as Check gives (:func:`pdca.check.stats.evidence.judge`):
+    the after stretch's mean against the before stretch, and a sustained run.
     """
     if direction is not None and direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
@@ -152,7 +154,7 @@ def countermeasure_effect(
         if limits.baseline_points < 2 or after.size == 0 or not limits.available:
             verdict = "insufficient_data"
         else:
-            verdict, _ = verdict_for(signals, direction)
+            verdict = judge(values, n_before_periods, direction).verdict
     return Effect(
         marker=marker,
         n_before=int(before.size),

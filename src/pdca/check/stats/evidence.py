@@ -31,6 +31,7 @@ these simulations with fixed seeds.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.base import D2, MAX_R, as_array, lag1, screened_mr_bar
+from pdca.check.stats.base import D2, MAX_R, SCREEN, as_array, lag1, screened_mr_bar
 
 THRESHOLD = 3.0
 """Standard errors the cycle mean must move before it counts as evidence."""
@@ -77,11 +78,17 @@ def judge(
     *,
     threshold: float = THRESHOLD,
     run_points: int = RUN_POINTS,
+    centre: float | None = None,
+    sigma: float | None = None,
+    shown: tuple[float, float] | None = None,
 ) -> Evidence:
     """Weigh the judged periods (from ``judged_from`` on) against the baseline before them.
 
     Missing values are skipped. With fewer than 2 baseline values or no judged
-    value the verdict is ``insufficient_data``.
+    value the verdict is ``insufficient_data``. ``centre`` and ``sigma`` replace
+    the baseline's own (a per-n chart passes 0 and 1 for values already in
+    sigmas of their period); ``shown`` is the judged mean and the centre in the
+    metric's units, for the messages, when ``values`` are not in them.
     """
     if direction not in ("increase", "decrease"):
         raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
@@ -92,14 +99,15 @@ def judge(
     judged = judged[~np.isnan(judged)]
     if base.size < 2 or judged.size == 0:
         return Evidence("insufficient_data", (), None, math.nan, 0.0)
-    centre = float(base.mean())
-    sigma = screened_mr_bar(base) / D2
+    centre = float(base.mean()) if centre is None else centre
+    sigma = screened_mr_bar(base) / D2 if sigma is None else sigma
     r = min(max(lag1(base), 0.0), MAX_R)
     widen = math.sqrt((1 + r) / (1 - r))
     reasons: list[Reason] = []
     k, m = judged.size, base.size
     gap = float(judged.mean()) - centre
     t = _t(judged, centre, sigma, m, widen)
+    mean_shown, centre_shown = shown if shown is not None else (centre + gap, centre)
     if t is not None and abs(t) > threshold:
         rest = np.delete(judged, int(np.argmax(np.sign(gap) * (judged - centre))))
         # one wild week carrying the evidence alone is not sustained
@@ -109,8 +117,8 @@ def judge(
                 Reason(
                     "cycle_mean",
                     "up" if t > 0 else "down",
-                    f"the mean of the {k} judged periods, {centre + gap:.4g}, is "
-                    f"{abs(t):.1f} standard errors from the baseline centre {centre:.4g}",
+                    f"the mean of the {k} judged periods, {mean_shown:.4g}, is "
+                    f"{abs(t):.1f} standard errors from the baseline centre {centre_shown:.4g}",
                 )
             )
     if k >= run_points:
@@ -124,7 +132,7 @@ def judge(
                         "sustained_run",
                         name,
                         f"the last {run_points} periods all lie {where} the baseline "
-                        f"centre {centre:.4g}",
+                        f"centre {centre_shown:.4g}",
                     )
                 )
     wanted = "up" if direction == "increase" else "down"
@@ -160,3 +168,53 @@ def false_verdict_rate(
     tails = math.erfc(threshold / math.sqrt(2))
     run = 2 * 0.5**run_points if judged >= run_points else 0.0
     return min(1.0, tails + run)
+
+
+BUDGET_DRAWS = 20_000
+"""Simulated stable series behind each :func:`expected_false_rate` figure (about
++-0.2 percentage points of Monte Carlo error at the rates pdca aims for)."""
+
+
+@functools.lru_cache(maxsize=256)
+def expected_false_rate(
+    baseline_points: int,
+    judged_points: int,
+    *,
+    threshold: float = THRESHOLD,
+    run_points: int = RUN_POINTS,
+) -> float:
+    """Chance that a stable process earns a verdict from :func:`judge`, with sigma
+    estimated from ``baseline_points`` values as Check estimates it.
+
+    Unlike :func:`false_verdict_rate` this includes the estimation error of a
+    short baseline (which is what makes a 12-point baseline falsely alarm more
+    often than a 52-point one): it runs the same tests, vectorised, on
+    ``BUDGET_DRAWS`` series of independent normal noise with a fixed seed, so the
+    figure is the same on every run and machine. Autocorrelated noise makes the
+    real rate higher; docs/check-analysis.md gives figures.
+    """
+    m, k = int(baseline_points), int(judged_points)
+    if m < 2 or k < 1:
+        return 0.0
+    rng = np.random.default_rng(20_260_101 + 1_000 * m + k)
+    x = rng.standard_normal((BUDGET_DRAWS, m + k))
+    base, judged = x[:, :m], x[:, m:]
+    centre = base.mean(axis=1)
+    mr = np.abs(np.diff(base, axis=1))
+    keep = mr <= SCREEN * mr.mean(axis=1, keepdims=True)
+    sigma = (mr * keep).sum(axis=1) / keep.sum(axis=1) / D2
+    d = base - centre[:, None]
+    r = np.clip((d[:, 1:] * d[:, :-1]).sum(axis=1) / (d * d).sum(axis=1), 0.0, MAX_R)
+    scale = sigma * np.sqrt((1 + r) / (1 - r))
+    gap = judged.mean(axis=1) - centre
+    t = gap / (scale * math.sqrt(1 / k + 1 / m))
+    found = np.zeros(BUDGET_DRAWS, dtype=bool)
+    if k >= 2:
+        extreme = np.where(gap > 0, judged.max(axis=1), judged.min(axis=1))
+        rest = (judged.sum(axis=1) - extreme) / (k - 1) - centre
+        rest_t = rest / (scale * math.sqrt(1 / (k - 1) + 1 / m))
+        found |= (np.abs(t) > threshold) & (np.abs(rest_t) > threshold)
+    if k >= run_points:
+        last = judged[:, -run_points:] - centre[:, None]
+        found |= (last > 0).all(axis=1) | (last < 0).all(axis=1)
+    return float(found.mean())

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.base import D2, as_array
+from pdca.check.stats.base import D2, as_array, finite
 
 E2 = 2.66
 """Natural process limits = centre ± E2 × MR̄ (3 / 1.128, as Wheeler rounds it)."""
@@ -55,7 +55,7 @@ DEFAULT_RULES: tuple[int, ...] = (1, 2, 3, 5)
 jump, a shift, a drift) while keeping the false-alarm rate low on 100 weekly
 points; rules 4, 6, 7 and 8 are opt-in."""
 
-VERDICTS: tuple[str, ...] = ("improved", "deteriorated", "no_signal", "insufficient_data")
+VERDICTS: tuple[str, ...] = ("improved", "deteriorated", "mixed", "no_signal", "insufficient_data")
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 UP, DOWN = "up", "down"
 
@@ -117,11 +117,11 @@ class Limits:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "centre": round6(self.centre),
-            "lower": round6(self.lower),
-            "upper": round6(self.upper),
-            "sigma": round6(self.sigma),
-            "mr_bar": round6(self.mr_bar),
+            "centre": finite(self.centre),
+            "lower": finite(self.lower),
+            "upper": finite(self.upper),
+            "sigma": finite(self.sigma),
+            "mr_bar": finite(self.mr_bar),
             "baseline_points": self.baseline_points,
         }
 
