@@ -7,9 +7,10 @@ CLI is a bug in pdca, not in the user's playbook.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -40,6 +41,8 @@ class Problem:
     message: str
     location: Location | None = None
     severity: str = "error"
+    data: Mapping[str, Any] | None = field(default=None, compare=False)
+    """Figures behind the message for machine readers (``validate --format json``)."""
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""

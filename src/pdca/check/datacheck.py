@@ -2,7 +2,10 @@
 
 Validation without data cannot know that a column was renamed in last week's
 export; this reads the sources the way ``pdca check`` does and turns each
-failure into a located problem, so one run lists all of them.
+failure into a located problem, so one run lists all of them. With the data in
+hand it also warns where the Check phase cannot give a verdict: a target lost
+in the noise, and a cycle too short for its metric's target to show (see
+:mod:`pdca.check.cycleplan`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def problem_from(exc: PdcaError) -> Problem:
 
 def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None) -> list[Problem]:
     from pdca.check import readout
+    from pdca.check.cycleplan import plan_cycle
     from pdca.check.measure import evaluate_metric
     from pdca.cli.textout import JUDGED, TARGET_NOTES
     from pdca.data.session import DataSession
@@ -59,6 +63,18 @@ def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None
                         f"metric '{metric.id}': {target_check['message']}",
                         metric.where("target"),
                         "warning",
+                    )
+                )
+            # the KPI's chart, or the metric's own ``chart:`` where the playbook model has one
+            chart = getattr(metric, "chart", None) or kpi.chart
+            plan = plan_cycle(metric, chart, entry["series"], playbook.cycle)
+            if plan is not None and plan.too_short:
+                problems.append(
+                    Problem(
+                        plan.message(),
+                        metric.where("target"),
+                        "warning",
+                        {"cycle_plan": plan.to_json()},
                     )
                 )
     return problems

@@ -55,6 +55,7 @@ def validate(
                             "file": p.location.file if p.location else str(path),
                             "line": p.location.line if p.location else None,
                             "col": p.location.col if p.location else None,
+                            **(p.data or {}),
                         }
                         for p in problems
                     ],
