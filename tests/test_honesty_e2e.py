@@ -38,6 +38,8 @@ from honesty_suite import (
 
 STABLE, SHIFTED, SEED = 120, 60, 20261203
 
+pytestmark = pytest.mark.slow  # writes ~1.3M rows and spawns pdca check
+
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Suite, dict[str, Any], Tally]:
@@ -58,8 +60,8 @@ def _by_kind(result: Tally, group: str, verdicts: tuple[str, ...]) -> str:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the verdict still follows the latest special-cause signal: about one stable "
-    "metric in five gets a verdict over a 13-week cycle",
+    reason="the verdict still follows the latest special-cause signal: about a quarter of "
+    "stable metrics get a verdict over a 13-week cycle",
 )
 def test_at_most_5_percent_of_stable_metrics_get_a_verdict(checked: Any) -> None:
     _, _, result = checked
@@ -152,28 +154,29 @@ def test_suite_playbook_validates(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_a_huge_shift_is_called_improved_and_its_mirror_deteriorated(tmp_path: Path) -> None:
+def test_huge_shifts_are_called_by_the_direction_that_is_better(tmp_path: Path) -> None:
+    """Hand-made series, far beyond any noise: rates up are better, minutes and counts down."""
     n = np.full(WEEKS, 50)
-    up = np.where(np.arange(WEEKS) < BASELINE_WEEKS, 0.5, 0.9)
+    cycle = np.arange(WEEKS) >= BASELINE_WEEKS
+    up = np.where(cycle, 0.9, 0.5)
     planned = [
         Planned("rate-up", "rate", 0.0, True, Series(n, up, 0.07), seed=1),
         Planned("rate-down", "rate", 0.0, True, Series(n, 1 - up, 0.07), seed=2),
-        Planned("rate-flat", "rate", 0.0, False, Series(n, np.full(WEEKS, 0.5), 0.07), seed=3),
+        Planned("minutes-down", "mean", 0.0, True, Series(n, np.where(cycle, 10, 20), 1, 3), 3),
+        Planned("count-up", "count", 0.0, True, Series(np.where(cycle, 90, 40), n, 7), seed=4),
     ]
     suite = write_suite(tmp_path, planned)
     report, _ = run_check(suite.playbook, "--no-cache")
-    verdict = {m: report["metrics"][m]["signal"]["verdict"] for m in ("rate-up", "rate-down")}
-    assert verdict == {"rate-up": "improved", "rate-down": "deteriorated"}
+    verdict = {m: e["signal"]["verdict"] for m, e in report["metrics"].items()}
+    assert verdict == {
+        "rate-up": "improved",
+        "rate-down": "deteriorated",
+        "minutes-down": "improved",
+        "count-up": "deteriorated",
+    }
     weekly = {s.metric: s.weekly for s in suite.metrics}
-    assert (
-        weekly["rate-up"][BASELINE_WEEKS:].mean()
-        > 80
-        > 60
-        > weekly["rate-up"][:BASELINE_WEEKS].mean()
-    )
-    assert report["metrics"]["rate-flat"]["signal"]["limits"]["centre"] == pytest.approx(
-        weekly["rate-flat"][:BASELINE_WEEKS].mean(), abs=1e-4
-    )
+    assert weekly["rate-up"][cycle].mean() > 80 > 60 > weekly["rate-up"][~cycle].mean()
+    assert weekly["minutes-down"][cycle].mean() < 12 < 18 < weekly["minutes-down"][~cycle].mean()
 
 
 def test_reference_reading_of_the_rules_by_hand() -> None:
