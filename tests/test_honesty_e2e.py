@@ -58,11 +58,6 @@ def _by_kind(result: Tally, group: str, verdicts: tuple[str, ...]) -> str:
     return ", ".join(parts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the verdict still follows the latest special-cause signal: about a quarter of "
-    "stable metrics get a verdict over a 13-week cycle",
-)
 def test_at_most_5_percent_of_stable_metrics_get_a_verdict(checked: Any) -> None:
     _, _, result = checked
     hits, n = result.count("stable", VERDICT_GIVEN, phi=0.0)
@@ -77,11 +72,6 @@ def test_at_least_80_percent_of_sustained_improvements_are_called_improved(check
     assert hits >= 0.8 * n, _by_kind(result, "shifted", ("improved",))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the most recent signal decides the verdict: one low week late in the cycle can "
-    "turn a sustained improvement into deteriorated",
-)
 def test_no_sustained_improvement_is_called_deteriorated(checked: Any) -> None:
     _, _, result = checked
     for kind in KINDS:

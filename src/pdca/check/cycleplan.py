@@ -22,10 +22,7 @@ from typing import Any
 import numpy as np
 
 from pdca.check.readout import PERIOD_DAYS, baseline_length, complete_points
-from pdca.playbook.model import Cycle, Metric
-
-MIN_BASELINE = 12
-"""Baseline values needed before a plan: fewer give a sigma too rough to plan on."""
+from pdca.playbook.model import MIN_BASELINE, Cycle, Metric
 
 _ADJECTIVES = {"day": "daily", "week": "weekly", "month": "monthly"}
 
@@ -60,15 +57,15 @@ class CyclePlan:
     def to_json(self) -> dict[str, Any]:
         return {
             "period": self.period,
-            "baseline_centre": _round(self.centre),
+            "baseline_centre": self.centre,
             "target": self.target,
-            "gap": _round(self.gap),
-            "sigma": _round(self.sigma),
-            "autocorrelation": _round(self.autocorrelation),
+            "gap": self.gap,
+            "sigma": self.sigma,
+            "autocorrelation": self.autocorrelation,
             "baseline_points": self.baseline_points,
             "periods_needed": self.periods_needed,
             "periods_in_cycle": self.periods_in_cycle,
-            "power": _round(self.power),
+            "power": self.power,
         }
 
     def message(self) -> str:
@@ -105,12 +102,18 @@ class CyclePlan:
 
 
 def plan_cycle(
-    metric: Metric, chart: str, series: Sequence[Mapping[str, Any]], cycle: Cycle
+    metric: Metric,
+    chart: str,
+    series: Sequence[Mapping[str, Any]],
+    cycle: Cycle,
+    *,
+    min_baseline: int = MIN_BASELINE,
 ) -> CyclePlan | None:
     """The plan for one metric, or None when there is nothing to plan.
 
-    Nothing to plan: no cycle length, no target, fewer than ``MIN_BASELINE``
-    baseline values, a flat baseline, or a target the baseline already meets.
+    Nothing to plan: no cycle length, no target, fewer than ``min_baseline``
+    baseline values (Check gives no verdict then either), a flat baseline, or a
+    target the baseline already meets.
     """
     from pdca.check.stats.base import D2, MAX_R, as_array, lag1, screened_mr_bar
     from pdca.check.stats.perchart import PER_N_CHARTS, per_n_limits
@@ -137,7 +140,7 @@ def plan_cycle(
         centre = float(base.mean()) if base.size else math.nan
         sigma = screened_mr_bar(base) / D2 if base.size > 1 else math.nan
     wanted = metric.target - centre if metric.direction == "increase" else centre - metric.target
-    if base.size < MIN_BASELINE or not sigma > 0 or not wanted > 0:
+    if base.size < min_baseline or not sigma > 0 or not wanted > 0:
         return None
     r = min(max(lag1(base), 0.0), MAX_R)
     m = int(base.size)
@@ -155,7 +158,3 @@ def plan_cycle(
         power=detection_power(wanted, sigma, m, in_cycle, autocorrelation=r),
         cycle_days=cycle.length_days,
     )
-
-
-def _round(x: float) -> float:
-    return float(f"{x:.6g}")

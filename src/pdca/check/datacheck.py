@@ -65,9 +65,10 @@ def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None
                         "warning",
                     )
                 )
-            # the KPI's chart, or the metric's own ``chart:`` where the playbook model has one
-            chart = getattr(metric, "chart", None) or kpi.chart
-            plan = plan_cycle(metric, chart, entry["series"], playbook.cycle)
+            chart = readout.chart_for(metric, kpi)
+            plan = plan_cycle(
+                metric, chart, entry["series"], playbook.cycle, min_baseline=playbook.min_baseline
+            )
             if plan is not None and plan.too_short:
                 problems.append(
                     Problem(
