@@ -47,23 +47,25 @@ ZIGZAG = [10.0, 12.0] * 6  # centre 11, every moving range 2: sigma 2 / 1.128, r
 
 
 def test_xmr_plan_by_hand() -> None:
-    plan = plan_cycle(metric(), "xmr", weeks(ZIGZAG), QUARTER)
+    plan = plan_cycle(metric(target=13.8), "xmr", weeks(ZIGZAG), QUARTER)
     assert plan is not None
     sigma = 2 / 1.128
     assert (plan.centre, plan.sigma, plan.autocorrelation) == (11.0, pytest.approx(sigma), 0.0)
-    assert (plan.baseline_points, plan.gap) == (12, 3.0)
+    assert (plan.baseline_points, plan.gap) == (12, pytest.approx(2.8))
     assert plan.periods_in_cycle == 13  # 90 / 7 = 12.9 weeks
-    assert plan.periods_needed == periods_to_detect(3.0, sigma, 12) == 17
-    assert plan.power == pytest.approx(detection_power(3.0, sigma, 12, 13))
+    assert plan.periods_needed == periods_to_detect(2.8, sigma, 12) == 17
+    assert plan.power == pytest.approx(detection_power(2.8, sigma, 12, 13))
     assert plan.too_short
     assert plan.message() == (
-        "metric 'm': a change of 3.0 (from 11.0 to the target 14.0) needs about 17 weekly "
+        "metric 'm': a change of 2.8 (from 11.0 to the target 13.8) needs about 17 weekly "
         "periods to show with 80 % probability; the 90-day cycle holds 13, which give it "
         f"about {round(100 * plan.power)} % — lengthen the cycle to about 119 days, "
         "or expect no verdict"
     )
     # a 119-day cycle holds the 17 weeks: nothing to warn about
-    assert not plan_cycle(metric(), "xmr", weeks(ZIGZAG), Cycle(CYCLE_START, 119)).too_short
+    assert not plan_cycle(
+        metric(target=13.8), "xmr", weeks(ZIGZAG), Cycle(CYCLE_START, 119)
+    ).too_short
 
 
 def test_decrease_targets_and_targets_already_met() -> None:

@@ -100,6 +100,8 @@ def test_autocorrelated_noise_raises_false_verdicts_as_documented() -> None:
 
 
 def test_false_verdict_rate_closed_form() -> None:
-    # two normal tails beyond 3 (0.0026998) plus 2 / 256 for the run of 8
-    assert false_verdict_rate(13) == pytest.approx(0.0026998 + 0.0078125, rel=1e-4)
-    assert false_verdict_rate(5) == pytest.approx(0.0026998, rel=1e-4)
+    # two normal tails beyond 2.75 (0.0059598) plus 2 / 256 for the run of 8
+    assert false_verdict_rate(13) == pytest.approx(0.0059598 + 0.0078125, rel=1e-4)
+    assert false_verdict_rate(5) == pytest.approx(0.0059598, rel=1e-4)
+    # beyond 3: 0.0026998
+    assert false_verdict_rate(5, threshold=3.0) == pytest.approx(0.0026998, rel=1e-4)

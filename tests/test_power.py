@@ -49,47 +49,51 @@ def test_power_by_hand_with_a_long_baseline() -> None:
     3 sqrt(1/3) = 1.7321, spread sqrt((2 + 0.4917) / 9) = 0.5262: z = 1.757, 0.961.
     """
     m = 10**7
-    powers = [detection_power(3.0, 1.0, m, k) for k in (2, 3, 4)]
+    powers = [detection_power(3.0, 1.0, m, k, threshold=3.0) for k in (2, 3, 4)]
     assert powers == pytest.approx([0.2472, 0.7672, 0.9606], abs=5e-4)
-    assert periods_to_detect(3.0, 1.0, m) == 4
+    assert periods_to_detect(3.0, 1.0, m, threshold=3.0) == 4
     # the textbook formula would plan ceil((3.8416 / 3)^2) = 2 periods
     assert textbook_periods(3.0, m) == 2
     # gap 1.5 with a long baseline: textbook ceil((3.8416 / 1.5)^2) = ceil(6.56) = 7
     assert textbook_periods(1.5, m) == 7
-    assert periods_to_detect(1.5, 1.0, m) > 7
+    assert periods_to_detect(1.5, 1.0, m, threshold=3.0) > 7
 
 
 def test_sigma_estimated_from_a_short_baseline_costs_power() -> None:
     """k = 2, m = 26, gap 3: mean 2.4358, threshold 3 sqrt(1 + 1/26) = 3.0573, spread
     sqrt(0.6817 + 1/26 + 3.0573^2 / (2 x 0.62 x 25)) = sqrt(1.0216) = 1.0107:
     z = -0.6150, power 0.269."""
-    assert detection_power(3.0, 1.0, 26, 2) == pytest.approx(0.2693, abs=5e-4)
+    assert detection_power(3.0, 1.0, 26, 2, threshold=3.0) == pytest.approx(0.2693, abs=5e-4)
 
 
 def test_scale_and_autocorrelation() -> None:
     # only gap / sigma matters, and autocorrelation r acts as sigma x sqrt((1 + r) / (1 - r))
-    assert detection_power(6.0, 2.0, 26, 9) == pytest.approx(detection_power(3.0, 1.0, 26, 9))
-    assert detection_power(-3.0, 1.0, 26, 9) == detection_power(3.0, 1.0, 26, 9)
-    assert detection_power(3.0, 1.0, 26, 9, autocorrelation=0.5) == pytest.approx(
-        detection_power(3.0, math.sqrt(3.0), 26, 9)
+    assert detection_power(6.0, 2.0, 26, 9, threshold=3.0) == pytest.approx(
+        detection_power(3.0, 1.0, 26, 9, threshold=3.0)
+    )
+    assert detection_power(-3.0, 1.0, 26, 9, threshold=3.0) == detection_power(
+        3.0, 1.0, 26, 9, threshold=3.0
+    )
+    assert detection_power(3.0, 1.0, 26, 9, autocorrelation=0.5, threshold=3.0) == pytest.approx(
+        detection_power(3.0, math.sqrt(3.0), 26, 9, threshold=3.0)
     )
     # clipped like the verdict's: below 0 counts as 0, above 0.8 as 0.8
-    assert detection_power(3.0, 1.0, 26, 9, autocorrelation=-0.4) == detection_power(
-        3.0, 1.0, 26, 9
+    assert detection_power(3.0, 1.0, 26, 9, autocorrelation=-0.4, threshold=3.0) == detection_power(
+        3.0, 1.0, 26, 9, threshold=3.0
     )
-    assert detection_power(3.0, 1.0, 26, 9, autocorrelation=0.95) == detection_power(
-        3.0, 1.0, 26, 9, autocorrelation=0.8
+    assert detection_power(3.0, 1.0, 26, 9, autocorrelation=0.95, threshold=3.0) == detection_power(
+        3.0, 1.0, 26, 9, autocorrelation=0.8, threshold=3.0
     )
 
 
 def test_power_rises_with_the_periods_and_the_plan_is_the_first_to_reach_it() -> None:
-    powers = [detection_power(1.5, 1.0, 26, k) for k in range(1, 60)]
+    powers = [detection_power(1.5, 1.0, 26, k, threshold=3.0) for k in range(1, 60)]
     assert powers[0] == 0.0  # one period: nothing is left once it is left out
     assert all(b > a for a, b in itertools.pairwise(powers[1:]))
-    k = periods_to_detect(1.5, 1.0, 26)
+    k = periods_to_detect(1.5, 1.0, 26, threshold=3.0)
     assert k == 14
     assert powers[k - 1] >= 0.8 > powers[k - 2]
-    assert periods_to_detect(1.5, 1.0, 26, power=0.5) < k
+    assert periods_to_detect(1.5, 1.0, 26, power=0.5, threshold=3.0) < k
     assert periods_to_detect(1.5, 1.0, 26, threshold=2.0) < k
 
 
@@ -99,22 +103,26 @@ def test_unreachable_targets_give_none() -> None:
     gap 1, m 12: even infinitely many periods give z = (1 - 3 / sqrt(12)) /
     sqrt(1/12 + 9 / (12 x 2 x 0.62 x 11)) = 0.134 / 0.372 = 0.36: power 0.64.
     """
-    assert periods_to_detect(1.0, 1.0, 12) is None
+    assert periods_to_detect(1.0, 1.0, 12, threshold=3.0) is None
     limit = (1 - 3 / math.sqrt(12)) / math.sqrt(1 / 12 + 9 / (12 * 2 * 0.62 * 11))
-    assert detection_power(1.0, 1.0, 12, 10**6) == pytest.approx(NormalDist().cdf(limit), abs=1e-3)
+    assert detection_power(1.0, 1.0, 12, 10**6, threshold=3.0) == pytest.approx(
+        NormalDist().cdf(limit), abs=1e-3
+    )
     # the textbook bound says so too: 1 x sqrt(12) = 3.46 < 3.8416
     assert textbook_periods(1.0, 12) is None
     # reachable, but not within the periods allowed
-    assert periods_to_detect(1.25, 1.0, 12) == 136
-    assert periods_to_detect(1.25, 1.0, 12, max_periods=100) is None
-    assert periods_to_detect(0.0, 1.0, 26) is None
-    assert periods_to_detect(1.0, 0.0, 26) is None
-    assert detection_power(1.0, 1.0, 1, 10) == 0.0
+    assert periods_to_detect(1.25, 1.0, 12, threshold=3.0) == 136
+    assert periods_to_detect(1.25, 1.0, 12, max_periods=100, threshold=3.0) is None
+    assert periods_to_detect(0.0, 1.0, 26, threshold=3.0) is None
+    assert periods_to_detect(1.0, 0.0, 26, threshold=3.0) is None
+    assert detection_power(1.0, 1.0, 1, 10, threshold=3.0) == 0.0
     with pytest.raises(ValueError, match="power"):
-        periods_to_detect(1.0, 1.0, 26, power=1.0)
+        periods_to_detect(1.0, 1.0, 26, power=1.0, threshold=3.0)
 
 
-def _simulate(gap: float, m: int, k: int, seed: int, count: int = 2000) -> tuple[float, float]:
+def _simulate(
+    gap: float, m: int, k: int, seed: int, count: int = 2000, threshold: float = 3.0
+) -> tuple[float, float]:
     """Share of normal series (sigma 1) whose shift of ``gap`` the real verdict finds:
     by the cycle-mean test, and as ``improved`` for any reason."""
     rng = np.random.default_rng(seed)
@@ -122,7 +130,7 @@ def _simulate(gap: float, m: int, k: int, seed: int, count: int = 2000) -> tuple
     for _ in range(count):
         x = rng.normal(0.0, 1.0, m + k)
         x[m:] += gap
-        ev = evidence.judge(x, m, "increase")
+        ev = evidence.judge(x, m, "increase", threshold=threshold)
         by_mean += any(r.kind == "cycle_mean" and r.direction == "up" for r in ev.reasons)
         improved += ev.verdict == "improved"
     return by_mean / count, improved / count
@@ -145,10 +153,10 @@ def test_planned_periods_find_the_shift_about_80_percent_of_the_time(
     were measured to overstate the power by up to 0.04 (0.777 against 0.817 for
     m = 12, gap 2).
     """
-    k = periods_to_detect(gap, 1.0, m)
+    k = periods_to_detect(gap, 1.0, m, threshold=3.0)
     assert k == planned
     by_mean, improved = _simulate(gap, m, k, seed)
-    assert by_mean == pytest.approx(detection_power(gap, 1.0, m, k), abs=0.05)
+    assert by_mean == pytest.approx(detection_power(gap, 1.0, m, k, threshold=3.0), abs=0.05)
     assert by_mean >= 0.75
     assert improved >= by_mean - 0.01  # a sustained run can only add verdicts (mixed aside)
 
@@ -161,4 +169,14 @@ def test_the_textbook_plan_finds_a_shift_only_about_half_the_time() -> None:
     assert k == 9
     by_mean, _ = _simulate(1.5, 26, k, seed=6)
     assert 0.45 <= by_mean <= 0.62
-    assert detection_power(1.5, 1.0, 26, k) == pytest.approx(by_mean, abs=0.05)
+    assert detection_power(1.5, 1.0, 26, k, threshold=3.0) == pytest.approx(by_mean, abs=0.05)
+
+
+@pytest.mark.parametrize(("m", "gap", "seed"), [(26, 1.5, 7), (12, 2.0, 8)])
+def test_the_plan_at_the_verdicts_own_threshold_holds_too(m: int, gap: float, seed: int) -> None:
+    # the default threshold is the verdict's (2.75): fewer periods than at 3, same power
+    k = periods_to_detect(gap, 1.0, m)
+    assert k is not None and k < periods_to_detect(gap, 1.0, m, threshold=3.0)
+    by_mean, _ = _simulate(gap, m, k, seed, threshold=THRESHOLD)
+    assert by_mean == pytest.approx(detection_power(gap, 1.0, m, k), abs=0.05)
+    assert by_mean >= 0.75

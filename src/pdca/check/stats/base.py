@@ -20,6 +20,13 @@ SCREEN = 3.267
 """Moving ranges above this many times their mean are screened out of sigma (Wheeler)."""
 MAX_R = 0.8
 """Autocorrelation above this is not trusted from a short baseline."""
+THRESHOLD = 2.75
+"""Standard errors the cycle mean must move before it counts as evidence of a change.
+
+Measured by simulation (26 baseline and 13 judged weekly points): lowering it
+from 3 to 2.75 finds 4 points more of the 1.5-sigma shifts (87.6 % against
+83.8 %) and costs 0.1 point of false verdicts (1.64 % against 1.55 %), because
+most false verdicts of a stable process come from the sustained-run test."""
 
 
 def as_array(values: Sequence[float | None] | np.ndarray) -> np.ndarray:

@@ -39,10 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.base import D2, MAX_R, SCREEN, as_array, lag1, screened_mr_bar
+from pdca.check.stats.base import D2, MAX_R, SCREEN, THRESHOLD, as_array, lag1, screened_mr_bar
 
-THRESHOLD = 3.0
-"""Standard errors the cycle mean must move before it counts as evidence."""
 RUN_POINTS = 8
 """Latest judged points that must all lie on one side of the centre line."""
 

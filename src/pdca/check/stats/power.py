@@ -50,10 +50,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from pdca.check.stats.base import MAX_R
+from pdca.check.stats.base import MAX_R, THRESHOLD
 
-THRESHOLD = 3.0
-"""Standard errors the cycle-mean test asks for (the verdict's default)."""
 POWER = 0.8
 """Chance of detection a plan aims for."""
 MAX_PERIODS = 520
