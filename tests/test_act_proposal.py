@@ -52,7 +52,13 @@ def test_met_but_deteriorating_is_adjust(playbook) -> None:
         playbook, "loyal", report(("met", "improved"), ("met", "deteriorated"))
     )
     assert decision == "adjust"
-    assert reason == "target met, but csat got worse (special-cause signal)"
+    assert reason == "target met, but csat got worse (sustained evidence)"
+
+
+def test_met_but_moving_both_ways_is_adjust(playbook) -> None:
+    decision, reason = propose(playbook, "loyal", report(("met", "improved"), ("met", "mixed")))
+    assert decision == "adjust"
+    assert reason.startswith("target met, but csat moved both ways within the cycle")
 
 
 def test_missed_target_is_adjust_whatever_the_signals(playbook) -> None:

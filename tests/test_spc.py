@@ -4,21 +4,42 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pdca.check.stats.evidence import VERDICTS
+from pdca.check.stats.reading import Reading, read_series
 from pdca.check.stats.spc import (
     ALL_RULES,
     DEFAULT_RULES,
-    VERDICTS,
     Limits,
-    check_series,
     compute_limits,
     detect_signals,
     target_sanity,
 )
+
+
+def check_series(
+    values: Any,
+    baseline: int | None = None,
+    rules: Any = DEFAULT_RULES,
+    direction: str = "increase",
+    min_points: int = 8,
+) -> Reading:
+    """The XmR reading as Check gives it, without the minimum baseline (these series
+    are short on purpose: each test shows one rule or one convention)."""
+    return read_series(
+        values,
+        baseline=baseline,
+        rules=rules,
+        direction=direction,
+        min_points=min_points,
+        min_baseline=2,
+    )
+
 
 # A frozen set of limits used by the rule tests, so each rule sees known zones:
 #   centre = 10, MR̄ = 2
@@ -75,7 +96,9 @@ def test_limits_textbook_montgomery_viscosity():
     assert round(lim.upper, 2) == 34.80
     assert round(lim.lower, 2) == 32.24
     assert round(lim.mr_upper, 2) == 1.57
-    assert check_series(viscosity).verdict == "no_signal"
+    in_control = check_series(viscosity)
+    assert in_control.signals == ()
+    assert in_control.verdict == "insufficient_data"  # a first look: no "before" to judge against
 
 
 def test_limits_on_baseline_only_and_none_values_keep_their_period():
@@ -94,13 +117,15 @@ def test_limits_on_baseline_only_and_none_values_keep_their_period():
 def test_constant_series_has_zero_mr_and_no_signal():
     lim = compute_limits([5.0] * 10)
     assert (lim.centre, lim.mr_bar, lim.upper, lim.lower) == (5.0, 0.0, 5.0, 5.0)
-    assert check_series([5.0] * 10, rules=ALL_RULES).verdict == "no_signal"
+    assert check_series([5.0] * 10, rules=ALL_RULES).signals == ()
     # 0.1 × 10 averages to a hair off 0.1 in floating point: still no signal
-    assert check_series([0.1] * 12, rules=ALL_RULES).verdict == "no_signal"
+    assert check_series([0.1] * 12, rules=ALL_RULES).signals == ()
+    assert check_series([0.1] * 12, baseline=6, rules=ALL_RULES).verdict == "no_signal"
     # any later change of a constant process is beyond its zero-width limits
     res = check_series([5.0] * 10 + [5.5], baseline=10)
-    assert res.verdict == "improved"
     assert [(s.rule, s.periods) for s in res.signals] == [(1, (10,))]
+    assert res.verdict == "no_signal"  # one period is not a sustained change
+    assert check_series([5.0] * 10 + [5.5] * 8, baseline=10).verdict == "improved"
 
 
 def test_fewer_than_two_baseline_points_gives_no_limits():
@@ -233,15 +258,15 @@ def test_phase_two_shift_is_caught_and_limits_do_not_move():
     assert res.limits.centre == pytest.approx(10.0) and res.limits.mr_bar == pytest.approx(2.0)
     assert res.judged_from == 8
     assert (2, tuple(range(8, 18))) in [(s.rule, s.periods) for s in res.signals]
-    assert res.deciding is not None and res.deciding.direction == "up"
+    assert {r.direction for r in res.reasons} == {"up"}
     # more post-baseline points never change frozen limits
     longer = check_series(series + [13.0] * 20, baseline=8)
     assert longer.limits == res.limits
     # whereas limits on all points (no baseline split) absorb the shift:
     # centre = (80 + 130) / 18 = 11.667; MR̄ = (14 + |13 - 9|) / 17 = 1.0588
-    unsplit = check_series(series)
-    assert unsplit.limits.centre == pytest.approx(11.6667, abs=1e-4)
-    assert unsplit.limits.mr_bar == pytest.approx(1.0588, abs=1e-4)
+    unsplit = compute_limits(series)
+    assert unsplit.centre == pytest.approx(11.6667, abs=1e-4)
+    assert unsplit.mr_bar == pytest.approx(1.0588, abs=1e-4)
 
 
 def test_same_shift_is_a_deterioration_when_lower_is_better():
@@ -251,24 +276,37 @@ def test_same_shift_is_a_deterioration_when_lower_is_better():
     assert down.verdict == "improved"
 
 
-def test_one_short_of_a_signal_is_no_signal():
-    # 8 weeks at 13 after the baseline: one short of rule 2, and nothing else fires
+def test_the_verdict_needs_sustained_evidence_not_a_rule():
+    # 8 weeks at 13 after the baseline: one short of rule 2 and no rule fires, but the
+    # cycle mean is 3 / (1.773 x sqrt(1/8 + 1/8)) = 3.38 standard errors up, and all 8
+    # lie above the centre: improved
     res = check_series(BASE + [13.0] * 8, baseline=8, direction="increase")
-    assert res.verdict == "no_signal"
     assert res.signals == ()
+    assert res.verdict == "improved"
+    assert sorted(r.kind for r in res.reasons) == ["cycle_mean", "sustained_run"]
+    # 3 weeks at 13: 3 / (1.773 x sqrt(1/3 + 1/8)) = 2.50 < 2.75, no run of 8: no signal
+    short = check_series(BASE + [13.0] * 3, baseline=8, direction="increase")
+    assert short.verdict == "no_signal" and short.reasons == ()
 
 
-def test_both_directions_the_most_recent_signal_wins():
-    # up shift of 9 (periods 8..16), then down shift of 9 (17..25), all inside the limits
+def test_both_directions_give_mixed_or_the_sustained_end():
+    # up shift of 9 (periods 8..16), then down shift of 9 (17..25), all inside the limits:
+    # the cycle mean is back at the centre, and the last 8 lie below it
     series = BASE + [13.0] * 9 + [7.0] * 9
     res = check_series(series, baseline=8, direction="increase")
-    assert res.verdict == "deteriorated"
     directions = {(s.rule, s.direction) for s in res.signals}
-    assert {(2, "up"), (2, "down")} <= directions
-    assert res.deciding is not None and res.deciding.periods[-1] == 25
-    # reversed order: the recovery is the most recent
+    assert {(2, "up"), (2, "down")} <= directions  # both show on the chart
+    assert res.verdict == "deteriorated"
+    assert [(r.kind, r.direction) for r in res.reasons] == [("sustained_run", "down")]
     res2 = check_series(BASE + [7.0] * 9 + [13.0] * 9, baseline=8, direction="increase")
     assert res2.verdict == "improved"
+    # a big rise whose last 8 weeks fell below the old centre: evidence both ways
+    both = check_series(BASE + [18.0] * 6 + [9.0] * 8, baseline=8, direction="increase")
+    assert both.verdict == "mixed"
+    assert {(r.kind, r.direction) for r in both.reasons} == {
+        ("cycle_mean", "up"),
+        ("sustained_run", "down"),
+    }
 
 
 def test_directionless_rules_never_decide():
@@ -292,8 +330,10 @@ def test_signal_straddling_the_baseline_end_counts():
     base = [9.0, 11.0, 10.0, 12.0, 8.0, 9.0, 10.5, 10.5, 10.5]
     # centre = 90.5 / 9 = 10.0556; 10.5 is above it
     res = check_series(base + [10.5] * 6, baseline=9, rules=(2,))
-    assert res.verdict == "improved"
     assert res.signals[0].periods == tuple(range(6, 15))
+    # the chart shows it; as evidence of a change within the cycle it is weak: 6 weeks
+    # 0.44 above the centre are 0.66 standard errors, and 6 is short of a run of 8
+    assert res.verdict == "no_signal"
 
 
 @pytest.mark.parametrize(
@@ -314,8 +354,8 @@ def test_insufficient_data(series, baseline):
 
 def test_min_points_is_a_parameter():
     series = [10.0, 11.0, 12.0, 11.0, 10.0]
-    assert check_series(series).verdict == "insufficient_data"
-    assert check_series(series, min_points=5).verdict == "no_signal"
+    assert check_series(series, baseline=3).verdict == "insufficient_data"
+    assert check_series(series, baseline=3, min_points=5).verdict == "no_signal"
 
 
 def test_bad_direction_rejected():
@@ -326,10 +366,20 @@ def test_bad_direction_rejected():
 def test_to_json_contract():
     res = check_series(BASE + [13.0] * 10, baseline=8)
     doc = json.loads(json.dumps(res.to_json(), allow_nan=False))
-    assert set(doc) == {"verdict", "rules", "limits"}
-    assert set(doc["limits"]) == {"centre", "lower", "upper", "sigma", "mr_bar", "baseline_points"}
+    # the keys of old stay; reasons and baseline_rules are additions
+    assert set(doc) == {"verdict", "rules", "limits", "reasons", "baseline_rules"}
+    assert set(doc["limits"]) == {
+        "centre",
+        "lower",
+        "upper",
+        "sigma",
+        "mr_bar",
+        "baseline_points",
+        "chart",
+    }
     # full precision: JSON is for programs, people get rounded text
     assert doc["limits"] == {
+        "chart": "xmr",
         "centre": 10.0,
         "lower": 10.0 - 2.66 * 2.0,
         "upper": 10.0 + 2.66 * 2.0,
@@ -396,8 +446,12 @@ def test_check_series_never_raises(series, baseline, rules, direction, min_point
         assert sig.rule in rules
         assert list(sig.periods) == sorted(set(sig.periods))
         assert set(sig.periods) <= present
-    if res.verdict in ("improved", "deteriorated"):
-        assert res.deciding is not None and res.deciding in res.signals
+    if res.verdict in ("improved", "deteriorated", "mixed"):
+        # a verdict always has its reasons; mixed has both ways
+        ways = {r.direction for r in res.reasons}
+        assert ways == {"up", "down"} if res.verdict == "mixed" else len(ways) == 1
+    else:
+        assert res.reasons == ()
     for code_target in (0.0, 1e6):
         assert target_sanity(res.limits, code_target, direction).code in {
             "within_noise",

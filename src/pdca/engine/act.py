@@ -62,8 +62,9 @@ def propose(pb: Playbook, oid: str, report: Mapping[str, Any]) -> tuple[str, str
     """The decision Check's evidence supports for an objective, and why.
 
     Standardize needs the target met *and* no metric of the objective getting
-    worse by a special-cause signal; a target met without an improvement signal
-    may be the process's own noise, so the proposal says so.
+    worse or moving both ways (``mixed``: an improvement that did not hold); a
+    target met without an improvement may be the process's own noise, so the
+    proposal says so.
     """
     from pdca.check.measure import worst
 
@@ -75,7 +76,13 @@ def propose(pb: Playbook, oid: str, report: Mapping[str, Any]) -> tuple[str, str
     if status != "met":
         return "adjust", f"objective is {status.replace('_', ' ')}"
     if worse:
-        return "adjust", f"target met, but {', '.join(worse)} got worse (special-cause signal)"
+        return "adjust", f"target met, but {', '.join(worse)} got worse (sustained evidence)"
+    mixed = [m for m in mids if verdicts[m] == "mixed"]
+    if mixed:
+        return "adjust", (
+            f"target met, but {', '.join(mixed)} moved both ways within the cycle: "
+            "the change did not hold; find out why before standardizing"
+        )
     unproven = [m for m in mids if verdicts[m] != "improved"]
     if unproven:
         return "standardize", (

@@ -22,6 +22,7 @@ from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number
 EFFECT_WORDS = {
     "improved": "improved",
     "deteriorated": "got worse",
+    "mixed": "both ways",
     "no_signal": "no signal",
     "insufficient_data": "too few periods",
 }

@@ -41,6 +41,8 @@ import numpy as np
 
 from pdca.check.stats.base import D2, MAX_R, SCREEN, THRESHOLD, as_array, lag1, screened_mr_bar
 
+VERDICTS: tuple[str, ...] = ("improved", "deteriorated", "mixed", "no_signal", "insufficient_data")
+"""Every verdict Check gives (``signal.verdict``)."""
 RUN_POINTS = 8
 """Latest judged points that must all lie on one side of the centre line."""
 

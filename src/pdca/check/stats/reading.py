@@ -133,6 +133,20 @@ def read_series(
     _check_direction(direction)
     if chart not in CHARTS:
         raise ValueError(f"chart must be one of {', '.join(CHARTS)}, not {chart!r}")
+    with np.errstate(all="ignore"):  # values near the float limits: no estimate, no warning
+        return _read(values, n, baseline, direction, chosen, chart, min_baseline, min_points)
+
+
+def _read(
+    values: Sequence[float | None] | np.ndarray,
+    n: Sequence[int] | np.ndarray | None,
+    baseline: int | None,
+    direction: str,
+    chosen: tuple[int, ...],
+    chart: str,
+    min_baseline: int,
+    min_points: int,
+) -> Reading:
     arr = as_array(values)
     if chart != "xmr" and n is None:
         raise ValueError(f"a {chart} chart needs each period's n")

@@ -1,4 +1,4 @@
-"""XmR (individuals) charts, the eight Western Electric / Nelson tests, and a Check verdict.
+"""XmR (individuals) charts and the eight Western Electric / Nelson tests.
 
 A Check phase that compares one number with a target makes a team react to
 week-to-week noise. Reading the period series as a process-behaviour chart
@@ -55,7 +55,6 @@ DEFAULT_RULES: tuple[int, ...] = (1, 2, 3, 5)
 jump, a shift, a drift) while keeping the false-alarm rate low on 100 weekly
 points; rules 4, 6, 7 and 8 are opt-in."""
 
-VERDICTS: tuple[str, ...] = ("improved", "deteriorated", "mixed", "no_signal", "insufficient_data")
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 UP, DOWN = "up", "down"
 
@@ -143,29 +142,6 @@ class Signal:
             "description": self.description,
             "periods": list(self.periods),
             "direction": self.direction,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """The Check-phase reading of one metric's series."""
-
-    verdict: str
-    signals: tuple[Signal, ...]
-    """Signals touching the judged (post-baseline) periods: the ones behind the verdict."""
-    limits: Limits
-    baseline_signals: tuple[Signal, ...] = ()
-    """Signals wholly inside the baseline: the baseline was not stable, limits are soft."""
-    deciding: Signal | None = None
-    """The signal the verdict rests on (the most recent directed one), if any."""
-    judged_from: int = 0
-    """Index of the first judged period."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "rules": [s.to_json() for s in self.signals],
-            "limits": self.limits.to_json(),
         }
 
 
@@ -329,62 +305,6 @@ def detect_signals(
                 add(8, range(s, e), direction)
     found.sort(key=lambda sig: (sig.periods[0], sig.rule))
     return tuple(found)
-
-
-def verdict_for(signals: Iterable[Signal], direction: str) -> tuple[str, Signal | None]:
-    """``improved`` / ``deteriorated`` / ``no_signal`` from signals, and the deciding one.
-
-    When signals point both ways the most recent one wins (the one whose last
-    period is latest; on a tie the lower rule number, the stronger evidence), because
-    the Check phase asks where the process is *now*. Signals without a direction
-    (rules 4 and 7, a mixed rule-8 run) say the process is unstable but not which
-    way, so they never decide.
-    """
-    wanted = UP if _check_direction(direction) == "increase" else DOWN
-    directed = [s for s in signals if s.direction is not None]
-    if not directed:
-        return "no_signal", None
-    last = max(directed, key=lambda s: (s.periods[-1], -s.rule))
-    return ("improved" if last.direction == wanted else "deteriorated"), last
-
-
-def check_series(
-    values: Sequence[float | None] | np.ndarray,
-    *,
-    baseline: int | None = None,
-    rules: Iterable[int] = DEFAULT_RULES,
-    direction: str = "increase",
-    min_points: int = 8,
-) -> CheckResult:
-    """Read a metric's period series as an XmR chart and say whether it really changed.
-
-    ``baseline`` is the number of leading periods the limits are computed on; the
-    periods after it are judged. Without it the whole series is both baseline and
-    judged (a first look at a process with no "before"). A signal counts for the
-    verdict when at least one of its periods is judged, so a shift that starts at
-    the end of the baseline and carries on is still seen.
-
-    ``insufficient_data`` when fewer than ``min_points`` values are present, fewer
-    than 2 baseline values exist (no moving range), or no judged period has a value.
-    """
-    chosen = _check_rules(rules)
-    _check_direction(direction)
-    arr = as_array(values)
-    limits = compute_limits(arr, baseline)
-    judged_from = 0 if baseline is None else max(0, min(int(baseline), arr.size))
-    present = ~np.isnan(arr)
-    if (
-        int(present.sum()) < min_points
-        or limits.baseline_points < 2
-        or not present[judged_from:].any()
-        or not limits.available
-    ):
-        return CheckResult("insufficient_data", (), limits, judged_from=judged_from)
-    signals = detect_signals(arr, limits, chosen)
-    judged = tuple(s for s in signals if s.periods[-1] >= judged_from)
-    in_baseline = tuple(s for s in signals if s.periods[-1] < judged_from)
-    verdict, deciding = verdict_for(judged, direction)
-    return CheckResult(verdict, judged, limits, in_baseline, deciding, judged_from)
 
 
 FAR_FACTOR = 1.5
