@@ -69,7 +69,7 @@ def signal(
 
 def trend(metric: Metric, series: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Slope per period, its significance, and when the target is reached at this rate."""
-    from pdca.check.stats.trend import project
+    from pdca.check.stats.trend import finite_or_none, project
     from pdca.check.stats.trend import trend as compute
 
     points = complete_points(series)
@@ -78,8 +78,8 @@ def trend(metric: Metric, series: Sequence[Mapping[str, Any]]) -> dict[str, Any]
         return None
     result = compute(values)
     out: dict[str, Any] = {
-        "slope": _round(result.slope),
-        "p_value": _round(result.p_value),
+        "slope": finite_or_none(result.slope),
+        "p_value": finite_or_none(result.p_value),
         "significant": result.significant,
         "direction": _direction(result.slope, result.significant, metric),
     }
@@ -103,10 +103,6 @@ def _direction(slope: float | None, significant: bool, metric: Metric) -> str:
         return "flat"
     up = slope > 0
     return "improving" if up == metric.higher_is_better else "worsening"
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else float(f"{x:.6g}")
 
 
 def correlations(

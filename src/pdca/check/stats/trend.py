@@ -21,9 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.spc import as_array, round6
+from pdca.check.stats.spc import as_array
 
 ALPHA = 0.05
+
+
+def finite_or_none(x: float | None) -> float | None:
+    """``x`` as an exact float for JSON, or None when it is missing or not finite.
+
+    JSON has no NaN or infinity, and a rounded number is a different number: a
+    refund rate of 0.00021 and one of 0.00024 must stay apart for whoever reads
+    the JSON. Text and HTML round for people where they print.
+    """
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 @lru_cache(maxsize=64)
@@ -58,12 +68,12 @@ class TrendResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
-            "slope": round6(self.slope) if self.slope is not None else None,
-            "intercept": round6(self.intercept) if self.intercept is not None else None,
+            "slope": finite_or_none(self.slope),
+            "intercept": finite_or_none(self.intercept),
             "s": self.s,
-            "var_s": round6(self.var_s),
-            "z": round6(self.z),
-            "p_value": round6(self.p_value),
+            "var_s": finite_or_none(self.var_s),
+            "z": finite_or_none(self.z),
+            "p_value": finite_or_none(self.p_value),
             "significant": self.significant,
         }
 
@@ -81,7 +91,7 @@ class Projection:
     def to_json(self) -> dict[str, Any]:
         return {
             "periods": self.periods,
-            "periods_exact": round6(self.periods_exact),
+            "periods_exact": finite_or_none(self.periods_exact),
             "date": self.date.isoformat() if self.date else None,
         }
 
