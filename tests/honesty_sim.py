@@ -146,8 +146,8 @@ def draw_responses(kind: str, series: Series, rng: np.random.Generator) -> Respo
 def weekly_values(kind: str, rows: Responses, weeks: int = WEEKS) -> np.ndarray:
     """The KPI per week, computed from the rows with numpy (NaN for an empty week).
 
-    Rate and csat in percent, as pdca reports them; rounded to 4 decimals like
-    ``pdca check``'s series.
+    Rate and csat in percent, as pdca reports them (at full precision, as
+    ``pdca check``'s JSON series).
     """
     n = np.bincount(rows.week, minlength=weeks).astype(float)
     if kind == "count":
@@ -160,4 +160,4 @@ def weekly_values(kind: str, rows: Responses, weeks: int = WEEKS) -> np.ndarray:
         out = total / np.where(n > 0, n, np.nan)
         if kind == "rate":
             out = 100 * out
-    return np.round(out, 4)
+    return out

@@ -133,7 +133,7 @@ def test_segments_worst_first(tmp_path: Path) -> None:
         "metrics: {m: {source: d, kpi: mean, field: x, target: 6, warn: 5, segment_by: channel}}\n"
     )
     m = check_json(path, "--as-of", "2026-03-08")["metrics"]["m"]
-    assert m["value"] == 5.6667  # (2 + 4 + 6 + 8 + 5 + 9) / 6
+    assert m["value"] == 34 / 6  # (2 + 4 + 6 + 8 + 5 + 9) / 6, unrounded
     assert m["segment_by"] == "channel"
     assert m["segments"] == [
         {"segment": "email", "value": 3.0, "n": 2, "status": "off_track"},

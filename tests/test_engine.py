@@ -595,6 +595,9 @@ def test_review_trend_reads_recent_full_periods_in_the_metrics_direction() -> No
     assert _trend([*rising, {"value": -100.0, "partial": True}], higher_is_better=True) == (
         "improving"
     )
+    # the recent periods are calendar periods: 9 gap weeks leave 3 values, too few
+    gappy = [*rising[:8], *[{"value": None, "n": 0, "gap": True}] * 9, *rising[8:11]]
+    assert _trend(gappy, higher_is_better=True) is None
 
 
 def test_planned_start_of_later_cycles_in_data_time() -> None:

@@ -67,4 +67,4 @@ def test_weekly_values_by_hand() -> None:
     assert list(weekly_values("csat", rows, weeks=3)[:2]) == [pytest.approx(66.6667), 50.0]
     assert np.isnan(weekly_values("csat", rows, weeks=3)[2])
     minutes = Responses(rows.week, rows.day, np.array([10.0, 12.5, 3.5, 20.0, 1.0]))
-    assert list(weekly_values("mean", minutes, weeks=2)) == [8.6667, 10.5]
+    assert list(weekly_values("mean", minutes, weeks=2)) == [26.0 / 3, 10.5]

@@ -54,6 +54,22 @@ def test_theil_sen_uses_period_index_across_gaps_and_ignores_outliers():
     assert theil_sen([4.0]) is None
 
 
+def test_trend_with_gaps_hand_computed_on_calendar_indices():
+    # 1, -, 2, 6, -, 5: values at periods 0, 2, 3, 5
+    # pairwise slopes: (0,2) 1/2 = 0.5, (0,3) 5/3, (0,5) 4/5 = 0.8, (2,3) 4, (2,5) 3/3 = 1,
+    #   (3,5) -1/2; sorted -0.5, 0.5, 0.8, 1, 1.667, 4 -> median (0.8 + 1) / 2 = 0.9
+    # intercept = median(1, 2 - 1.8, 6 - 2.7, 5 - 4.5) = median(1, 0.2, 3.3, 0.5) = 0.75
+    # (closing the gaps, periods 0-3, would give median(1, 4/3, 1.5, 2.5, 4, -1) = 1.4167)
+    res = trend([1.0, None, 2.0, 6.0, None, 5.0])
+    assert res.n == 4
+    assert res.slope == pytest.approx(0.9)
+    assert res.intercept == pytest.approx(0.75)
+    assert res.value_at(5) == pytest.approx(0.75 + 4.5)
+    # S over the present values 1, 2, 6, 5: +,+,+ / +,+ / - = 4
+    assert res.s == 4
+    assert res.to_json()["slope"] == res.slope  # JSON carries the float, not a rounding
+
+
 def test_strong_trend_is_significant():
     # 0..19: all 190 pairs rise, S = 190, Var = 20·19·45 / 18 = 950,
     # z = 189 / √950 = 6.132, p ≈ 8.7e-10

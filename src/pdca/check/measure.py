@@ -19,7 +19,7 @@ from pdca.errors import KpiError, PdcaError, SourceError
 if TYPE_CHECKING:
     import pluggy
 
-    from pdca.kpi import Kpi
+    from pdca.kpi import Kpi, KpiValue
     from pdca.playbook.model import Metric, Playbook
     from pdca.plugins import Registry
 
@@ -104,11 +104,46 @@ def period_end(start: date, period: str) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def rounded(value: float | None, digits: int = 4) -> float | None:
-    """Values as people read them: 25.6129 rather than 25.612903225806452."""
-    if value is None:
-        return None
-    return round(float(value), digits)
+def calendar_series(
+    computed: Mapping[date, KpiValue], kpi: Kpi, period: str, as_of: date
+) -> list[dict[str, Any]]:
+    """One point per calendar period, from the first period with data to as_of's period.
+
+    A period without rows is still a period: for a KPI whose empty period is a
+    real zero (a count, a sum: ``zero_when_empty``) it reads 0 with n 0; for any
+    other (a mean, a percentage) it is a gap, value None with ``gap: true``, so
+    charts break the line there and the trend keeps the calendar's spacing.
+    Values are exact floats (rounding is for the text and HTML that people read);
+    a non-finite value from a plugin's calculator is a gap too.
+    """
+    from pdca.check.stats.base import finite
+
+    last = period_start(as_of, period)
+    present: dict[date, KpiValue] = {}
+    for start, point in computed.items():
+        day = period_start(start.date() if isinstance(start, datetime) else start, period)
+        if day <= last and not (point.value is None and point.n == 0):
+            present[day] = point
+    series: list[dict[str, Any]] = []
+    day = min(present, default=last + timedelta(days=1))
+    while day <= last:
+        point = present.get(day)
+        value = finite(point.value) if point is not None else None
+        if point is None and kpi.zero_when_empty:
+            value = 0.0
+        entry: dict[str, Any] = {
+            "period": period_label(day, period),
+            "start": day.isoformat(),
+            "value": value,
+            "n": point.n if point is not None else 0,
+        }
+        if value is None:
+            entry["gap"] = True
+        if period_end(day, period) > as_of + timedelta(days=1):
+            entry["partial"] = True
+        series.append(entry)
+        day = period_end(day, period)
+    return series
 
 
 def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict[str, Any]:
@@ -152,22 +187,10 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
             f"{where}: metric '{metric.id}': computing '{metric.kpi}' over source "
             f"'{metric.source}' failed: {message}"
         ) from None
-    last = period_start(as_of, metric.period)
-    series = []
-    for start, point in result.series.items():
-        start_day = start.date() if isinstance(start, datetime) else start
-        if start_day > last or (point.value is None and point.n == 0):
-            continue
-        entry: dict[str, Any] = {
-            "period": period_label(start_day, metric.period),
-            "start": start_day.isoformat(),
-            "value": rounded(point.value),
-            "n": point.n,
-        }
-        if period_end(start_day, metric.period) > as_of + timedelta(days=1):
-            entry["partial"] = True
-        series.append(entry)
-    value = rounded(result.window.value)
+    from pdca.check.stats.base import finite
+
+    series = calendar_series(result.series, kpi, metric.period, as_of)
+    value = finite(result.window.value)
     entry = entry_for(metric, value, result.window.n, series, frame)
     if segments is not None:
         entry["segments"] = segments
@@ -215,9 +238,11 @@ def _segments(metric: Metric, kpi: Kpi, query: Any, session: Any) -> list[dict[s
             )
             window = kpi.compute(replace(query, table=view)).window
             rows.append((label, window.value, window.n))
+    from pdca.check.stats.base import finite
+
     out = []
     for label, raw, n in rows:
-        value = rounded(raw) if n else None
+        value = finite(raw) if n else None
         out.append(
             {
                 "segment": label if label is not None else "(none)",
@@ -244,6 +269,8 @@ def entry_for(
     frame: Frame | None,
     error: str | None = None,
 ) -> dict[str, Any]:
+    from pdca.check.stats.base import finite
+
     entry: dict[str, Any] = {
         "title": metric.label,
         "kpi": metric.kpi,
@@ -251,7 +278,7 @@ def entry_for(
         "n": n,
         "target": metric.target,
         # value - target, beside benchmark.gap (value - benchmark): positive when above
-        "target_gap": None if value is None else rounded(value - metric.target),
+        "target_gap": None if value is None else finite(value - metric.target),
         "warn": metric.warn,
         "baseline": metric.baseline,
         "direction": metric.direction,
@@ -272,7 +299,7 @@ def entry_for(
         entry["benchmark"] = {
             "value": metric.benchmark.value,
             "source": metric.benchmark.source,
-            "gap": None if value is None else rounded(value - metric.benchmark.value),
+            "gap": None if value is None else finite(value - metric.benchmark.value),
         }
     if error:
         entry["error"] = error

@@ -151,6 +151,7 @@ def false_alarms(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 def trend(metric: Metric, series: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Slope per period, its significance, and when the target is reached at this rate."""
+    from pdca.check.stats.base import finite
     from pdca.check.stats.trend import project
     from pdca.check.stats.trend import trend as compute
 
@@ -160,8 +161,8 @@ def trend(metric: Metric, series: Sequence[Mapping[str, Any]]) -> dict[str, Any]
         return None
     result = compute(values)
     out: dict[str, Any] = {
-        "slope": _round(result.slope),
-        "p_value": _round(result.p_value),
+        "slope": finite(result.slope),
+        "p_value": finite(result.p_value),
         "significant": result.significant,
         "direction": _direction(result.slope, result.significant, metric),
     }
@@ -185,10 +186,6 @@ def _direction(slope: float | None, significant: bool, metric: Metric) -> str:
         return "flat"
     up = slope > 0
     return "improving" if up == metric.higher_is_better else "worsening"
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else float(f"{x:.6g}")
 
 
 def correlations(

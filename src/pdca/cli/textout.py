@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from typing import Any
 
@@ -24,13 +25,21 @@ STATUS_LABELS = {
 
 
 def number(value: float | None) -> str:
-    """Short numbers for tables: 25.6, 1137, 0.42; a dash for missing."""
-    if value is None:
+    """Short numbers for tables: 25.6, 1137, 0.42, 0.00021; a dash for missing.
+
+    The JSON carries the exact float; a table shows what a person compares. A
+    value below 0.01 (a refund rate, say) keeps two significant digits rather
+    than reading 0.00.
+    """
+    if value is None or not math.isfinite(value):
         return "-"
     if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
+    if abs(value) < 0.01:
+        decimals = 1 - math.floor(math.log10(abs(value)))
+        return f"{value:.{decimals}f}".rstrip("0") if decimals <= 12 else f"{value:.2g}"
     return f"{value:.2f}"
 
 

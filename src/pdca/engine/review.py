@@ -179,9 +179,9 @@ def _metrics(pb: Playbook, d: tr.Draft) -> dict[str, dict[str, Any]]:
 
 def _trend(series: list[dict[str, Any]], higher_is_better: bool) -> str | None:
     """improving / worsening / flat over the recent full periods; None with too little data."""
-    values = [p["value"] for p in series if not p.get("partial") and p.get("value") is not None]
-    values = values[-TREND_PERIODS:]
-    if len(values) < 4:
+    # Gaps stay in (as None) so the slope is per calendar period, not per period with data.
+    values = [p.get("value") for p in series if not p.get("partial")][-TREND_PERIODS:]
+    if sum(v is not None for v in values) < 4:
         return None
     from pdca.check.stats.trend import trend
 

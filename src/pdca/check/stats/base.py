@@ -62,7 +62,11 @@ def lag1(values: np.ndarray) -> float:
 
 
 def finite(x: float | None) -> float | None:
-    """A number for JSON at full precision; NaN and infinities become null (valid JSON)."""
+    """A number for JSON at full precision; NaN and infinities become null (valid JSON).
+
+    A rounded number is a different number: refund rates of 0.00021 and 0.00024
+    must stay apart for whoever reads the JSON. Text and HTML round for people.
+    """
     if x is None or not math.isfinite(x):
         return None
     return float(x)

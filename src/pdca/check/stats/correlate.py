@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.spc import round6
+from pdca.check.stats.base import finite
 
 FEW_PERIODS = 10
 """Below this many pairs a correlation is reported with a caution."""
@@ -43,10 +43,10 @@ class Correlation:
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
-            "pearson_r": round6(self.pearson_r),
-            "pearson_p": round6(self.pearson_p),
-            "spearman_rho": round6(self.spearman_rho),
-            "spearman_p": round6(self.spearman_p),
+            "pearson_r": finite(self.pearson_r),
+            "pearson_p": finite(self.pearson_p),
+            "spearman_rho": finite(self.spearman_rho),
+            "spearman_p": finite(self.spearman_p),
             "caution": self.caution,
         }
 

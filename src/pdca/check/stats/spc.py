@@ -72,13 +72,6 @@ RULE_DESCRIPTIONS: dict[int, str] = {
 _REL_TOL = 1e-9
 
 
-def round6(x: float | None) -> float | None:
-    """Round to 6 significant digits for JSON; non-finite numbers become null (valid JSON)."""
-    if x is None or not math.isfinite(x):
-        return None
-    return float(f"{x:.6g}")
-
-
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Frozen XmR limits. NaN fields mean "not computable" (fewer than 2 baseline values)."""

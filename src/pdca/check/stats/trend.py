@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pdca.check.stats.spc import as_array, round6
+from pdca.check.stats.base import as_array, finite
 
 ALPHA = 0.05
 
@@ -58,12 +58,12 @@ class TrendResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
-            "slope": round6(self.slope) if self.slope is not None else None,
-            "intercept": round6(self.intercept) if self.intercept is not None else None,
+            "slope": finite(self.slope),
+            "intercept": finite(self.intercept),
             "s": self.s,
-            "var_s": round6(self.var_s),
-            "z": round6(self.z),
-            "p_value": round6(self.p_value),
+            "var_s": finite(self.var_s),
+            "z": finite(self.z),
+            "p_value": finite(self.p_value),
             "significant": self.significant,
         }
 
@@ -81,7 +81,7 @@ class Projection:
     def to_json(self) -> dict[str, Any]:
         return {
             "periods": self.periods,
-            "periods_exact": round6(self.periods_exact),
+            "periods_exact": finite(self.periods_exact),
             "date": self.date.isoformat() if self.date else None,
         }
 
