@@ -46,6 +46,21 @@ def test_marker_on_a_period_start_keeps_that_period_after():
     assert eff.verdict is None  # no direction asked
 
 
+@pytest.mark.parametrize("day", [29, 30, 31])
+def test_a_task_done_late_in_a_month_leaves_its_own_month_out(day: int) -> None:
+    # monthly periods, February the shortest gap (28 days): a task done on 29-31
+    # March still falls inside March, which mixes both regimes
+    months = [date(2025, m, 1) for m in range(10, 13)] + [date(2026, m, 1) for m in range(1, 7)]
+    values = [10.0, 11.0, 10.0, 11.0, 10.0, 99.0, 20.0, 21.0, 20.0]  # March is the 99
+    e = countermeasure_effect(list(zip(months, values, strict=True)), date(2026, 3, day))
+    assert e.excluded_period == date(2026, 3, 1)
+    assert (e.n_before, e.n_after) == (5, 3)
+    assert e.before_mean == pytest.approx(52 / 5) and e.after_mean == pytest.approx(61 / 3)
+    # on 1 April the marker starts April: March is wholly before it
+    e = countermeasure_effect(list(zip(months, values, strict=True)), date(2026, 4, 1))
+    assert e.excluded_period is None and e.n_before == 6
+
+
 def test_lower_is_better_and_unsorted_input():
     # BASE with its last two weeks swapped (same centre 10, MR̄ 2) so that it ends above
     # the centre; with BASE's final 9 the run below would begin before the marker.

@@ -16,7 +16,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -107,8 +107,9 @@ def countermeasure_effect(
     starting on or after the marker is *after*; one that ended before it is
     *before*; the one the marker falls strictly inside (its start < marker <
     start + period length) is excluded. The period length is the smallest gap
-    between consecutive starts, which is robust to missing periods; with a single
-    period nothing is excluded.
+    between consecutive starts, which is robust to missing periods; months are
+    calendar months (a task done on 30 March falls inside March, though February
+    is 28 days); with a single period nothing is excluded.
 
     Limits come from the before stretch (at least 2 values needed) and the whole
     series is checked against them; ``signals`` keeps those whose first period is
@@ -127,9 +128,8 @@ def countermeasure_effect(
     if n_before_periods > 0 and len(dates) >= 2:
         gaps = [(b - a).days for a, b in itertools.pairwise(dates) if b > a]
         if gaps:
-            length = min(gaps)
             last_before = dates[n_before_periods - 1]
-            if (marker - last_before).days < length:
+            if marker < _period_end(last_before, min(gaps), dates):
                 excluded = last_before
                 values[n_before_periods - 1] = np.nan
     before = values[:n_before_periods]
@@ -169,6 +169,18 @@ def countermeasure_effect(
         first_signal_date=dates[signals[0].periods[0]] if signals else None,
         verdict=verdict,
     )
+
+
+def _period_end(start: date, gap: int, starts: Sequence[date]) -> date:
+    """The first day after the period starting at ``start``.
+
+    Periods that all start on the 1st and lie 28 to 31 days apart are calendar
+    months, whose length is the month's own; otherwise every period is ``gap``
+    days long.
+    """
+    if 28 <= gap <= 31 and all(d.day == 1 for d in starts):
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=gap)
 
 
 def effects_for(
