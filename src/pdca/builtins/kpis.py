@@ -185,6 +185,18 @@ class Count(SqlKpi):
     def sql(self, q: KpiQuery) -> str:
         return self.n_sql(q)
 
+    def compute(self, q: KpiQuery) -> KpiResult:
+        """With a field, a window whose rows all leave it empty counts 0, as its
+        periods do: the rows arrived, none of them has the field filled in."""
+        result = super().compute(q)
+        if q.field and result.window.n == 0:
+            ((rows,),) = q.con.execute(
+                f"SELECT count(*) FROM {q.table} WHERE {q.in_window_sql}"
+            ).fetchall()
+            if rows:
+                return KpiResult(KpiValue(0.0, 0), result.series)
+        return result
+
 
 class CountDistinct(SqlKpi):
     """Distinct non-null values; ``n`` is the non-null values they come from.
