@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -210,9 +211,16 @@ def test_no_traceback_and_exit_code_1(run: Run) -> None:
     assert run.exit_code == 1  # some metrics are errors
     assert "Traceback" not in run.output and "internal error" not in run.output
     errors = sorted(m for m, e in run.report["metrics"].items() if e["status"] == "error")
-    # every error is also on stderr, one line per metric
+    # every error is also on stderr, one line per metric, at its place when it has one
+    lines = run.stderr.splitlines()
     for mid in errors:
-        assert f"error: metric '{mid}': " in run.stderr
+        message = run.report["metrics"][mid]["error"]
+        place = re.match(r"^(.+?:\d+:\d+): ", message)
+        if place:
+            assert f"{place[1]}: error: {message[place.end() :]}" in lines, mid
+        else:
+            assert f"error: metric '{mid}': {message}" in lines, mid
+    assert len(lines) == len(errors)
     assert len(run.report["metrics"]) == 2 + sum(len(c.metrics) for c in CASES.values())
 
 

@@ -6,9 +6,8 @@ metrics:
 * Values that cannot be used are ignored, never guessed: a numeric KPI reads
   ``TRY_CAST(field AS DOUBLE)``, so ``" 4 "`` counts as 4 while ``"N/A"``, NaN and
   infinities are skipped; ``nps``/``enps`` also skip scores outside 0..10.
-* ``n`` is the number of rows that went into the value (non-null *and* usable),
-  so a percentage is always "of n". For clean data it is the non-null count.
-* No usable rows means no value (None), never 0 and never a division by zero.
+* ``n`` counts the rows that went into the value (non-null *and* usable); no rows
+  means no value (None), never a division by zero (docs/kpis.md has every rule).
 * If the field has values but not one of them is usable anywhere in the history
   (a text column given to ``mean``, a 0-100 score given to ``nps``), compute
   raises :class:`~pdca.errors.KpiError` instead of reporting "no data".
@@ -186,14 +185,11 @@ class Count(SqlKpi):
         return self.n_sql(q)
 
     def compute(self, q: KpiQuery) -> KpiResult:
-        """With a field, a window whose rows all leave it empty counts 0, as its
-        periods do: the rows arrived, none of them has the field filled in."""
+        """A window of rows that all leave the field empty counts 0, as its periods do."""
         result = super().compute(q)
         if q.field and result.window.n == 0:
-            ((rows,),) = q.con.execute(
-                f"SELECT count(*) FROM {q.table} WHERE {q.in_window_sql}"
-            ).fetchall()
-            if rows:
+            rows = q.con.execute(f"SELECT count(*) FROM {q.table} WHERE {q.in_window_sql}")
+            if rows.fetchall()[0][0]:
                 return KpiResult(KpiValue(0.0, 0), result.series)
         return result
 

@@ -33,6 +33,15 @@ def problem_from(exc: PdcaError) -> Problem:
     return Problem(text)
 
 
+def located(message: str, context: str) -> str:
+    """``FILE:LINE:COL: error: ...`` for an error message that starts with its place
+    (the compiler format editors jump to); ``error: CONTEXT: ...`` when it has none."""
+    match = _LOCATED.match(message)
+    if match:
+        return f"{match['file']}:{match['line']}:{match['col']}: error: {match['message']}"
+    return f"error: {context}: {message}"
+
+
 def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None) -> list[Problem]:
     from pdca.check import readout
     from pdca.check.cycleplan import plan_cycle

@@ -8,13 +8,14 @@ the rest of the dashboard.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pdca.errors import KpiError, PdcaError, SourceError
+from pdca.errors import KpiError, PdcaError
 
 if TYPE_CHECKING:
     import pluggy
@@ -170,8 +171,10 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
             segments = _segments(metric, kpi, query, session) if metric.segment_by else None
         finally:
             # A calculator (a plugin's, say) that read a result only partly leaves it
-            # open on the shared connection, which would break the next metric.
-            session.con.fetchall()
+            # open on the shared connection, which would break the next metric. After a
+            # failed query there is no result to close, and the failure is what to report.
+            with contextlib.suppress(duckdb.Error):
+                session.con.fetchall()
     except KpiError as exc:
         # the calculator knows what is wrong with the values; say which metric and
         # source they came from, and where the metric is written
@@ -179,14 +182,7 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
             f"{metric.where()}: metric '{metric.id}' (source '{metric.source}'): {exc}"
         ) from None
     except duckdb.Error as exc:
-        # Metric tables over files are views: data that does not fit its column type
-        # surfaces here, while the KPI reads it.
-        where = metric.where()
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(
-            f"{where}: metric '{metric.id}': computing '{metric.kpi}' over source "
-            f"'{metric.source}' failed: {message}"
-        ) from None
+        raise session.data_error(metric, table, exc) from None
     from pdca.check.stats.base import finite
 
     series = calendar_series(result.series, kpi, metric.period, as_of)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pdca.cli.common import as_error, echo_json, loaded
+from pdca.cli.common import echo_json, loaded
 from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode
 from pdca.playbook.paths import cache_dir
@@ -82,9 +82,11 @@ def check(
             click.echo("\n" + correlation_table(report["correlations"]))
     statuses = [m["status"] for m in report["metrics"].values()]
     if "error" in statuses:
+        from pdca.check.datacheck import located
+
         for mid, entry in report["metrics"].items():
             if entry["status"] == "error":
-                click.echo(as_error(f"metric '{mid}': {entry['error']}"), err=True)
+                click.echo(located(entry["error"], f"metric '{mid}'"), err=True)
         sys.exit(ExitCode.ERROR)
     if fail_on:
         bad = {"off_track"} if fail_on == "off_track" else {"off_track", "at_risk"}

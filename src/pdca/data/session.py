@@ -59,6 +59,9 @@ class DataSession:
         self._views: dict[str, str] = {}
         self._plans: dict[str, tuple[set[str] | None, datetime, datetime]] = {}
         self._shared: dict[str, str] = {}
+        self._recipes: dict[str, tuple[str, str, list[str], bool]] = {}
+        """How each metric table was made (relation, select list, conditions, whether the
+        last condition is the metric's filter), to tell a filter's failure from the data's."""
         self._columns: dict[str, list[str]] = {}
         self._names = itertools.count(1)
 
@@ -373,13 +376,63 @@ class DataSession:
             f"CREATE OR REPLACE TEMP {kind} {table} AS "
             f"SELECT {self._select_list(source, needed, end)} FROM {relation}{where}"
         )
+        select = self._select_list(source, needed, end)
+        self._recipes[table] = (relation, select, conditions, bool(filter_sql))
         try:
             self.con.execute(sql).fetchall()
         except duckdb.Error as exc:
-            raise SourceError(
-                f"{at(metric.where())}metric '{metric.id}': reading source '{source.id}' failed: "
-                f"{first_line(exc)}{_type_hint(source, exc)}"
-            ) from None
+            raise self._reading_error(metric, source, table, exc) from None
+
+    def data_error(self, metric: Metric, table: str, exc: Exception) -> SourceError:
+        """Say where a DuckDB failure while a KPI read ``table`` comes from.
+
+        Tables over files are often views, so data that does not fit a column type,
+        or a filter that cannot be evaluated on some rows (``CAST(channel AS
+        INTEGER) = 1`` on 'email'), surfaces only while the KPI reads them. The
+        rows are read again, on this error path only: when they read fine the
+        KPI's computation failed; otherwise see :meth:`_reading_error`.
+        """
+        source, _ = self.source(metric.source, metric.where("source"))
+        recipe = self._recipes.get(table)
+        if recipe is not None and not self._probe(recipe[0], recipe[1], recipe[2]):
+            return self._reading_error(metric, source, table, exc)
+        return SourceError(
+            f"{at(metric.where())}metric '{metric.id}': computing '{metric.kpi}' over source "
+            f"'{source.id}' failed: {first_line(exc)}"
+        )
+
+    def _reading_error(
+        self, metric: Metric, source: Source, table: str, exc: Exception
+    ) -> SourceError:
+        """The rows of ``table`` cannot be read: the filter's fault, at its line, when
+        they read fine without it; else the source's data, at the metric."""
+        recipe = self._recipes.get(table)
+        if recipe is not None and recipe[3] and self._probe(recipe[0], recipe[1], recipe[2][:-1]):
+            return SourceError(
+                f"{at(metric.where('filter'))}metric '{metric.id}' filter {metric.filter!r} "
+                f"failed on the data of source '{source.id}': {first_line(exc)}; fix the "
+                "filter (for instance TRY_CAST instead of CAST) or the data"
+            )
+        return SourceError(
+            f"{at(metric.where())}metric '{metric.id}': reading source '{source.id}' failed: "
+            f"{first_line(exc)}{_type_hint(source, exc)}"
+        )
+
+    def _probe(self, relation: str, select: str, conditions: list[str]) -> bool:
+        """Whether these rows can be read in full (every column converted)."""
+        import duckdb
+
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        probe = quote("__pdca_probe")
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {probe} AS SELECT {select} FROM {relation}{where}"
+            ).fetchall()
+        except duckdb.Error:
+            return False
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {probe}").fetchall()
+        return True
 
     def _fetch_into(
         self,
