@@ -54,13 +54,22 @@ def target_sql(source: Source) -> str:
     return f"({query})"
 
 
+TEXT_MARGIN = timedelta(days=2)
+"""How far text bounds reach past the real ones. Text carries its own offset
+(``2026-03-09T02:00+05:00`` is 8 March in UTC), up to 14 hours either way, and the
+machine's zone adds up to 14 more: comparing the text with the bound's own day
+would drop rows whose instant is inside."""
+
+
 def day_floor(moment: datetime) -> str:
-    return moment.date().isoformat()
+    return (moment.date() - TEXT_MARGIN).isoformat()
 
 
 def day_ceiling(moment: datetime) -> str:
     day = moment.date()
-    return (day if moment.time() == time(0) else day + timedelta(days=1)).isoformat()
+    return (
+        day + TEXT_MARGIN + (timedelta(0) if moment.time() == time(0) else timedelta(days=1))
+    ).isoformat()
 
 
 @dataclass(frozen=True)
@@ -73,9 +82,10 @@ def select_statement(source: Source, request: DataRequest, *, text_bounds: bool)
     """The pushed-down SELECT for ``request``.
 
     ``text_bounds`` (SQLite, where timestamps are ISO text) compares against
-    whole days written ``YYYY-MM-DD``: exact for midnight bounds, a superset
-    otherwise, and correct whether the text uses ``T`` or a space. The exact
-    bounds are applied again in DuckDB once the column is a TIMESTAMP.
+    whole days written ``YYYY-MM-DD``, widened by :data:`TEXT_MARGIN`: a superset,
+    correct whether the text uses ``T`` or a space and whatever offset it carries.
+    The exact bounds are applied again in DuckDB once the column is a TIMESTAMP,
+    as instants.
     """
     ts = source.timestamp
     if request.columns is None:
