@@ -544,7 +544,14 @@ def test_html_has_a_card_per_objective_a_chart_per_metric_and_a_row_per_task(
     assert html.count('class="pdca-edge') == len(doc["graph"]["edges"])
     # words a manager reads, next to the numbers
     text = " ".join(page.all_text.split())
-    assert "Improved (the mean of the 8 judged periods, 30.51, is 5.5 standard errors" in text
+    # the verdict over the chart, the evidence behind it under the chart
+    assert "Improved · trend improving Current" in text
+    assert "Cycle mean (up): the mean of the 8 judged periods, 30.51, is 5.5 standard" in text
+    assert "Sustained run (up): the last 8 periods all lie above the baseline centre 4.029" in text
+    assert (
+        "On stable processes these 2 judged metrics would give about 0.048 false verdicts per "
+        "cycle (5 % chance of at least one)." in text
+    )
     assert "Coach agents on empathy done 2026-01-12: Net Promoter Score 4.51 → 33.3" in text
     assert "signal after: yes" in text
     assert "coaching works: make it part of onboarding" in text  # decision note
@@ -658,8 +665,17 @@ def test_the_text_format_is_pdca_status(tmp_path: Path, clock: Clock) -> None:
     pdca("run", "--as-of", "2026-03-01", at="2026-03-02T08:00:00.000Z")  # check: a snapshot
     status = pdca("status", "--as-of", "2026-03-02").stdout
     text = pdca.report("--format", "text", "--as-of", "2026-03-02")
-    assert text == status
+    # the report is the status with what the charts say added: a READINGS block
+    head, readings = text.split("\nREADINGS\n")
+    readings, tail = readings.split("\n\n", 1)
+    assert head + "\n" + tail == status
+    assert "READINGS" not in status
     assert "cycle 1, check phase" in text and "review" in text
+    assert readings.splitlines()[0].startswith("  nps: improved (the mean of the ")
+    assert " ".join(readings.split()).endswith(
+        "On stable processes these 2 judged metrics would give about 0.048 false verdicts per "
+        "cycle (5 % chance of at least one)."
+    )
 
 
 # -- hostile input --------------------------------------------------------------------------------

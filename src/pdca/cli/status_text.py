@@ -89,6 +89,7 @@ def render_text(report: dict[str, Any], color: bool = False) -> str:
     if report.get("owner"):
         out.append(f"tasks of {report['owner']} (and their teams) only")
     out.extend(_objectives_text(report, color))
+    out.extend(_readings_text(report, color))
     out.extend(_tasks_text(report, color))
     out.extend(_lessons_text(report))
     if report["next"]:
@@ -150,6 +151,25 @@ def _metric_line(mid: str, m: dict[str, Any], color: bool) -> str:
         f"    {_cut(mid, 18):<18} {value:>8} {number(m['target']):>8} "
         f"{number(m['baseline']):>9}  {status_cell} {trend}"
     ).rstrip()
+
+
+def _readings_text(report: dict[str, Any], color: bool) -> list[str]:
+    """What the charts say, in the report's text format (``pdca report --format text``).
+
+    Only a report document has a ``reading`` per metric and the ``false_alarms`` budget;
+    ``pdca status`` prints none of this, so its output is what it always was.
+    """
+    metrics = report["metrics"]
+    read = {mid: m["reading"] for mid, m in metrics.items() if m.get("reading")}
+    budget = report.get("false_alarms")
+    if not read and not budget:
+        return []
+    out = ["", _paint("READINGS", None, color, bold=True)]
+    for mid, text in read.items():
+        out.extend(_wrap(f"{mid}: {text}", "  "))  # a mixed reading names both ways
+    if budget:
+        out.extend(_wrap(str(budget.get("message")), "  "))
+    return out
 
 
 def _tasks_text(report: dict[str, Any], color: bool) -> list[str]:

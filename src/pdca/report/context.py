@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdca.errors import PdcaError
+from pdca.report.verdicts import deciding_rule as deciding_rule
+from pdca.report.verdicts import false_alarm_budget, reading
 
 if TYPE_CHECKING:
     from pdca.playbook.model import Metric, Playbook
@@ -137,6 +139,7 @@ def build_document(
         "measured": measured.to_json(),
         "objectives": objectives,
         "metrics": metrics,
+        "false_alarms": false_alarm_budget(measured.report),
         "tasks": tasks,
         "archived_tasks": doc["archived_tasks"],
         "attention": doc["attention"],
@@ -258,67 +261,6 @@ def _comments_column(pb: Playbook, metric: Metric) -> str | None:
         return metric.comments
     source = pb.sources.get(metric.source)
     return source.comments if source is not None else None
-
-
-def deciding_rule(signal: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """The latest directed rule signal that agrees with the verdict, if any.
-
-    Rules no longer decide the verdict (sustained evidence does, see ``reasons``);
-    a rule pointing the verdict's way is still the clearest thing to show on the
-    chart. Check results stored by older versions have no ``reasons``: for them the
-    latest directed signal was the verdict's ground, so it is taken as before.
-    """
-    if not signal:
-        return None
-    directed = [r for r in signal.get("rules") or () if r.get("direction") in ("up", "down")]
-    if "reasons" in signal:
-        ways = {r.get("direction") for r in signal.get("reasons") or ()}
-        directed = [r for r in directed if r.get("direction") in ways]
-    if not directed:
-        return None
-
-    def key(r: Mapping[str, Any]) -> tuple[int, int]:
-        idx = r.get("indices") or r.get("periods") or [0]
-        last = idx[-1] if isinstance(idx[-1], int) else len(idx)
-        return (last, -int(r.get("rule") or 0))
-
-    return max(directed, key=key)
-
-
-def _because(signal: Mapping[str, Any]) -> str:
-    """The evidence behind a verdict, in words: its reasons, else its deciding rule."""
-    reasons = [str(r.get("message")) for r in signal.get("reasons") or () if r.get("message")]
-    if signal.get("verdict") == "mixed" and reasons:
-        return f" ({'; but '.join(reasons)})"
-    if reasons:  # the first is the strongest: the cycle mean when it holds
-        return f" ({reasons[0]})"
-    rule = deciding_rule(signal)
-    return f" (rule {rule['rule']}: {rule['description']})" if rule else ""
-
-
-def reading(entry: Mapping[str, Any]) -> str:
-    """The chart's verdict in words a manager reads, with the evidence behind it."""
-    if entry.get("error"):
-        return "could not be measured"
-    signal = entry.get("signal")
-    if entry.get("status") == "not_measured" or not signal:
-        return "not measured yet"
-    verdict = signal.get("verdict")
-    because = _because(signal)
-    if verdict == "improved":
-        return f"improved{because}"
-    if verdict == "deteriorated":
-        return f"got worse{because}"
-    if verdict == "mixed":
-        return f"moved both ways, no verdict{because}"
-    if verdict == "no_signal":
-        if entry.get("status") == "met":
-            return "target met, but no signal: possibly luck"
-        return "noise only (no signal)"
-    if verdict == "insufficient_data":
-        note = signal.get("note")
-        return "too few periods for a verdict" + (f" ({note})" if note else "")
-    return str(verdict).replace("_", " ")
 
 
 def _effects(

@@ -105,7 +105,11 @@ def chart_markers(metric: Mapping[str, Any]) -> list[dict[str, str]]:
 
 def chart(metric: Mapping[str, Any], title: str = "") -> Markup:
     """The metric's control chart: series, centre line and limits, target, warn, baseline,
-    benchmark, signals and countermeasure markers (an inline SVG)."""
+    benchmark, signals and countermeasure markers (an inline SVG).
+
+    The chart Check read the metric on (``signal.limits.chart``) decides the limits:
+    a per-n chart's series points carry their own ``lower`` and ``upper``, drawn as
+    steps; a run chart has a median and no limits."""
     if metric.get("error"):
         return Markup(placeholder(title, "Could not be measured", str(metric["error"])))
     signal = metric.get("signal") or {}
@@ -130,6 +134,7 @@ def chart(metric: Mapping[str, Any], title: str = "") -> Markup:
             direction=metric.get("direction") or "increase",
             title=str(title or ""),
             unit=str(metric.get("unit") or ""),
+            chart=str(limits.get("chart") or "xmr"),
         )
     )
 

@@ -176,9 +176,19 @@ def short_reading(metric: Mapping[str, Any]) -> str:
     rule = deciding_rule(signal)
     if rule:
         return f"{verdict_label(verdict)} (rule {rule['rule']})"
-    kinds = {r.get("kind") for r in signal.get("reasons") or ()}
-    ground = " and ".join(REASON_LABELS[k] for k in sorted(kinds) if k in REASON_LABELS)
+    reasons = [r for r in signal.get("reasons") or () if r.get("kind") in REASON_LABELS]
+    if verdict == "mixed":  # which evidence points which way is the whole story
+        ground = ", ".join(f"{reason_label(r)} {r.get('direction') or ''}".strip() for r in reasons)
+    else:
+        kinds = {r.get("kind") for r in reasons}
+        ground = " and ".join(REASON_LABELS[k] for k in sorted(kinds))
     return verdict_label(verdict) + (f" ({ground})" if ground else "")
+
+
+def reason_label(reason: Any) -> str:
+    """A reason's kind in words: ``cycle_mean`` → ``cycle mean``."""
+    kind = reason.get("kind") if isinstance(reason, Mapping) else reason
+    return REASON_LABELS.get(str(kind), _words(kind)) if kind else DASH
 
 
 def metric_order(report: Mapping[str, Any]) -> list[str]:

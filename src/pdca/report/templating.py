@@ -47,6 +47,7 @@ from pdca.report.filters import (
     percent,
     phase_label,
     plural,
+    reason_label,
     short_reading,
     signed,
     status_label,
@@ -55,6 +56,7 @@ from pdca.report.filters import (
     verdict_label,
     who,
 )
+from pdca.report.verdicts import evidence, headline
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 """pdca's built-in templates."""
@@ -230,6 +232,7 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "decision_label": decision_label,
     "phase_label": phase_label,
     "verdict_label": verdict_label,
+    "reason_label": reason_label,
 }
 """Filters every template can use (plugins add theirs in ``pdca_prepare_jinja_env``)."""
 
@@ -244,6 +247,8 @@ GLOBALS: Mapping[str, Any] = {
     "who": who,
     "metric_order": metric_order,
     "short_reading": short_reading,
+    "headline": headline,
+    "evidence": evidence,
     "other_metrics": other_metrics,
     "tasks_in": tasks_in,
     "phases": ("plan", "do", "check", "act"),

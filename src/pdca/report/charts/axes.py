@@ -40,6 +40,9 @@ class Point:
     value: float | None
     n: Any
     partial: bool
+    lower: float | None = None
+    upper: float | None = None
+    """The period's own limits on a per-n chart (from its n); None on XmR and run charts."""
 
 
 def as_date(value: Any) -> date | None:
@@ -68,6 +71,8 @@ def read_points(points: Sequence[Mapping[str, Any]]) -> list[Point]:
                 value=as_float(p.get("value")),
                 n=p.get("n"),
                 partial=bool(p.get("partial", False)),
+                lower=as_float(p.get("lower")),
+                upper=as_float(p.get("upper")),
             )
         )
     return out
@@ -178,7 +183,18 @@ def y_axis(area: PlotArea) -> list[str]:
                 data_value=repr(t),
             )
         )
-    parts.append(el("line", x1=left, x2=right, y1=area.bottom, y2=area.bottom, stroke=AXIS))
+    parts.append(
+        el(
+            "line",
+            x1=left,
+            x2=right,
+            y1=area.bottom,
+            y2=area.bottom,
+            stroke=AXIS,
+            class_="pdca-xaxis",
+            data_plot_top=area.top,
+        )
+    )
     return parts
 
 

@@ -1,4 +1,4 @@
-"""The process-behaviour (XmR) chart of one metric: the picture a manager reads first.
+"""The process-behaviour chart of one metric: the picture a manager reads first.
 
 This module puts the chart together, top to bottom: a header with the title,
 which way is better and the latest complete value; rows for countermeasure
@@ -6,6 +6,11 @@ labels; the plot (warn zone, grid, reference lines, markers, the series, period
 labels); the legend; and a description a screen reader reads out in place of
 the picture. The parts are drawn by their own modules; :mod:`.axes` decides
 where everything goes.
+
+The chart Check read the metric on decides the lines: an XmR chart has a centre
+and one pair of limits; a per-n chart (``p``, ``p_prime``, ``u_prime``) has limits
+that step with each period's n (:mod:`.limits`); a run chart (a baseline too short
+for limits) has only its median.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ from typing import Any
 from pdca.report.charts.axes import PlotArea, Point, columns, read_points, x_labels, y_axis, y_scale
 from pdca.report.charts.frame import placeholder, svg_head, svg_open
 from pdca.report.charts.legend import legend, legend_items
+from pdca.report.charts.limits import (
+    has_steps,
+    step_legend,
+    step_lines,
+    step_summary,
+    step_values,
+)
 from pdca.report.charts.markers import draw_markers, place_markers
 from pdca.report.charts.references import (
     reference_labels,
@@ -44,8 +56,9 @@ def control_chart(
     direction: str = "increase",
     title: str = "",
     unit: str = "",
+    chart: str = "xmr",
 ) -> str:
-    """A process-behaviour (XmR) chart of one metric, as an inline SVG string.
+    """A process-behaviour chart of one metric, as an inline SVG string.
 
     ``points`` are periods in time order (``period``, ``start``, ``value``, ``n``,
     optional ``partial``); a None value leaves a gap, a partial last period is drawn
@@ -54,6 +67,11 @@ def control_chart(
     ``direction``. ``markers`` (``date``, ``label``) become vertical countermeasure
     lines between periods. The y-range always includes every reference line, so a
     target far from the data is still on the chart (the gap is the message).
+
+    ``chart`` is the chart Check read the series on. When points carry their own
+    ``lower`` and ``upper`` (a per-n chart), those are drawn as stepped lines instead
+    of ``lower`` and ``upper``; on a ``run`` chart ``centre`` is the median and no
+    limits are drawn.
     """
     if direction not in ("increase", "decrease"):
         raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
@@ -68,11 +86,14 @@ def control_chart(
         return placeholder(title, "No data yet", detail)
 
     signals = list(signals)
+    stepped = chart != "run" and has_steps(pts)
+    flat = chart != "run" and not stepped
     refs = references(
         {
-            "centre": centre,
-            "upper": upper,
-            "lower": lower,
+            "centre": centre if chart != "run" else None,
+            "median": centre if chart == "run" else None,
+            "upper": upper if flat else None,
+            "lower": lower if flat else None,
             "target": target,
             "warn": warn,
             "baseline": baseline,
@@ -82,7 +103,8 @@ def control_chart(
     ref_values = dict(refs)
     ref_labels = reference_labels(refs, unit)
     # y scale: every value and every reference line is inside the axis.
-    scale = y_scale([p.value for p in present if p.value is not None] + [v for _, v in refs])
+    domain = [p.value for p in present if p.value is not None] + [v for _, v in refs]
+    scale = y_scale(domain + (step_values(pts) if stepped else []))
     cols = columns(scale, pts, list(ref_labels.values()))
     placed = place_markers(markers, pts, cols)
 
@@ -96,13 +118,16 @@ def control_chart(
     body = [
         *warn_zone(area, ref_values),
         *y_axis(area),
+        *(step_lines(area, pts, unit) if stepped else []),
         *reference_lines(area, refs, ref_labels),
         *draw_markers(placed, marker_top, area.bottom),
         *series_lines(area, pts),
         *dots,
         *x_labels(area, pts),
     ]
-    items = legend_items(present, verdicts_seen, refs, bool(placed.labels))
+    items = legend_items(
+        present, verdicts_seen, refs, bool(placed.labels), step_legend(chart) if stepped else None
+    )
     legend_parts, legend_y = legend(items, cols.left, area.bottom + 38, ref_values)
     height = legend_y + 10
 
@@ -114,10 +139,15 @@ def control_chart(
     ]
     if refs:
         summary.append("; ".join(ref_labels[k] for k, _ in refs) + ".")
+    if stepped:
+        summary.append(step_summary(pts, chart, unit))
+    elif chart == "run":
+        summary.append("Run chart: too few baseline periods for limits.")
     summary.append(describe_signals(signals, pts) if sig_map else "No signals.")
     summary.extend(placed.summary())
 
-    ident = uid("cc", title, [(p.period, p.value) for p in pts], refs, len(signals))
+    key = [(p.period, p.value) + ((p.lower, p.upper) if stepped else ()) for p in pts]
+    ident = uid("cc", title, key, refs, len(signals))
     return "".join(
         [
             svg_open(WIDTH, height, ident),

@@ -22,7 +22,7 @@ from pdca.report.charts.style import (
     WARN_FILL,
     WIDTH,
 )
-from pdca.report.svg import INK, SERIES, el, esc, text_width
+from pdca.report.svg import INK, SERIES, el, esc, num, text_width
 
 LINE_HEIGHT = 18
 """Vertical room per legend line when the entries wrap."""
@@ -33,8 +33,12 @@ def legend_items(
     verdicts_seen: Iterable[str],
     refs: Sequence[Reference],
     has_markers: bool,
+    steps: str | None = None,
 ) -> list[tuple[str, str]]:
-    """``(kind, label)`` per entry, in reading order: the data, the signals, the lines."""
+    """``(kind, label)`` per entry, in reading order: the data, the signals, the lines.
+
+    ``steps`` is the legend of per-period limits (a per-n chart), None when there are none.
+    """
     kinds = {kind for kind, _ in refs}
     seen = set(verdicts_seen)
     items: list[tuple[str, str]] = [("series", "Value")]
@@ -51,6 +55,8 @@ def legend_items(
         if legend not in seen_legend:
             seen_legend.add(legend)
             items.append((kind, legend))
+    if steps:
+        items.append(("limit-step", steps))
     if has_markers:
         items.append(("marker", "Countermeasure"))
     return items
@@ -98,6 +104,16 @@ def legend_swatch(kind: str, x: float, y: float, ref_kinds: Container[str]) -> s
             stroke=MARKER_COLOUR,
             stroke_width=1.3,
             stroke_dasharray="4 3",
+        )
+    if kind == "limit-step":
+        style = LINE_STYLES["upper"]
+        return el(
+            "path",
+            d=f"M{num(x)} {num(y + 3)} H{num(x + 10)} V{num(y - 3)} H{num(x + 20)}",
+            fill="none",
+            stroke=style.colour,
+            stroke_width=style.width,
+            stroke_dasharray=style.dash,
         )
     style = LINE_STYLES[kind]
     parts = []

@@ -38,6 +38,9 @@ class LineStyle:
 
 LINE_STYLES: dict[str, LineStyle] = {
     "centre": LineStyle("Centre", "#52606d", 1.2, None, "Centre line (average)"),
+    "median": LineStyle(
+        "Median", "#52606d", 1.2, None, "Median (run chart: too few baseline periods for limits)"
+    ),
     "upper": LineStyle("Upper limit", "#7b8794", 1.2, "6 4", "Natural process limits"),
     "lower": LineStyle("Lower limit", "#7b8794", 1.2, "6 4", "Natural process limits"),
     "target": LineStyle("Target", "#1f7a4d", 2.0, "10 3 2 3", "Target"),
