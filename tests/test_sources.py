@@ -283,7 +283,10 @@ def test_numeric_timestamp_column_is_refused(tmp_path: Path, types: dict[str, An
 
 # -- the Parquet cache ------------------------------------------------------------------------
 def cache_entries(folder: Path) -> list[Path]:
-    return sorted(folder.iterdir())
+    """The Parquet entries; each has a JSON manifest beside it."""
+    entries = sorted(folder.glob("*.parquet"))
+    assert sorted(folder.glob("*.json")) == [e.with_suffix(".json") for e in entries]
+    return entries
 
 
 def test_cache_is_used_until_the_file_changes(tmp_path: Path, types: dict[str, Any]) -> None:
@@ -299,12 +302,19 @@ def test_cache_is_used_until_the_file_changes(tmp_path: Path, types: dict[str, A
     assert entry.suffix == ".parquet"
     assert pq.read_table(entry).schema.field("created").type == pa.timestamp("us")
 
-    # same size and modification time: the cache answers, not the file
-    stat = csv.stat()
-    csv.write_text("id,created,score\n1,2024-01-05,7\n")
-    os.utime(csv, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    # unchanged: the cache answers
     assert rows(read(types, source, ctx)) == [(1, datetime(2024, 1, 5), 9)]
     assert cache_entries(cache) == [entry]
+
+    # same size and modification time kept (cp -p, rsync -a): the new numbers, not the copy's
+    stat = csv.stat()
+    csv.write_text("id,created,score\n1,2024-01-05,8\n")
+    os.utime(csv, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert csv.stat().st_size == stat.st_size
+    assert rows(read(types, source, ctx)) == [(1, datetime(2024, 1, 5), 8)]
+    (entry,) = cache_entries(cache)
+    csv.write_text("id,created,score\n1,2024-01-05,7\n")
+    os.utime(csv, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
     # touching the file makes a new entry and removes the stale one
     os.utime(csv, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))

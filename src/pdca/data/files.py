@@ -203,7 +203,15 @@ def _through_cache(
         # zoned times are converted to the machine's zone: a copy made in another is stale
         "zone": ctx.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0],
     }
-    entry = cache.lookup(path, params)
+
+    def count_rows(entry: Path) -> int | None:
+        try:
+            sql = f"SELECT num_rows FROM parquet_file_metadata({sql_literal(str(entry))})"
+            return int(ctx.con.execute(sql).fetchall()[0][0])
+        except (duckdb.Error, IndexError, TypeError, ValueError):
+            return None
+
+    entry = cache.lookup(path, params, count_rows)
     if entry is not None:
         try:
             return ctx.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")
@@ -216,12 +224,15 @@ def _through_cache(
         if expr is not None and source.timestamp is not None:
             select = f"* REPLACE ({expr} AS {quote(source.timestamp)})"
 
-        def write(temp: Path) -> None:
+        def write(temp: Path) -> int:
             try:
-                ctx.con.execute(
+                (rows,) = ctx.con.execute(
                     f"COPY (SELECT {select} FROM {scan}) TO {sql_literal(str(temp))} "
                     "(FORMAT parquet, COMPRESSION zstd)"
-                ).fetchall()
+                ).fetchall()[0]
+                return int(rows)
+            except duckdb.IOException as exc:  # a full disk: the caller reads the file itself
+                raise OSError(first_line(exc)) from None
             except duckdb.ConversionException:
                 problem = stamps.first_bad_value(rel, source, fmt)
                 if problem is not None:

@@ -1,0 +1,91 @@
+"""What verifying the Parquet cache costs on every check, against the cached check itself.
+
+A cached check fingerprints the source file (sampled blake2b, see
+pdca.data.cache.fingerprint) and reads the entry's footer; right after an entry
+is written, and whenever its file state changed, it also re-hashes the whole
+entry (SHA-256). Goal: the fingerprint under 5 % of a cached check on a 10M-row
+CSV. Also printed, for scale: hashing the whole CSV, which sampling avoids.
+Prints figures and ratios; asserts nothing.
+
+    python bench/bench_cache.py [--rows 10000000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench_check import PLAYBOOK, pdca_check
+
+
+def best(fn, *args, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def full_blake2b(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "blake2b").hexdigest()
+
+
+def bench(rows: int, folder: Path) -> None:
+    from pdca.data.cache import _file_digest, fingerprint
+    from pdca.examples.generate import generate_tickets
+
+    data = folder / f"tickets-{rows}.csv"
+    if not data.exists():
+        generate_tickets(rows, data, fmt="csv", seed=3)
+    playbook = folder / f"playbook-{rows}-csv.yaml"
+    playbook.write_text(PLAYBOOK.format(fmt="csv", file=data.name))
+    cache = folder / f"cache-{rows}-csv"
+    shutil.rmtree(cache, ignore_errors=True)
+    pdca_check(playbook, cache)  # builds the entry
+    pdca_check(playbook, cache)  # re-hashes the fresh entry once, settles its manifest
+    (entry,) = cache.glob("*.parquet")
+
+    t_cached = best(pdca_check, playbook, cache, repeat=3)
+    t_print = best(fingerprint, data)
+    t_entry = best(_file_digest, entry)
+    t_whole = best(full_blake2b, data, repeat=2)
+    print(
+        f"{rows:,} rows, csv {data.stat().st_size / 1e6:.0f} MB, entry {entry.stat().st_size / 1e6:.0f} MB:"
+    )
+    print(f"  reference: cached check      {t_cached * 1000:8.1f} ms")
+    print(
+        f"  fingerprint (every check)    {t_print * 1000:8.2f} ms   ratio {t_print / t_cached:.3f}"
+        "   goal < 0.05"
+    )
+    print(
+        f"  entry SHA-256 (after change) {t_entry * 1000:8.1f} ms   ratio {t_entry / t_cached:.3f}"
+        "   (once after a write, not every check)"
+    )
+    print(
+        f"  blake2b of the whole CSV     {t_whole * 1000:8.1f} ms   ratio {t_whole / t_cached:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
+    parser.add_argument("--keep", type=Path, help="folder for the generated files (reused)")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="pdca-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for rows in args.rows:
+            bench(rows, folder)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
