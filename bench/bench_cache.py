@@ -56,7 +56,8 @@ def bench(rows: int, folder: Path) -> None:
     t_entry = best(_file_digest, entry)
     t_whole = best(full_blake2b, data, repeat=2)
     print(
-        f"{rows:,} rows, csv {data.stat().st_size / 1e6:.0f} MB, entry {entry.stat().st_size / 1e6:.0f} MB:"
+        f"{rows:,} rows, csv {data.stat().st_size / 1e6:.0f} MB, "
+        f"entry {entry.stat().st_size / 1e6:.0f} MB:"
     )
     print(f"  reference: cached check      {t_cached * 1000:8.1f} ms")
     print(

@@ -549,7 +549,7 @@ def test_html_has_a_card_per_objective_a_chart_per_metric_and_a_row_per_task(
     assert "Cycle mean (up): the mean of the 8 judged periods, 30.51, is 5.5 standard" in text
     assert "Sustained run (up): the last 8 periods all lie above the baseline centre 4.029" in text
     assert (
-        "On stable processes these 2 judged metrics would give about 0.048 false verdicts per "
+        "On stable processes these 2 judged metrics would give about 0.05 false verdicts per "
         "cycle (5 % chance of at least one)." in text
     )
     assert "Coach agents on empathy done 2026-01-12: Net Promoter Score 4.51 → 33.3" in text
@@ -673,7 +673,7 @@ def test_the_text_format_is_pdca_status(tmp_path: Path, clock: Clock) -> None:
     assert "cycle 1, check phase" in text and "review" in text
     assert readings.splitlines()[0].startswith("  nps: improved (the mean of the ")
     assert " ".join(readings.split()).endswith(
-        "On stable processes these 2 judged metrics would give about 0.048 false verdicts per "
+        "On stable processes these 2 judged metrics would give about 0.05 false verdicts per "
         "cycle (5 % chance of at least one)."
     )
 
