@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from pdca.playbook.model import Metric, Playbook
+from pdca.playbook.model import MIN_BASELINE, Metric, Playbook
 
 MIN_POINTS = 8
 """Periods needed before a verdict: fewer give limits too loose to mean anything."""
@@ -53,7 +53,7 @@ def signal(
     cycle_start: date | None,
     *,
     chart: str = "xmr",
-    min_baseline: int = 12,
+    min_baseline: int = MIN_BASELINE,
 ) -> dict[str, Any]:
     """The ``signal`` entry of a metric: verdict and its reasons, special causes, frozen
     limits, target sanity, and the chance of a false verdict on a stable process.
