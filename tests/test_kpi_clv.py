@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pdca.builtins.kpis import Clv
+from pdca.builtins.customers import Clv
 from pdca.errors import KpiError
 from pdca.kpi import KpiQuery, KpiResult, KpiValue
 

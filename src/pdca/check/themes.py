@@ -118,7 +118,7 @@ def split_for(
 
 
 def _kpi_split(metric: Metric) -> Split:
-    from pdca.builtins.kpis import number_sql
+    from pdca.builtins.kpiparts import number_sql
     from pdca.kpi import quote, truthy_sql
 
     kpi, field = metric.kpi, metric.field
