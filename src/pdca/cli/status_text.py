@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number
+from pdca.playbook.messages import visible
 
 WIDTH = 80
 TASK_COLORS = {
@@ -40,6 +41,7 @@ def _paint(text: str, fg: str | None, color: bool, bold: bool = False) -> str:
 
 
 def _cut(text: str, width: int) -> str:
+    text = visible(text)  # names and notes are shown on a terminal, never obeyed by it
     return text if len(text) <= width else text[: width - 1] + "~"
 
 
@@ -50,7 +52,7 @@ def _bar(done: int, total: int, width: int = 20) -> str:
 
 def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(
-        text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent) + "  "
+        visible(text), WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent) + "  "
     ) or [indent]
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from pdca.playbook.messages import visible
+
 STATUS_COLORS = {
     "met": "green",
     "at_risk": "yellow",
@@ -49,6 +51,7 @@ def status(name: str, color: bool) -> str:
 
 
 def _cut(text: str, width: int) -> str:
+    text = visible(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -115,7 +118,7 @@ def check_table(report: dict[str, Any], color: bool = False) -> str:
         notes.append(str(budget["message"]))
     if notes:
         lines.append("")
-        lines.extend(textwrap.fill(n, width=78, subsequent_indent="    ") for n in notes)
+        lines.extend(textwrap.fill(visible(n), width=78, subsequent_indent="    ") for n in notes)
     return "\n".join(lines)
 
 
@@ -138,5 +141,5 @@ def correlation_table(rows: list[dict[str, Any]]) -> str:
         if row.get("caution"):
             cautions.append(f"{row['a']} / {row['b']}: {row['caution']}")
     lines.append("Correlation is not cause: a pair that moves together may share a third driver.")
-    lines.extend(textwrap.fill(c, width=78, subsequent_indent="    ") for c in cautions)
+    lines.extend(textwrap.fill(visible(c), width=78, subsequent_indent="    ") for c in cautions)
     return "\n".join(lines)

@@ -21,11 +21,20 @@ SHOWN = 60
 """Characters of a value quoted in a message; a 10 MB line is not echoed back whole."""
 
 
+def visible(text: str) -> str:
+    """``text`` with control and format characters written as escapes (``\\x1b``).
+
+    A terminal acts on an ESC sequence and a bidi override reorders what follows;
+    text from a playbook, a data file or a stored note is shown, never obeyed.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def shown(text: str) -> str:
     """A value as messages quote it: cut when long, control characters made visible."""
-    cut = text[:SHOWN]
-    if not cut.isprintable():
-        cut = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    cut = visible(text[:SHOWN])
     return cut if len(text) <= SHOWN else f"{cut}... ({len(text)} characters)"
 
 

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pdca.errors import Location, Problem
-from pdca.playbook.messages import SHOWN, shown, suggest
+from pdca.playbook.messages import SHOWN, shown, suggest, visible
 from pdca.playbook.model import PHASE_INDEX, Playbook
 
 if TYPE_CHECKING:
@@ -32,9 +32,7 @@ def tidy(message: str) -> str:
     reference 30,000 characters long must not come back as a 30,000-character line.
     """
     message = _LONG_QUOTED.sub(lambda m: m[0][0] + shown(m[0][1:-1]) + m[0][-1], message)
-    if not message.isprintable():
-        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    return message
+    return visible(message)
 
 
 class _Checker:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pdca.playbook.messages import visible
 from pdca.report.context import deciding_rule, iter_metric_ids
 from pdca.report.svg import as_float, fmt_value, with_unit
 
@@ -131,14 +132,15 @@ _MD_RULE = re.compile(r"^[-=]{2,}$")
 def md(value: Any) -> str:
     """Text for Markdown, inline or in a table cell, rendered literally on GitHub/GitLab.
 
-    Line breaks become spaces; ``&``, ``<`` and ``>`` become entities (no HTML
+    Line breaks become spaces and control characters visible escapes (a report
+    printed with ``-o -`` reaches a terminal); ``&``, ``<`` and ``>`` become entities (no HTML
     can form); Markdown punctuation (links, emphasis, code, tables, headings,
     math) is backslash-escaped, and so is a list marker at the start. Titles,
     names, notes and data labels cannot add markup, links, or table columns.
     """
     if value is None:
         return DASH
-    text = " ".join(str(value).split())
+    text = visible(" ".join(str(value).split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_ESCAPE.sub(r"\\\1", text)
     text = _MD_LIST.sub(r"\1\\\2", text)
