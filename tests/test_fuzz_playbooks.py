@@ -620,7 +620,9 @@ def generate(draw: Any, spec: Spec, key: str, ids: dict[str, list[str]], mood: M
     if kind == "strs":
         one = (lambda: draw(TEXT)) if odd else (lambda: mood.rng.choice(spec.choices))
         return one() if mood.rng.random() < 0.5 else [one() for _ in range(mood.rng.randint(1, 3))]
-    if kind == "list":
+    if kind == "rules" and not odd and mood.rng.random() < 0.5:  # a preset, else numbers
+        return mood.rng.choice(spec.choices)
+    if kind in ("list", "rules"):
         assert spec.item is not None
         if key == "plugins":
             return draw(ODD_PLUGINS) if odd else []

@@ -236,7 +236,7 @@ def test_default_rules_are_1_2_3_5_and_unknown_rule_rejected():
     # alternation of 14 is there, but rule 4 is not a default
     assert detect_signals([9.0, 11.0] * 7, L) == ()
     with pytest.raises(ValueError, match="rule"):
-        detect_signals([1.0, 2.0], L, (9,))
+        detect_signals([1.0, 2.0], L, (11,))
 
 
 def test_signals_sorted_by_first_period_then_rule():
@@ -366,8 +366,17 @@ def test_bad_direction_rejected():
 def test_to_json_contract():
     res = check_series(BASE + [13.0] * 10, baseline=8)
     doc = json.loads(json.dumps(res.to_json(), allow_nan=False))
-    # the keys of old stay; reasons and baseline_rules are additions
-    assert set(doc) == {"verdict", "rules", "limits", "reasons", "baseline_rules"}
+    # the keys of old stay; reasons, baseline_rules and the variation are additions
+    assert set(doc) == {
+        "verdict",
+        "rules",
+        "limits",
+        "reasons",
+        "baseline_rules",
+        "variation",
+        "variation_side",
+        "variation_rules",
+    }
     assert set(doc["limits"]) == {
         "centre",
         "lower",

@@ -46,24 +46,36 @@ def chart_for(metric: Metric, kpi: Any) -> str:
     return metric.chart or getattr(kpi, "chart", "xmr") or "xmr"
 
 
+def ruleset(playbook: Playbook) -> Any:
+    """The playbook's rules as :class:`~pdca.check.stats.spc.RuleSet`: numbers, lengths,
+    preset."""
+    from pdca.check.stats.spc import RuleSet
+
+    shift, trend = playbook.rule_lengths
+    return RuleSet(tuple(playbook.rules), shift, trend, playbook.rule_preset)
+
+
 def signal(
     metric: Metric,
     series: Sequence[Mapping[str, Any]],
-    rules: Sequence[int],
+    rules: Any,
     cycle_start: date | None,
     *,
     chart: str = "xmr",
     min_baseline: int = MIN_BASELINE,
 ) -> dict[str, Any]:
     """The ``signal`` entry of a metric: verdict and its reasons, special causes, frozen
-    limits, target sanity, and the chance of a false verdict on a stable process.
+    limits, target sanity, the chance of a false verdict on a stable process, and
+    Making Data Count's variation and assurance.
 
-    On a per-n chart each complete series point gets its own ``lower`` and ``upper``
+    ``rules`` is a :class:`~pdca.check.stats.spc.RuleSet` or rule numbers. On a
+    per-n chart each complete series point gets its own ``lower`` and ``upper``
     limit, written into the point itself (the chart draws them).
     """
     from pdca.check.stats.evidence import expected_false_rate
+    from pdca.check.stats.mdc import assurance
     from pdca.check.stats.reading import read_series
-    from pdca.check.stats.spc import target_sanity
+    from pdca.check.stats.spc import RuleSet, target_sanity
 
     points = complete_points(series)
     values = [p["value"] for p in points]
@@ -97,6 +109,16 @@ def signal(
         out["target_check"] = target_sanity(
             result.limits, metric.target, metric.direction
         ).to_json()
+    latest = result.variation.period if result.variation else None
+    if latest is None or result.chart == "run" or not result.limits.available:
+        lower = upper = None
+    elif result.lower is not None and result.upper is not None:
+        lower, upper = result.lower[latest], result.upper[latest]  # that period's own
+    else:
+        lower, upper = result.limits.lower, result.limits.upper
+    out["assurance"] = assurance(metric.target, lower, upper, metric.direction)
+    out["phase"] = "baseline" if result.limits.available and result.chart != "run" else None
+    out["rule_set"] = (rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))).to_json()
     return out
 
 
@@ -111,7 +133,7 @@ def metric_signal(
     return signal(
         metric,
         series,
-        playbook.rules,
+        ruleset(playbook),
         cycle_start,
         chart=chart_for(metric, kpi),
         min_baseline=playbook.min_baseline,

@@ -85,7 +85,10 @@ def build(
     top_places: dict[str, int] = {}
     top = reader.obj(root, PLAYBOOK, "the playbook", top_places)
     file = filename
-    rules = tuple(top.get("check", {}).get("rules", (1, 2, 3, 5)))
+    check = top.get("check", {})
+    rules = check.get("rules", (1, 2, 3, 5))
+    preset = rules if isinstance(rules, str) else None
+    rules = m.RULE_PRESETS[preset][0] if preset else tuple(rules)
     playbook = m.Playbook(
         id=top.get("playbook", ""),
         title=top.get("title", ""),
@@ -99,7 +102,10 @@ def build(
         cycle=sections.cycle(top.get("cycle", {})),
         plugins=tuple(top.get("plugins", ())),
         rules=rules,
-        min_baseline=top.get("check", {}).get("min_baseline", m.MIN_BASELINE),
+        rule_preset=preset,
+        shift_points=check.get("shift_points"),
+        trend_points=check.get("trend_points"),
+        min_baseline=check.get("min_baseline", m.MIN_BASELINE),
         loc=Location(file, 1, 1),
         locs=Places(file, top_places),
     )

@@ -22,6 +22,22 @@ from pdca.errors import Location
 PHASES: tuple[str, ...] = ("plan", "do", "check", "act")
 CHARTS: tuple[str, ...] = ("xmr", "p", "p_prime", "u_prime")
 """Control charts a metric may ask for with ``chart:``."""
+RULE_PRESETS: Mapping[str, tuple[tuple[int, ...], int, int]] = MappingProxyType(
+    {
+        # NHS England, Making Data Count: a point outside the limits, a shift of 7 on
+        # one side of the mean, a trend of 7, 2 of 3 beyond 2 sigma on one side.
+        "nhs": ((1, 2, 3, 5), 7, 7),
+        # Wheeler, Understanding Variation: a point outside the limits of the X or the
+        # mR chart, 3 of 4 closer to a limit than to the centre, 8 on one side.
+        "wheeler": ((1, 2, 9, 10), 8, 6),
+        # Western Electric Statistical Quality Control Handbook (1956): 1 beyond 3
+        # sigma, 2 of 3 beyond 2 sigma, 4 of 5 beyond 1 sigma, 8 on one side.
+        "western_electric": ((1, 2, 5, 6), 8, 6),
+        # Nelson (1984) at his lengths: the rules pdca reads by default.
+        "nelson": ((1, 2, 3, 5), 9, 6),
+    }
+)
+"""``check: {rules: NAME}``: name -> (rule numbers, shift points, trend points)."""
 MIN_BASELINE = 12
 """Baseline values needed before control limits are trusted (``check: {min_baseline: ...}``):
 fewer give a stable process a false verdict far too often."""
@@ -229,6 +245,11 @@ class Playbook(_Located):
     cycle: Cycle = Cycle()
     plugins: tuple[str, ...] = ()
     rules: tuple[int, ...] = (1, 2, 3, 5)
+    rule_preset: str | None = None
+    """The preset ``check.rules`` named, if it named one (``rules`` holds its numbers)."""
+    shift_points: int | None = None
+    trend_points: int | None = None
+    """``check.shift_points`` / ``trend_points``; None: the preset's (Nelson's: 9 and 6)."""
     min_baseline: int = MIN_BASELINE
     """Baseline values a metric needs before Check trusts its control limits."""
     loc: Location | None = _field(default=None, compare=False, repr=False)
@@ -237,6 +258,13 @@ class Playbook(_Located):
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def rule_lengths(self) -> tuple[int, int]:
+        """Points that make a shift (rule 2) and a trend (rule 3): the playbook's own
+        ``shift_points``/``trend_points``, else its preset's, else Nelson's 9 and 6."""
+        _, shift, trend = RULE_PRESETS[self.rule_preset or "nelson"]
+        return (self.shift_points or shift, self.trend_points or trend)
 
     def metrics_of(self, objective_id: str) -> list[Metric]:
         return [self.metrics[m] for m in self.objectives[objective_id].metrics]

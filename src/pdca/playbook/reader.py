@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from pdca.errors import PlaybookError, Problem
-from pdca.playbook.loader import MAX_DEPTH, T_MAP, T_NULL, T_SEQ
+from pdca.playbook.loader import MAX_DEPTH, T_MAP, T_NULL, T_SEQ, T_STR
 from pdca.playbook.messages import shown, suggest, tag_name
 from pdca.playbook.places import Places, pack
 from pdca.playbook.scalars import (
@@ -128,6 +128,10 @@ class Reader(ScalarReader):
         cls = type(node)
         if node.tag not in STANDARD_TAGS:
             return self._bad_tag(node)
+        if kind == "rules":  # a preset's name, or rule numbers read as a list
+            if cls is yaml.ScalarNode and node.tag == T_STR:
+                return self.choice(node, spec, key)
+            kind = "list"
         if kind in SCALAR_KINDS:
             if cls is not yaml.ScalarNode:
                 return self.error(f"'{key}' must be {KIND_WORDS[kind]}, not a {shape(node)}", node)

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pdca.playbook.model import CHARTS, DIRECTIONS, METRIC_STATUSES, PERIODS, PHASES
+from pdca.playbook.model import (
+    CHARTS,
+    DIRECTIONS,
+    METRIC_STATUSES,
+    PERIODS,
+    PHASES,
+    RULE_PRESETS,
+)
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -21,7 +28,8 @@ class Spec:
     """What one key may hold.
 
     ``kind`` is one of: str, slug, number, int, bool, date, duration, choice,
-    list, object (fixed keys in ``fields``), entries (id -> ``entry``), free
+    list, rules (a preset name from ``choices`` or a list of ``item``), object (fixed
+    keys in ``fields``), entries (id -> ``entry``), free
     (any mapping: plugin options, KPI params), strs (a string or list of them).
     """
 
@@ -184,9 +192,23 @@ CHECK = S(
     "How Check reads control charts.",
     fields={
         "rules": S(
-            "list",
-            "Special-cause rules (1-8) to apply; default 1, 2, 3, 5.",
+            "rules",
+            "Special-cause rules: a preset (nhs, wheeler, western_electric, nelson) or "
+            "rule numbers 1-10; default 1, 2, 3, 5 (nelson).",
             item=S("int", minimum=1),
+            choices=tuple(RULE_PRESETS),
+        ),
+        "shift_points": S(
+            "int",
+            "Points in a row on one side of the centre line that make a shift "
+            "(rule 2), 6 to 9; default the preset's (7 for nhs, 9 for nelson).",
+            minimum=6,
+        ),
+        "trend_points": S(
+            "int",
+            "Points in a row rising or falling, endpoints included, that make a trend "
+            "(rule 3), 6 to 9; default the preset's (7 for nhs, 6 for nelson).",
+            minimum=6,
         ),
         "min_baseline": S(
             "int",
@@ -258,6 +280,14 @@ def _to_json(spec: Spec) -> dict[str, Any]:
     elif kind == "strs":
         one = {"type": "string", "enum": list(spec.choices)}
         out["anyOf"] = [one, {"type": "array", "items": one, "minItems": 1}]
+    elif kind == "rules":
+        assert spec.item is not None
+        item = _to_json(spec.item)
+        out["anyOf"] = [
+            {"type": "string", "enum": list(spec.choices)},
+            {"type": "array", "items": item},
+            item,
+        ]
     elif kind == "list":
         assert spec.item is not None
         item = _to_json(spec.item)

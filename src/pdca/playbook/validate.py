@@ -18,7 +18,8 @@ from pdca.playbook.model import PHASE_INDEX, Playbook
 if TYPE_CHECKING:
     from pdca.plugins import Registry
 
-RULES = range(1, 9)
+RULES = range(1, 11)
+RUN_LENGTHS = range(6, 10)
 
 _LONG_QUOTED = re.compile(
     rf"(?<!\w)'[^'\n]{{{SHOWN + 1},}}'(?!\w)|(?<!\w)\"[^\"\n]{{{SHOWN + 1},}}\"(?!\w)"
@@ -275,11 +276,21 @@ class _Checker:
             )
 
     def rules(self) -> None:
-        for rule in self.pb.rules:
+        for i, rule in enumerate(self.pb.rules):
             if rule not in RULES:
                 self.error(
-                    f"check rule {rule} does not exist: rules are numbered 1 to 8",
-                    self.pb.where("check"),
+                    f"check rule {rule} does not exist: rules are numbered 1 to 10 "
+                    "(1-8 Nelson's, 9 and 10 Wheeler's), or name a preset: "
+                    "nhs, wheeler, western_electric, nelson",
+                    self.pb.where_item("check.rules", i),
+                )
+        for key in ("shift_points", "trend_points"):
+            value = getattr(self.pb, key)
+            if value is not None and value not in RUN_LENGTHS:
+                self.error(
+                    f"'{key}' must be from 6 to 9, got {value}: shorter runs come by "
+                    "chance too often, longer ones are found too late",
+                    self.pb.where(f"check.{key}"),
                 )
 
 

@@ -275,6 +275,7 @@ def _effects(
     """
     from bisect import bisect_left
 
+    from pdca.check.readout import ruleset
     from pdca.check.stats.effects import countermeasure_effect
     from pdca.report.svg import fmt_value, with_unit
 
@@ -307,7 +308,7 @@ def _effects(
             key = (mid, k, k < len(starts) and starts[k] == day) if k < len(starts) else (mid, day)
             if key not in cache:
                 cache[key] = countermeasure_effect(
-                    points, date.fromisoformat(day), rules=pb.rules, direction=m["direction"]
+                    points, date.fromisoformat(day), rules=ruleset(pb), direction=m["direction"]
                 ).to_json()
             e = cache[key]
             unit = m["unit"] or ""

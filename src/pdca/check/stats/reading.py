@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from pdca.check.stats.base import D2, as_array, finite, screened_mr_bar
 from pdca.check.stats.evidence import Reason, judge
+from pdca.check.stats.mdc import Variation, variation
 from pdca.check.stats.perchart import PER_N_CHARTS, PerNLimits, RunChart, per_n_limits, run_chart
 from pdca.check.stats.spc import (
     DEFAULT_RULES,
     Limits,
+    RuleSet,
     Signal,
     _check_direction,
     _check_rules,
@@ -70,6 +72,8 @@ class Reading:
     run: RunChart | None = None
     note: str | None = None
     """Why there is no verdict, when there is none."""
+    variation: Variation | None = None
+    """MDC's variation of the latest point (None without limits)."""
 
     def to_json(self) -> dict[str, Any]:
         limits = self.limits.to_json()
@@ -82,6 +86,9 @@ class Reading:
             "limits": limits,
             "reasons": [r.to_json() for r in self.reasons],
             "baseline_rules": [s.to_json() for s in self.baseline_signals],
+            "variation": self.variation.kind if self.variation else None,
+            "variation_side": self.variation.side if self.variation else None,
+            "variation_rules": list(self.variation.rules) if self.variation else [],
         }
         if self.run is not None:
             out["run_chart"] = {
@@ -118,7 +125,7 @@ def read_series(
     *,
     baseline: int | None,
     direction: str,
-    rules: Iterable[int] = DEFAULT_RULES,
+    rules: Iterable[int] | RuleSet = DEFAULT_RULES,
     chart: str = "xmr",
     min_baseline: int = MIN_BASELINE,
     min_points: int = MIN_POINTS,
@@ -129,7 +136,8 @@ def read_series(
     judged. Without a baseline there is no "before" to compare with, so the
     verdict is ``insufficient_data`` (the rules still show on the whole series).
     """
-    chosen = _check_rules(rules)
+    ruleset = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
+    chosen = replace(ruleset, numbers=_check_rules(ruleset.numbers))
     _check_direction(direction)
     if chart not in CHARTS:
         raise ValueError(f"chart must be one of {', '.join(CHARTS)}, not {chart!r}")
@@ -142,7 +150,7 @@ def _read(
     n: Sequence[int] | np.ndarray | None,
     baseline: int | None,
     direction: str,
-    chosen: tuple[int, ...],
+    chosen: RuleSet,
     chart: str,
     min_baseline: int,
     min_points: int,
@@ -167,6 +175,9 @@ def _read(
             chart,
             limits,
             signals=signals,
+            variation=variation(arr, limits.centre, signals, direction)
+            if chart == "xmr" and limits.available
+            else None,
             note="no baseline to compare with: set cycle.start or the metric's "
             "baseline_periods so the periods before the change set the limits",
         )
@@ -214,6 +225,7 @@ def _read(
         lower=lower,
         upper=upper,
         per_n=per_n,
+        variation=variation(read, z_limits.centre, found, direction),
     )
 
 

@@ -1,4 +1,4 @@
-"""XmR (individuals) charts and the eight Western Electric / Nelson tests.
+"""XmR (individuals) charts, the eight Western Electric / Nelson tests and Wheeler's two.
 
 A Check phase that compares one number with a target makes a team react to
 week-to-week noise. Reading the period series as a process-behaviour chart
@@ -49,7 +49,7 @@ E2 = 2.66
 D4 = 3.268
 """Upper limit of the moving range chart = D4 × MR̄."""
 
-ALL_RULES: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+ALL_RULES: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 DEFAULT_RULES: tuple[int, ...] = (1, 2, 3, 5)
 """Detection rules 1, 2, 3 and 5 catch the changes a service team cares about (a
 jump, a shift, a drift) while keeping the false-alarm rate low on 100 weekly
@@ -67,7 +67,54 @@ RULE_DESCRIPTIONS: dict[int, str] = {
     6: "4 of 5 points in a row beyond 1 sigma on the same side",
     7: "15 points in a row within 1 sigma of the centre line",
     8: "8 points in a row beyond 1 sigma, on either side",
+    9: "3 of 4 points in a row beyond 1.5 sigma on the same side",
+    10: "1 moving range above its upper limit (3.268 x the mean moving range)",
 }
+"""Rules 1 to 8 are Nelson's; 9 and 10 are Wheeler's zone test and his mR-chart test.
+Rules 2 and 3 are described at their default lengths; :func:`describe` gives others."""
+
+SHIFT_POINTS = 9
+"""Nelson's rule 2: points in a row on one side of the centre line."""
+TREND_POINTS = 6
+"""Nelson's rule 3: points in a row steadily rising or falling, endpoints included."""
+RUN_LENGTHS = range(6, 10)
+"""The lengths a playbook may give rules 2 and 3 (``shift_points``, ``trend_points``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules a chart is read with and the lengths of its shift and trend rules.
+
+    A playbook's preset (``nhs``, ``wheeler``, ... in
+    :data:`pdca.playbook.model.RULE_PRESETS`) is a named rule set; a list of rule
+    numbers is one with Nelson's lengths.
+    """
+
+    numbers: tuple[int, ...] = (1, 2, 3, 5)
+    shift_points: int = SHIFT_POINTS
+    trend_points: int = TREND_POINTS
+    name: str | None = None
+
+    def describe(self, rule: int) -> str:
+        return describe(rule, self.shift_points, self.trend_points)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "preset": self.name,
+            "rules": list(self.numbers),
+            "shift_points": self.shift_points,
+            "trend_points": self.trend_points,
+        }
+
+
+def describe(rule: int, shift_points: int = SHIFT_POINTS, trend_points: int = TREND_POINTS) -> str:
+    """A rule in words, at the lengths in use."""
+    if rule == 2:
+        return f"{shift_points} points in a row on the same side of the centre line"
+    if rule == 3:
+        return f"{trend_points} points in a row steadily rising or falling"
+    return RULE_DESCRIPTIONS[rule]
+
 
 _REL_TOL = 1e-9
 
@@ -127,7 +174,7 @@ class Signal:
     periods: tuple[int, ...]
     """Indices into the series as given (missing periods keep their index)."""
     direction: str | None
-    """``up`` / ``down``; None for rules 4 and 7 and for a rule-8 run mixing both sides."""
+    """``up`` / ``down``; None for rules 4, 7 and 10 and for a rule-8 run mixing both sides."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,7 +201,7 @@ def _check_rules(rules: Iterable[int]) -> tuple[int, ...]:
     out = tuple(sorted({int(r) for r in rules}))
     bad = [r for r in out if r not in RULE_DESCRIPTIONS]
     if bad:
-        raise ValueError(f"unknown rule number(s) {bad}: rules are numbered 1 to 8")
+        raise ValueError(f"unknown rule number(s) {bad}: rules are numbered 1 to 10")
     return out
 
 
@@ -227,13 +274,16 @@ def _windows(flag: np.ndarray, width: int, need: int) -> list[np.ndarray]:
 def detect_signals(
     values: Sequence[float | None] | np.ndarray,
     limits: Limits,
-    rules: Iterable[int] = DEFAULT_RULES,
+    rules: Iterable[int] | RuleSet = DEFAULT_RULES,
 ) -> tuple[Signal, ...]:
     """Every occurrence of the chosen rules in the whole series, against frozen ``limits``.
 
-    Sorted by first period, then rule number. Empty when the limits are not computable.
+    ``rules`` is a :class:`RuleSet` or rule numbers (Nelson's lengths). Sorted by
+    first period, then rule number. Empty when the limits are not computable.
     """
-    chosen = _check_rules(rules)
+    ruleset = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
+    chosen = _check_rules(ruleset.numbers)
+    shift, trend = ruleset.shift_points, ruleset.trend_points
     if not limits.available:
         return ()
     arr = as_array(values)
@@ -250,7 +300,7 @@ def detect_signals(
 
         def add(rule: int, idx: Iterable[int] | np.ndarray, direction: str | None) -> None:
             periods = tuple(int(pos[i]) for i in idx)
-            found.append(Signal(rule, RULE_DESCRIPTIONS[rule], periods, direction))
+            found.append(Signal(rule, ruleset.describe(rule), periods, direction))
 
         def sided(key: int) -> str:
             return UP if key > 0 else DOWN
@@ -260,22 +310,22 @@ def detect_signals(
             for s, e, k in _runs(beyond, 1):
                 add(1, range(s, e), sided(k))
         if 2 in chosen:
-            for s, e, k in _runs(side, 9):
+            for s, e, k in _runs(side, shift):
                 add(2, range(s, e), sided(k))
         if 3 in chosen or 4 in chosen:
             dx = np.diff(x)
             dsign = np.sign(dx).astype(np.int8)
             dsign[np.isnan(dx)] = 0
             if 3 in chosen:
-                # runs of 5 same-sign steps = 6 points
-                for s, e, k in _runs(dsign, 5):
+                # runs of trend - 1 same-sign steps = trend points, endpoints included
+                for s, e, k in _runs(dsign, trend - 1):
                     add(3, range(s, e + 1), sided(k))
             if 4 in chosen:
                 # alternation = constant sign once every other step is flipped
                 flip = np.where(np.arange(dsign.size) % 2 == 0, 1, -1).astype(np.int8)
                 for s, e, _ in _runs(dsign * flip, 13):
                     add(4, range(s, e + 1), None)
-        for rule, k_sigma, width, need in ((5, 2.0, 3, 2), (6, 1.0, 5, 4)):
+        for rule, k_sigma, width, need in ((5, 2.0, 3, 2), (6, 1.0, 5, 4), (9, 1.5, 4, 3)):
             if rule in chosen:
                 bound = k_sigma * sigma + eps
                 for key, flag in ((1, d > bound), (-1, d < -bound)):
@@ -296,6 +346,12 @@ def detect_signals(
                 else:
                     direction = None
                 add(8, range(s, e), direction)
+        if 10 in chosen and x.size >= 2:
+            # moving ranges beyond the mR chart's limit; consecutive ones are one signal,
+            # listing both ends of each jump. A jump has no side: direction None.
+            jump = (np.abs(np.diff(x)) > limits.mr_upper + eps).astype(np.int8)
+            for s, e, _ in _runs(jump, 1):
+                add(10, range(s, e + 1), None)
     found.sort(key=lambda sig: (sig.periods[0], sig.rule))
     return tuple(found)
 
