@@ -22,6 +22,7 @@ from pdca.builtins.kpis import CALCULATORS
 from pdca.kpi import PERCENT, FunctionKpi, Kpi
 from pdca.playbook.ranges import declared_range, range_words
 from pdca.report.charts import control_chart
+from pdca.report.charts.clip import Bounds
 from pdca.report.svg import SVG_NS
 
 NS = f"{{{SVG_NS}}}"
@@ -437,6 +438,19 @@ def test_the_report_draws_limits_beyond_the_range_at_its_ends(tmp_path: Path) ->
     assert "drawn at −100 where beyond the values, from −100 to 100" in (
         lower_step.find(f"{NS}title").text
     )
+
+
+def test_bounds_read_what_check_writes_and_ignore_junk() -> None:
+    assert Bounds.read({"low": -100, "high": 100}) == Bounds(-100.0, 100.0)
+    assert Bounds.read({"low": 0, "high": None}) == Bounds(0.0, None)
+    assert Bounds.read((None, 5)) == Bounds(None, 5.0)
+    for junk in [None, "0..100", {"low": 5, "high": 1}, (1, 2, 3), {"low": "x"}]:
+        assert Bounds.read(junk) == Bounds(), junk
+    assert Bounds(0.0, None).clip(-3.5) == 0.0 and Bounds(0.0, None).clip(1e9) == 1e9
+    assert Bounds(-100.0, 100.0).words("") == "from −100 to 100"
+    assert Bounds(0.0, None).words("%") == "0% or more"
+    assert Bounds(None, 5.0).words("") == "5 or less"
+    assert Bounds().words("") == "any value"
 
 
 def weekly(lowers: list[float]) -> list[dict]:

@@ -60,7 +60,9 @@ class Bounds:
         high = with_unit(fmt_value(self.high), unit) if self.high is not None else None
         if low and high:
             return f"from {low} to {high}"
-        return f"{low} or more" if low else f"{high} or less"
+        if low or high:
+            return f"{low} or more" if low else f"{high} or less"
+        return "any value"
 
 
 OPEN = Bounds()
