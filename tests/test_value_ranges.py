@@ -13,13 +13,15 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pytest
 
 from pdca.builtins.kpis import CALCULATORS
-from pdca.kpi import PERCENT, FunctionKpi, Kpi
+from pdca.kpi import PERCENT, FunctionKpi, Kpi, KpiQuery
 from pdca.playbook.ranges import declared_range, range_words
 from pdca.report.charts import control_chart
 from pdca.report.charts.clip import Bounds
@@ -96,6 +98,44 @@ def test_every_built_in_kpi_declares_its_range() -> None:
     assert range_words((0, 100)) == "from 0 to 100"
     assert range_words((0, None)) == "0 or more"
     assert range_words((None, 5)) == "5 or less"
+
+
+BOUNDED = {"nps": "score", "enps": "score", "csat": "score", "sla": "score", "rate": "flag"}
+BOUNDED |= {"retention": "who", "churn": "who", "count": None, "count_distinct": "who"}
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDED))
+def test_a_bounded_kpi_stays_in_its_range_on_untidy_data(name: str) -> None:
+    """Scores from -5 to 15 and text, yes/no/maybe flags, a few customers: every value of
+    window and series lies in the declared range (seeded, so the data is the same on
+    every run)."""
+    rng = np.random.default_rng(11)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (__ts TIMESTAMP, score VARCHAR, flag VARCHAR, who VARCHAR)")
+    rows = []
+    for _ in range(400):
+        ts = f"{START + timedelta(days=int(rng.integers(0, 70)))} 10:00"
+        score = str(round(float(rng.uniform(-5, 15)), 1)) if rng.random() < 0.9 else "n/a"
+        flag = str(rng.choice(["yes", "no", "maybe", "1", "0"]))
+        rows.append((ts, score, flag, f"c{int(rng.integers(0, 25))}"))
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    kpi = next(cls() for cls in CALCULATORS if cls.name == name)
+    params = {"sla": {"limit": 8}}.get(name, {})
+    q = KpiQuery(
+        con=con,
+        table="t",
+        field=BOUNDED[name],
+        params=params,
+        period="week",
+        window_start=datetime(2025, 10, 13),
+        end=datetime(2025, 11, 10),
+        history_start=datetime(2025, 9, 1),
+    )
+    result = kpi.compute(q)
+    low, high = declared_range(kpi)
+    values = [v.value for v in (result.window, *result.series.values()) if v.value is not None]
+    assert len(values) >= 5
+    assert all((low is None or v >= low) and (high is None or v <= high) for v in values)
 
 
 def test_a_malformed_declared_range_is_not_a_range() -> None:
