@@ -50,6 +50,7 @@ def test_there_is_a_bad_playbook_for_each_rule() -> None:
         "alias_bomb",
         "when_and_rules",
         "not_mapping_entry",
+        "value_ranges",
     }
     assert rules <= names
 

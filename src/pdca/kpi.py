@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 ParamProblem = tuple[str | None, str]
 """A problem with a metric's KPI settings: (``params`` key or None for the metric, message)."""
 
+ValueRange = tuple[float | None, float | None]
+"""The values a KPI can take, ``(low, high)``; None for an open end: ``(0, None)`` is 0 or more."""
+
+UNBOUNDED: ValueRange = (None, None)
+PERCENT: ValueRange = (0, 100)
+
 TS = "__ts"
 """Name of the timestamp column in every metric table."""
 
@@ -194,6 +200,13 @@ class Kpi:
     zero_when_empty: ClassVar[bool] = False
     #: parameters this calculator accepts: name -> one-line description
     param_docs: ClassVar[Mapping[str, str]] = {}
+    #: The values the KPI can take, ``(low, high)`` with None for an open end
+    #: (:data:`PERCENT` for a percentage, ``(0, None)`` for a count). ``pdca
+    #: validate`` rejects a target, warn level, baseline or benchmark outside it
+    #: and warns when a percent KPI's values look like fractions (0.85 for 85);
+    #: reports draw control limits no further than its ends. Unbounded by default:
+    #: a mean or a sum takes whatever range its data has.
+    value_range: ValueRange = UNBOUNDED
 
     def check(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
         """Problems with the metric's ``field``/``params``, found at validation time."""
@@ -207,6 +220,14 @@ class Kpi:
                     (key, f"KPI '{self.name}' has no parameter '{key}' (known: {known})")
                 )
         return problems
+
+    def warnings(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
+        """Settings that are valid but look like a mistake (``pdca validate`` warns, exit 0).
+
+        Same shape as :meth:`check`; ``percentile`` warns about ``q: 0.9``, which is
+        allowed (the 0.9th percentile) but usually meant the 90th. None by default.
+        """
+        return []
 
     def columns(self, field: str | None, params: Mapping[str, Any]) -> list[str]:
         """Source columns this calculator reads, so sources can read only those."""
@@ -243,8 +264,10 @@ class FunctionKpi(Kpi):
         summary: str = "",
         param_docs: Mapping[str, str] | None = None,
         requires_field: bool = True,
+        value_range: ValueRange = UNBOUNDED,
     ):
         self.name = name
+        self.value_range = value_range
         self.func = func
         doc = (func.__doc__ or "").strip()
         self.summary = summary or (doc.splitlines()[0] if doc else "")

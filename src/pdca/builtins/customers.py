@@ -14,7 +14,7 @@ from typing import Any
 
 from pdca.builtins.kpiparts import check_column, check_number, column_param, number_sql
 from pdca.errors import KpiError
-from pdca.kpi import NO_VALUE, TS, Kpi, KpiQuery, KpiResult, KpiValue, ParamProblem
+from pdca.kpi import NO_VALUE, PERCENT, TS, Kpi, KpiQuery, KpiResult, KpiValue, ParamProblem
 
 
 def _timestamp(value: datetime) -> str:
@@ -32,6 +32,7 @@ class Retention(Kpi):
 
     name = "retention"
     chart = "p_prime"
+    value_range = PERCENT
     summary = (
         "100 * previous period's customers seen again in this one / previous period's customers"
     )

@@ -25,11 +25,13 @@ from pdca.builtins.kpiparts import (
     check_column,
     check_number,
     column_param,
+    is_number,
     number_sql,
     percent_of,
 )
 from pdca.errors import KpiError
 from pdca.kpi import (
+    PERCENT,
     Kpi,
     KpiQuery,
     KpiResult,
@@ -129,6 +131,7 @@ class Count(SqlKpi):
 
     name = "count"
     zero_when_empty = True
+    value_range = (0, None)
     summary = "count(*) of rows, or count(field) of non-null values when a field is given"
     requires_field = False
 
@@ -154,6 +157,7 @@ class CountDistinct(SqlKpi):
 
     name = "count_distinct"
     zero_when_empty = True
+    value_range = (0, None)
     summary = "count(DISTINCT field): the number of different non-null values"
 
     def sql(self, q: KpiQuery) -> str:
@@ -163,6 +167,7 @@ class CountDistinct(SqlKpi):
 class Rate(BuiltinSqlKpi):
     name = "rate"
     chart = "p_prime"
+    value_range = PERCENT
     summary = "100 * truthy / (truthy + falsy): percent of yes among the yes/no values"
     accepts = "yes/no values (true/false, yes/no, y/n, t/f, 1/0)"
 
@@ -185,6 +190,18 @@ class Percentile(BuiltinSqlKpi):
             self, params, "q", required=True, between=(0, 100)
         )
 
+    def warnings(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
+        q = params.get("q")
+        if not is_number(q) or not 0 < q < 1:
+            return []
+        return [
+            (
+                "q",
+                f"q is a percentile from 0 to 100: {q:g} means the {q:g}th percentile; "
+                f"did you mean {round(q * 100, 9):g}?",
+            )
+        ]
+
     def value_sql(self, v: str, q: KpiQuery) -> str:
         return f"quantile_cont({v}, {sql_literal(float(q.params['q']) / 100)})"
 
@@ -198,6 +215,7 @@ class Nps(BuiltinSqlKpi):
 
     name = "nps"
     chart = "p_prime"
+    value_range = (-100, 100)
     summary = "100 * (promoters 9-10 - detractors 0-6) / responses 0-10, from -100 to 100"
     accepts = "scores from 0 to 10"
 
@@ -221,6 +239,7 @@ class Enps(Nps):
 class Csat(BuiltinSqlKpi):
     name = "csat"
     chart = "p_prime"
+    value_range = PERCENT
     summary = "100 * responses >= satisfied / responses: percent satisfied (default 4 of 5)"
     param_docs = MappingProxyType(
         {"satisfied": "the lowest score that counts as satisfied (default 4)"}
@@ -235,6 +254,8 @@ class Csat(BuiltinSqlKpi):
 
 
 class Ces(BuiltinSqlKpi):
+    """No ``value_range``: effort scales differ (1-5, 1-7, 0-10) and pdca is not told which."""
+
     name = "ces"
     summary = "mean(field): Customer Effort Score, the average effort rating"
 
@@ -245,6 +266,7 @@ class Ces(BuiltinSqlKpi):
 class Sla(BuiltinSqlKpi):
     name = "sla"
     chart = "p_prime"
+    value_range = PERCENT
     summary = "100 * rows with field <= limit / rows: percent within the service level"
     param_docs = MappingProxyType(
         {"limit": "the most the field may be for a row to meet the SLA, e.g. 24 (hours)"}

@@ -187,7 +187,7 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
 
     series = calendar_series(result.series, kpi, metric.period, as_of)
     value = finite(result.window.value)
-    entry = entry_for(metric, value, result.window.n, series, frame)
+    entry = entry_for(metric, value, result.window.n, series, frame, kpi=kpi)
     if segments is not None:
         entry["segments"] = segments
     return entry
@@ -264,8 +264,14 @@ def entry_for(
     series: list[dict[str, Any]],
     frame: Frame | None,
     error: str | None = None,
+    kpi: Kpi | None = None,
 ) -> dict[str, Any]:
+    """The metric's ``pdca check`` entry; ``range`` is the values its KPI can take
+    (``{"low": 0, "high": 100}``, null for an open end or an unknown KPI)."""
     from pdca.check.stats.base import finite
+    from pdca.playbook.ranges import declared_range
+
+    low, high = (declared_range(kpi) if kpi is not None else None) or (None, None)
 
     entry: dict[str, Any] = {
         "title": metric.label,
@@ -278,6 +284,7 @@ def entry_for(
         "warn": metric.warn,
         "baseline": metric.baseline,
         "direction": metric.direction,
+        "range": {"low": low, "high": high},
         "status": "error" if error else status_of(value, metric),
         "series": series,
     }
@@ -385,7 +392,7 @@ def _evaluate_safely(
     try:
         return evaluate_metric(metric, registered.obj, session, as_of)
     except PdcaError as exc:
-        return entry_for(metric, None, 0, [], None, error=str(exc))
+        return entry_for(metric, None, 0, [], None, error=str(exc), kpi=registered.obj)
     except Exception as exc:  # a plugin's bug must not hide the other metrics
         return entry_for(
             metric,
@@ -395,4 +402,5 @@ def _evaluate_safely(
             None,
             error=f"KPI '{metric.kpi}' (plugin '{registered.plugin}') failed: "
             f"{type(exc).__name__}: {exc}",
+            kpi=registered.obj,
         )

@@ -131,9 +131,13 @@ class _Checker:
             kpi = self.plugin("kpis", metric.kpi, "KPI", metric.where("kpi"), context)
             if kpi is not None:
                 for key, message in kpi.check(metric.field, metric.params):
-                    where = _child(metric, "params", key) if key else metric.where("field")
-                    self.error(f"{context}: {message}", where)
+                    self.error(f"{context}: {message}", _param(metric, key))
+                for key, message in getattr(kpi, "warnings", _no_warnings)(
+                    metric.field, metric.params
+                ):
+                    self.warn(f"{context}: {message}", _param(metric, key))
                 self.chart(metric, kpi, context)
+                self.ranges(metric, kpi, context)
             short = metric.baseline_periods or self.pb.min_baseline
             if short < self.pb.min_baseline:
                 self.warn(
@@ -160,6 +164,14 @@ class _Checker:
                     f"{context}: baseline equals target: there is nothing to improve",
                     metric.where("baseline"),
                 )
+
+    def ranges(self, metric: Any, kpi: Any, context: str) -> None:
+        """Values outside the KPI's range, and percents that look like fractions."""
+        from pdca.playbook.ranges import findings
+
+        for severity, message, key in findings(metric, kpi, context):
+            where = _child(metric, key, "value") if key == "benchmark" else metric.where(key)
+            (self.error if severity == "error" else self.warn)(message, where)
 
     def chart(self, metric: Any, kpi: Any, context: str) -> None:
         """The KPI's declared chart must exist; a binomial ``p`` chart only fits a KPI
@@ -292,6 +304,16 @@ class _Checker:
                     "chance too often, longer ones are found too late",
                     self.pb.where(f"check.{key}"),
                 )
+
+
+def _param(metric: Any, key: str | None) -> Location | None:
+    """Where a KPI's finding about ``params[key]`` points; the ``field`` when it has no key."""
+    return _child(metric, "params", key) if key else metric.where("field")
+
+
+def _no_warnings(field: str | None, params: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """The warnings of a KPI object written before :meth:`pdca.kpi.Kpi.warnings` existed."""
+    return []
 
 
 def _child(entry: Any, key: str, sub: str | None) -> Location | None:

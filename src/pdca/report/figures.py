@@ -135,6 +135,7 @@ def chart(metric: Mapping[str, Any], title: str = "") -> Markup:
             title=str(title or ""),
             unit=str(metric.get("unit") or ""),
             chart=str(limits.get("chart") or "xmr"),
+            value_range=metric.get("range"),
         )
     )
 

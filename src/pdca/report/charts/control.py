@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pdca.report.charts.axes import PlotArea, Point, columns, read_points, x_labels, y_axis, y_scale
+from pdca.report.charts.clip import Bounds, fit_references
 from pdca.report.charts.frame import placeholder, svg_head, svg_open
 from pdca.report.charts.legend import legend, legend_items
 from pdca.report.charts.limits import (
@@ -29,12 +30,7 @@ from pdca.report.charts.limits import (
     step_values,
 )
 from pdca.report.charts.markers import draw_markers, place_markers
-from pdca.report.charts.references import (
-    reference_labels,
-    reference_lines,
-    references,
-    warn_zone,
-)
+from pdca.report.charts.references import reference_lines, references, warn_zone
 from pdca.report.charts.series import series_lines, series_points
 from pdca.report.charts.signals import describe_signals, signal_map
 from pdca.report.charts.style import PLOT_HEIGHT, WIDTH
@@ -57,6 +53,7 @@ def control_chart(
     title: str = "",
     unit: str = "",
     chart: str = "xmr",
+    value_range: Any = None,
 ) -> str:
     """A process-behaviour chart of one metric, as an inline SVG string.
 
@@ -72,6 +69,10 @@ def control_chart(
     ``lower`` and ``upper`` (a per-n chart), those are drawn as stepped lines instead
     of ``lower`` and ``upper``; on a ``run`` chart ``centre`` is the median and no
     limits are drawn.
+
+    ``value_range`` is the range of the KPI's values (``{"low": -100, "high": 100}``,
+    the metric's ``range`` in ``pdca check``): limits beyond it are drawn at its end and
+    labelled as clipped, other lines beyond it are left out (:mod:`.clip`).
     """
     if direction not in ("increase", "decrease"):
         raise ValueError(f"direction must be 'increase' or 'decrease', not {direction!r}")
@@ -88,23 +89,28 @@ def control_chart(
     signals = list(signals)
     stepped = chart != "run" and has_steps(pts)
     flat = chart != "run" and not stepped
-    refs = references(
-        {
-            "centre": centre if chart != "run" else None,
-            "median": centre if chart == "run" else None,
-            "upper": upper if flat else None,
-            "lower": lower if flat else None,
-            "target": target,
-            "warn": warn,
-            "baseline": baseline,
-            "benchmark": benchmark,
-        }
+    bounds = Bounds.read(value_range)
+    fitted = fit_references(
+        references(
+            {
+                "centre": centre if chart != "run" else None,
+                "median": centre if chart == "run" else None,
+                "upper": upper if flat else None,
+                "lower": lower if flat else None,
+                "target": target,
+                "warn": warn,
+                "baseline": baseline,
+                "benchmark": benchmark,
+            }
+        ),
+        bounds,
+        unit,
     )
+    refs, ref_labels = fitted.refs, fitted.labels
     ref_values = dict(refs)
-    ref_labels = reference_labels(refs, unit)
     # y scale: every value and every reference line is inside the axis.
     domain = [p.value for p in present if p.value is not None] + [v for _, v in refs]
-    scale = y_scale(domain + (step_values(pts) if stepped else []))
+    scale = y_scale(domain + (step_values(pts, bounds) if stepped else []))
     cols = columns(scale, pts, list(ref_labels.values()))
     placed = place_markers(markers, pts, cols)
 
@@ -118,8 +124,8 @@ def control_chart(
     body = [
         *warn_zone(area, ref_values),
         *y_axis(area),
-        *(step_lines(area, pts, unit) if stepped else []),
-        *reference_lines(area, refs, ref_labels),
+        *(step_lines(area, pts, unit, bounds) if stepped else []),
+        *reference_lines(area, refs, ref_labels, fitted.tips, fitted.computed),
         *draw_markers(placed, marker_top, area.bottom),
         *series_lines(area, pts),
         *dots,
@@ -138,9 +144,9 @@ def control_chart(
         f"{better_text(direction).rstrip(' ↑↓')}.",
     ]
     if refs:
-        summary.append("; ".join(ref_labels[k] for k, _ in refs) + ".")
+        summary.append("; ".join(fitted.tips[k] for k, _ in refs) + ".")
     if stepped:
-        summary.append(step_summary(pts, chart, unit))
+        summary.append(step_summary(pts, chart, unit, bounds))
     elif chart == "run":
         summary.append("Run chart: too few baseline periods for limits.")
     summary.append(describe_signals(signals, pts) if sig_map else "No signals.")

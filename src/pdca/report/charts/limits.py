@@ -5,7 +5,8 @@ week of 400, so one flat pair of lines would call the small week's wobble a sign
 and hide a real change in the large one. Each period's own limits (``lower`` and
 ``upper`` on the series point, from Check) are drawn as a step across the period's
 band; a period without limits (no n, or still partial) leaves a gap rather than a
-line the data never had.
+line the data never had. A limit beyond the range of the KPI's values is drawn at
+the range's end (:mod:`.clip`), and its tooltip says so.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pdca.report.charts.axes import PlotArea, Point
+from pdca.report.charts.clip import OPEN, Bounds, clipped_note
 from pdca.report.charts.style import LINE_STYLES
 from pdca.report.svg import el, fmt_value, num, with_unit
 from pdca.report.svg import title as tooltip
@@ -32,9 +34,9 @@ def step_legend(chart: str) -> str:
     return "Limits from each period's n" + (f" ({name})" if name else "")
 
 
-def step_values(points: Sequence[Point]) -> list[float]:
-    """Every per-period limit, so the value axis can include them all."""
-    return [v for p in points for v in (p.lower, p.upper) if v is not None]
+def step_values(points: Sequence[Point], bounds: Bounds = OPEN) -> list[float]:
+    """Every per-period limit as drawn, so the value axis can include them all."""
+    return [bounds.clip(v) for p in points for v in (p.lower, p.upper) if v is not None]
 
 
 def step_runs(points: Sequence[Point], side: str) -> list[list[tuple[int, float]]]:
@@ -54,16 +56,18 @@ def step_runs(points: Sequence[Point], side: str) -> list[list[tuple[int, float]
     return out
 
 
-def step_lines(area: PlotArea, points: Sequence[Point], unit: str) -> list[str]:
+def step_lines(
+    area: PlotArea, points: Sequence[Point], unit: str, bounds: Bounds = OPEN
+) -> list[str]:
     """A stepped path per side and stretch: level across each period's band, a riser
-    between periods, nothing over a period without limits."""
+    between periods, nothing over a period without limits; never beyond ``bounds``."""
     parts = []
     for side in ("upper", "lower"):
         style = LINE_STYLES[side]
         for run in step_runs(points, side):
             d = []
             for k, (i, v) in enumerate(run):
-                y, x_end = num(area.y_at(v)), num(area.cols.boundary(i + 1))
+                y, x_end = num(area.y_at(bounds.clip(v))), num(area.cols.boundary(i + 1))
                 if k == 0:
                     d.append(f"M{num(area.cols.boundary(i))} {y}")
                 else:
@@ -72,10 +76,11 @@ def step_lines(area: PlotArea, points: Sequence[Point], unit: str) -> list[str]:
             values = [v for _, v in run]
             lo, hi = min(values), max(values)
             span = fmt_value(lo) if lo == hi else f"{fmt_value(lo)} to {fmt_value(hi)}"
+            note = clipped_note(values, bounds, unit)
             parts.append(
                 el(
                     "path",
-                    tooltip(f"{style.label} from each period's n: {with_unit(span, unit)}"),
+                    tooltip(f"{style.label} from each period's n: {with_unit(span, unit)}{note}"),
                     d=" ".join(d),
                     fill="none",
                     stroke=style.colour,
@@ -89,7 +94,7 @@ def step_lines(area: PlotArea, points: Sequence[Point], unit: str) -> list[str]:
     return parts
 
 
-def step_summary(points: Sequence[Point], chart: str, unit: str) -> str:
+def step_summary(points: Sequence[Point], chart: str, unit: str, bounds: Bounds = OPEN) -> str:
     """The screen-reader sentence: the limits vary with each period's volume, and how far."""
     name = PER_N_NAMES.get(chart)
     text = "Process limits vary with each period's volume (n)" + (f", {name} chart" if name else "")
@@ -103,4 +108,5 @@ def step_summary(points: Sequence[Point], chart: str, unit: str) -> str:
                 else f"; {side} limit from {with_unit(fmt_value(lo), unit)} to "
                 f"{with_unit(fmt_value(hi), unit)}"
             )
+            text += clipped_note(values, bounds, unit)
     return text + "."

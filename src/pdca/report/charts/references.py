@@ -56,9 +56,16 @@ def warn_zone(area: PlotArea, ref_values: Mapping[str, float]) -> list[str]:
 
 
 def reference_lines(
-    area: PlotArea, refs: Sequence[Reference], labels: Mapping[str, str]
+    area: PlotArea,
+    refs: Sequence[Reference],
+    labels: Mapping[str, str],
+    tips: Mapping[str, str] | None = None,
+    computed: Mapping[str, float] | None = None,
 ) -> list[str]:
-    """The lines across the plot, with their labels spread apart in the right margin."""
+    """The lines across the plot, with their labels spread apart in the right margin.
+
+    ``tips`` replace a line's label as its tooltip; ``computed`` holds the value a
+    clipped limit had before it was drawn at the range's end (``data-computed``)."""
     right = area.left + area.width
     label_y = spread([area.y_at(v) for _, v in refs], 12.5, area.top - 4, area.bottom + 10)
     parts = []
@@ -68,7 +75,7 @@ def reference_lines(
         parts.append(
             el(
                 "line",
-                tooltip(labels[kind]),
+                tooltip((tips or labels)[kind]),
                 x1=area.left,
                 x2=right,
                 y1=ry,
@@ -78,6 +85,7 @@ def reference_lines(
                 stroke_dasharray=style.dash,
                 class_=f"pdca-ref pdca-{kind}",
                 data_value=repr(value),
+                data_computed=repr(computed[kind]) if computed and kind in computed else None,
             )
         )
         parts.append(
