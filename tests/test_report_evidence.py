@@ -10,6 +10,11 @@ One playbook with three metrics, each read on a different chart by design:
 * ``chat`` has 8 baseline weeks, fewer than the 12 needed for limits: a run
   chart with its median and no verdict.
 
+The same three carry the Making Data Count readings: ``fcr`` is common cause
+with its target of 80 inside the latest week's limits (hit or miss),
+``handle`` ends below its centre where lower is better (improvement, low) with
+a target of 25 below its lower limit (fail), ``chat`` has neither.
+
 Reports are read as files a manager would open (HTML parsed for its SVG, and
 in Chromium for the drawn geometry), Markdown and text as printed, and a
 stored check snapshot is edited in the real SQLite state to stand for one
@@ -19,6 +24,7 @@ written by an older pdca or by a hostile hand.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import sqlite3
@@ -33,6 +39,7 @@ from click.testing import CliRunner
 from browser import Chromium
 from pdca.report.charts.axes import Columns, PlotArea, Point, YScale
 from pdca.report.charts.limits import step_lines
+from pdca.report.charts.mdc import assurance_icon, variation_icon
 from pdca.report.charts.style import PLOT_HEIGHT
 from test_check_charts import write_tickets
 from test_report import SCRIPT, Clock, Page, Pdca, fake_clock
@@ -108,6 +115,14 @@ def doc(fresh: Pdca) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def html(fresh: Pdca) -> str:
     return fresh.report("--format", "html", "-o", "-", "--as-of", AS_OF)
+
+
+@pytest.fixture(scope="module")
+def page(html: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML report as a file, for the browser."""
+    path = tmp_path_factory.mktemp("page").resolve() / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
 
 
 def figure(html: str, metric: str) -> str:
@@ -217,11 +232,7 @@ def test_the_html_steps_are_each_weeks_own_limits(doc: dict, html: str) -> None:
     assert "Laney p′" in svg
 
 
-def test_the_browser_draws_the_steps_inside_the_plot(
-    chromium: Chromium, html: str, tmp_path: Path
-) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(html, encoding="utf-8")
+def test_the_browser_draws_the_steps_inside_the_plot(chromium: Chromium, page: Path) -> None:
     run = chromium.run(
         page,
         {
@@ -383,3 +394,119 @@ def test_a_hostile_reason_stays_text_in_every_format(stored: Pdca) -> None:
         assert "\\x1b[31mred" in text  # shown as the escape it is
     finally:
         edit_snapshot(stored, lambda r: (r.clear(), r.update(original)))
+
+
+# -- variation and assurance ------------------------------------------------------------------
+
+EXPECTED = {
+    "fcr": ("common_cause", "hit_or_miss"),
+    "handle": ("improvement", "fail"),
+    "chat": ("none", "none"),
+}
+
+
+def test_the_check_readings_behind_the_icons(doc: dict[str, Any]) -> None:
+    sig = {mid: m["signal"] for mid, m in doc["metrics"].items()}
+    assert (sig["handle"]["variation"], sig["handle"]["variation_side"]) == ("improvement", "low")
+    assert sig["handle"]["variation_rules"] == [5]  # 2 of the last 3 beyond 2 sigma, low
+    assert sig["handle"]["assurance"] == "fail"
+    # handle's XmR limits by hand: centre 541/18, moving ranges of the 18 baseline weeks
+    base = [30, 31, 29, 30, 32, 30, 29, 31, 30, 28, 30, 31, 29, 30, 31, 30, 29, 30]
+    mr = sum(abs(a - b) for a, b in itertools.pairwise(base)) / 17
+    lower = sum(base) / 18 - 2.66 * mr
+    assert lower > 25  # the process never gets down to the target: fail
+    assert sig["handle"]["limits"]["lower"] == pytest.approx(lower)
+    last = [p for p in doc["metrics"]["fcr"]["series"] if not p.get("partial")][-1]
+    assert last["lower"] < 80 < last["upper"]  # hit or miss, on the latest week's own n
+    assert sig["chat"]["variation"] is None and sig["chat"]["assurance"] is None
+
+
+def test_the_summary_table_has_an_icon_pair_per_metric(html: str) -> None:
+    rows = re.findall(
+        r'<tr data-metric="(\w+)" data-variation="(\w+)" data-assurance="(\w+)">(.*?)</tr>',
+        html,
+        re.S,
+    )
+    assert {mid: (v, a) for mid, v, a, _ in rows} == EXPECTED
+    cells = {mid: body for mid, _, _, body in rows}
+    assert "<title" in cells["handle"]
+    assert "Variation: special cause variation: improvement (low)" in cells["handle"]
+    assert "Assurance: the target will consistently be missed" in cells["handle"]
+    assert "Variation: common cause variation" in cells["fcr"]
+    assert "Assurance: no assurance reading" in cells["chat"]
+    # and beside each metric's heading
+    head = re.search(r'id="metric-handle".*?<div class="metric-head">(.*?)</div>', html, re.S)
+    assert head and "pdca-mdc-variation-improvement" in head.group(1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "side", "ink", "letter"),
+    [
+        ("improvement", "high", "#1d5fa6", "H"),
+        ("concern", "low", "#c2560c", "L"),
+        ("neither", "high", "#6d3fa6", "H"),
+        ("common_cause", "high", "#6b7280", None),
+        (None, None, "#6b7280", None),
+    ],
+)
+def test_variation_icons_differ_by_colour_and_shape(
+    kind: str | None, side: str | None, ink: str, letter: str | None
+) -> None:
+    svg = variation_icon(kind, side)
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert f'stroke="{ink}"' in svg
+    letters = re.findall(r">([HL])</text>", svg)
+    assert letters == ([letter] if letter else [])
+
+
+def test_assurance_icons_say_pass_fail_or_either() -> None:
+    for kind, letter in (("pass", "P"), ("fail", "F"), ("hit_or_miss", "?"), (None, "–")):
+        assert re.findall(r">(.)</text>", assurance_icon(kind)) == [letter]
+
+
+def test_markdown_and_text_say_it_in_words(fresh: Pdca) -> None:
+    md = fresh.report("--format", "markdown", "-o", "-", "--as-of", AS_OF)
+    table = md.split("## At a glance", 1)[1].split("##", 1)[0]
+    assert (
+        "| Handling time | special cause variation: improvement (low) | "
+        "the target will consistently be missed |" in table
+    )
+    assert "| Chat wait | no variation reading (too few periods for limits) |" in table
+    text = fresh.report("--format", "text", "--as-of", AS_OF)
+    flat = " ".join(text.split())
+    assert (
+        "special cause variation: improvement (low); assurance: the target will "
+        "consistently be missed" in flat
+    )
+
+
+def test_the_a3_has_the_icons(fresh: Pdca) -> None:
+    a3 = fresh.report("--format", "a3", "-o", "-", "--as-of", AS_OF)
+    rows = re.findall(r'<tr data-metric="handle">(.*?)</tr>', a3, re.S)
+    confirmed = [r for r in rows if "pdca-mdc-" in r]  # section 6, effect confirmation
+    assert len(confirmed) == 1
+    assert "pdca-mdc-variation-improvement" in confirmed[0]
+    assert "pdca-mdc-assurance-fail" in confirmed[0]
+
+
+def test_the_icons_in_a_browser_are_drawn_and_labelled(chromium: Chromium, page: Path) -> None:
+    run = chromium.run(
+        page,
+        {
+            "icons": "JSON.stringify([...document.querySelectorAll('#summary svg.pdca-mdc')]"
+            ".map(s => { const b = s.getBoundingClientRect();"
+            " return {cls: s.getAttribute('class'), w: b.width, h: b.height,"
+            " label: s.querySelector('title').textContent,"
+            " by: s.getAttribute('aria-labelledby'),"
+            " titled: !!document.getElementById(s.getAttribute('aria-labelledby'))}; }))",
+        },
+    )
+    assert run.errors == [], [str(m) for m in run.errors]
+    icons = run.values["icons"]
+    assert len(icons) == 2 * len(EXPECTED)
+    for icon in icons:
+        assert icon["w"] == pytest.approx(30, abs=1) and icon["h"] == pytest.approx(30, abs=1)
+        assert icon["titled"] and icon["label"].split(":")[0] in ("Variation", "Assurance")
+    labels = [i["label"] for i in icons]
+    assert "Variation: special cause variation: improvement (low)" in labels
+    assert "At a glance" in Page(page.read_text(encoding="utf-8")).all_text

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from pdca.report.charts.badge import status_badge
 from pdca.report.charts.control import control_chart
 from pdca.report.charts.frame import placeholder
+from pdca.report.charts.mdc import assurance_icon, variation_icon
 from pdca.report.charts.sparkline import sparkline
 from pdca.report.depgraph import dependency_graph
 from pdca.report.filters import mermaid_text, status_label, task_label
@@ -161,6 +162,23 @@ def badge(status: Any, label: Any = None) -> Markup:
     key = str(status or "no_data")
     word = label if label is not None else status_label(key)
     return Markup(status_badge("no_data" if key == "not_measured" else key, str(word)))
+
+
+def mdc_icons(signal: Any, which: str = "both") -> Markup:
+    """A metric's variation and assurance icons (Making Data Count): ``both`` side by
+    side, or only the ``variation`` or the ``assurance`` one."""
+    sig = signal if isinstance(signal, Mapping) else {}
+
+    def text(key: str) -> str | None:
+        value = sig.get(key)
+        return value if isinstance(value, str) else None
+
+    parts = []
+    if which in ("both", "variation"):
+        parts.append(variation_icon(text("variation"), text("variation_side")))
+    if which in ("both", "assurance"):
+        parts.append(assurance_icon(text("assurance")))
+    return Markup('<span class="mdc-icons">' + "".join(parts) + "</span>")
 
 
 _VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')

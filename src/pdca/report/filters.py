@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pdca.playbook.messages import visible
+from pdca.report.charts.mdc import assurance_words, variation_words
 from pdca.report.context import deciding_rule, iter_metric_ids
 from pdca.report.svg import as_float, fmt_value, with_unit
 
@@ -91,6 +92,22 @@ def verdict_label(verdict: Any) -> str:
     if not verdict:
         return DASH
     return VERDICT_LABELS.get(str(verdict), _words(verdict))
+
+
+def variation_label(signal: Any) -> str:
+    """A signal's MDC variation in words: ``special cause variation: improvement (high)``."""
+    sig = signal if isinstance(signal, Mapping) else {}
+    kind, side = sig.get("variation"), sig.get("variation_side")
+    return variation_words(
+        kind if isinstance(kind, str) else None, side if isinstance(side, str) else None
+    )
+
+
+def assurance_label(signal: Any) -> str:
+    """A signal's MDC assurance in words: ``the target will consistently be met``."""
+    sig = signal if isinstance(signal, Mapping) else {}
+    kind = sig.get("assurance")
+    return assurance_words(kind if isinstance(kind, str) else None)
 
 
 def num(value: Any, unit: Any = None) -> str:

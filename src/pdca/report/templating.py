@@ -35,8 +35,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pdca import __version__
 from pdca.report.context import ReportError
-from pdca.report.figures import badge, chart, graph_svg, mermaid, spark
+from pdca.report.figures import badge, chart, graph_svg, mdc_icons, mermaid, spark
 from pdca.report.filters import (
+    assurance_label,
     day,
     decision_label,
     md,
@@ -53,6 +54,7 @@ from pdca.report.filters import (
     status_label,
     task_label,
     tasks_in,
+    variation_label,
     verdict_label,
     who,
 )
@@ -232,6 +234,8 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "decision_label": decision_label,
     "phase_label": phase_label,
     "verdict_label": verdict_label,
+    "variation_label": variation_label,
+    "assurance_label": assurance_label,
     "reason_label": reason_label,
 }
 """Filters every template can use (plugins add theirs in ``pdca_prepare_jinja_env``)."""
@@ -240,6 +244,7 @@ GLOBALS: Mapping[str, Any] = {
     "chart": chart,
     "spark": spark,
     "badge": badge,
+    "mdc_icons": mdc_icons,
     "graph_svg": graph_svg,
     "mermaid": mermaid,
     "percent": percent,
