@@ -7,8 +7,10 @@ natural process limits 10 -/+ 5.32 and the mR chart's limit 3.268 x 2 = 6.536.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -232,3 +234,58 @@ def test_a_run_chart_has_no_assurance_or_phase(tmp_path: Path) -> None:
     sig = doc["metrics"]["fcr"]["signal"]
     assert sig["limits"]["chart"] == "run"
     assert sig["assurance"] is None and sig["phase"] is None and sig["variation"] is None
+
+
+# -- the mR chart under the X chart ---------------------------------------------------------------
+
+
+def test_wheeler_draws_the_moving_range_chart_with_its_limit(tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    weeks = [30, 31, 29, 30, 32, 30, 29, 31, 30, 28, 30, 31, 29, 30, 31, 30, 29, 30]
+    weeks += [30, 45, 31, 30]  # one big jump up, and back
+    start = date(2025, 9, 1)
+    rows = ["ts,x"] + [f"{start + timedelta(weeks=i)},{v}" for i, v in enumerate(weeks)]
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    cycle = start + timedelta(weeks=18)
+    path = tmp_path / "playbook.yaml"
+    path.write_text(
+        "playbook: p\ntitle: T\nsources: {s: {type: csv, path: s.csv, timestamp: ts}}\n"
+        "metrics:\n  m: {title: Handle, source: s, kpi: mean, field: x, target: 25,"
+        " direction: decrease}\n"
+        f"cycle: {{start: {cycle}}}\ncheck: {{rules: wheeler}}\n"
+    )
+    as_of = str(start + timedelta(weeks=len(weeks)) - timedelta(days=1))
+    args = ["--as-of", as_of]
+    doc = json.loads(
+        CliRunner().invoke(cli, ["check", str(path), "--format", "json", *args]).stdout
+    )
+    sig = doc["metrics"]["m"]["signal"]
+    # by hand: the baseline's 17 moving ranges sum to 24 (no screening: 3.267 x 24/17 = 4.6)
+    mr_bar = sum(abs(a - b) for a, b in itertools.pairwise(weeks[:18])) / 17
+    assert mr_bar == pytest.approx(24 / 17)
+    assert sig["limits"]["mr_upper"] == pytest.approx(3.268 * 24 / 17)  # 4.61
+    jumps = [r for r in sig["rules"] if r["rule"] == 10]
+    assert [r["indices"] for r in jumps] == [[18, 19, 20]]  # 30 -> 45 -> 31: two jumps of 15, 14
+    html = CliRunner().invoke(cli, ["report", str(path), "-o", "-", *args]).stdout
+    figure = re.search(r'<figure class="chart" data-metric="m"[^>]*>(.*?)</figure>', html, re.S)
+    assert figure
+    svgs = figure.group(1).split("<svg ")[1:]
+    assert len(svgs) == 2, "the X chart and, under it, the mR chart"
+    mr = svgs[1]
+    assert "Moving range: Handle" in mr
+    values = [
+        float(v)
+        for v in re.findall(r'<g class="pdca-point[^"]*"[^>]*? data-value="([^"]+)"', mr)
+    ]
+    assert values == [float(abs(a - b)) for a, b in itertools.pairwise(weeks)]
+    centre = re.search(r'class="pdca-ref pdca-centre" data-value="([^"]+)"', mr)
+    upper = re.search(r'class="pdca-ref pdca-upper" data-value="([^"]+)"', mr)
+    assert centre and float(centre.group(1)) == pytest.approx(24 / 17)
+    assert upper and float(upper.group(1)) == pytest.approx(3.268 * 24 / 17)
+    ringed = re.findall(r'<g class="pdca-point pdca-signal[^"]*"[^>]*? data-index="(\d+)"', mr)
+    assert ringed == ["19", "20"]
+    # the default rules do not read the mR chart, so it is not drawn
+    path.write_text(path.read_text().replace("check: {rules: wheeler}\n", ""))
+    html = CliRunner().invoke(cli, ["report", str(path), "-o", "-", *args]).stdout
+    assert "Moving range:" not in html

@@ -383,6 +383,7 @@ def test_to_json_contract():
         "upper",
         "sigma",
         "mr_bar",
+        "mr_upper",
         "baseline_points",
         "chart",
     }
@@ -394,6 +395,7 @@ def test_to_json_contract():
         "upper": 10.0 + 2.66 * 2.0,
         "sigma": 2.0 / 1.128,
         "mr_bar": 2.0,
+        "mr_upper": 3.268 * 2.0,
         "baseline_points": 8,
     }
     rule = doc["rules"][0]

@@ -24,6 +24,7 @@ from pdca.report.charts.mdc import assurance_icon, variation_icon
 from pdca.report.charts.sparkline import sparkline
 from pdca.report.depgraph import dependency_graph
 from pdca.report.filters import mermaid_text, status_label, task_label
+from pdca.report.svg import as_float
 
 MERMAID_MAX_NODES = 200
 """Above this, the Markdown report leaves the graph out: GitHub and GitLab refuse (or
@@ -137,6 +138,43 @@ def chart(metric: Mapping[str, Any], title: str = "") -> Markup:
             unit=str(metric.get("unit") or ""),
             chart=str(limits.get("chart") or "xmr"),
             value_range=metric.get("range"),
+        )
+    )
+
+
+def mr_chart(metric: Mapping[str, Any], title: str = "") -> Markup:
+    """The moving range chart under an XmR chart, when the metric's rules read it (rule 10,
+    as in the ``wheeler`` preset): each period's jump from the one before, the mean
+    moving range and its upper limit, jumps beyond it ringed. Empty otherwise."""
+    signal = metric.get("signal") or {}
+    limits = signal.get("limits") or {}
+    rules = (signal.get("rule_set") or {}).get("rules") or []
+    if metric.get("error") or 10 not in rules or limits.get("chart") != "xmr":
+        return Markup("")
+    points, previous = [], None
+    for p in metric.get("series") or []:
+        if p.get("partial"):
+            continue
+        value = as_float(p.get("value"))
+        jump = abs(value - previous) if value is not None and previous is not None else None
+        points.append({"period": p.get("period"), "start": p.get("start"), "value": jump})
+        previous = value if value is not None else previous
+    jumps = [
+        {"rule": 10, "periods": list((r.get("indices") or [])[1:]), "direction": None}
+        for r in signal.get("rules") or []
+        if r.get("rule") == 10
+    ]
+    name = str(title or metric.get("title") or "")
+    return Markup(
+        control_chart(
+            points,
+            centre=limits.get("mr_bar"),
+            upper=limits.get("mr_upper"),
+            signals=jumps,
+            direction="decrease",
+            title=f"Moving range: {name}" if name else "Moving range",
+            unit=str(metric.get("unit") or ""),
+            value_range={"low": 0, "high": None},
         )
     )
 

@@ -35,7 +35,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pdca import __version__
 from pdca.report.context import ReportError
-from pdca.report.figures import badge, chart, graph_svg, mdc_icons, mermaid, spark
+from pdca.report.figures import badge, chart, graph_svg, mdc_icons, mermaid, mr_chart, spark
 from pdca.report.filters import (
     assurance_label,
     day,
@@ -242,6 +242,7 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
 
 GLOBALS: Mapping[str, Any] = {
     "chart": chart,
+    "mr_chart": mr_chart,
     "spark": spark,
     "badge": badge,
     "mdc_icons": mdc_icons,

@@ -161,6 +161,7 @@ class Limits:
             "upper": finite(self.upper),
             "sigma": finite(self.sigma),
             "mr_bar": finite(self.mr_bar),
+            "mr_upper": finite(self.mr_upper),
             "baseline_points": self.baseline_points,
         }
 
