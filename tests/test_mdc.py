@@ -275,8 +275,7 @@ def test_wheeler_draws_the_moving_range_chart_with_its_limit(tmp_path: Path) -> 
     mr = svgs[1]
     assert "Moving range: Handle" in mr
     values = [
-        float(v)
-        for v in re.findall(r'<g class="pdca-point[^"]*"[^>]*? data-value="([^"]+)"', mr)
+        float(v) for v in re.findall(r'<g class="pdca-point[^"]*"[^>]*? data-value="([^"]+)"', mr)
     ]
     assert values == [float(abs(a - b)) for a, b in itertools.pairwise(weeks)]
     centre = re.search(r'class="pdca-ref pdca-centre" data-value="([^"]+)"', mr)
@@ -289,3 +288,58 @@ def test_wheeler_draws_the_moving_range_chart_with_its_limit(tmp_path: Path) -> 
     path.write_text(path.read_text().replace("check: {rules: wheeler}\n", ""))
     html = CliRunner().invoke(cli, ["report", str(path), "-o", "-", *args]).stdout
     assert "Moving range:" not in html
+
+
+# -- segments against their own n (a funnel view) -------------------------------------------------
+
+
+def test_segments_are_read_against_the_limits_of_their_own_n(tmp_path: Path) -> None:
+    import random
+    from datetime import date, timedelta
+
+    rng = random.Random(3)
+    rows, start = ["ts,resolved,team,minutes"], date(2025, 9, 1)
+    for week in range(30):
+        for i in range(60):
+            team = rng.choice("aaabc")
+            p = 0.3 if team == "c" and week >= 18 else 0.7  # team c falls in the cycle
+            day = start + timedelta(weeks=week, days=i % 5)
+            rows.append(f"{day} 09:00,{'yes' if rng.random() < p else 'no'},{team},{i % 7}")
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / "playbook.yaml"
+    path.write_text(
+        "playbook: f\ntitle: F\nsources: {t: {type: csv, path: t.csv, timestamp: ts}}\n"
+        "metrics:\n"
+        "  fcr: {source: t, kpi: rate, field: resolved, target: 80, segment_by: team}\n"
+        "  handle: {source: t, kpi: mean, field: minutes, target: 2, segment_by: team}\n"
+        "cycle: {start: 2026-01-05}\n"
+    )
+    args = ["--as-of", "2026-03-29"]
+    doc = json.loads(
+        CliRunner().invoke(cli, ["check", str(path), "--format", "json", *args]).stdout
+    )
+    fcr = doc["metrics"]["fcr"]
+    # by hand from the rows: the window is the last 4 weeks (2026-03-02 to 03-29)
+    window = [r.split(",") for r in rows[1:] if "2026-03-02" <= r[:10] <= "2026-03-29"]
+    centre = 100 * sum(r[1] == "yes" for r in window) / len(window)
+    assert fcr["value"] == pytest.approx(centre)
+    sigma = fcr["signal"]["limits"]["unit_sigma"]
+    by_team = {s["segment"]: s for s in fcr["segments"]}
+    for team, seg in by_team.items():
+        mine = [r for r in window if r[2] == team]
+        assert seg["n"] == len(mine)
+        assert seg["value"] == pytest.approx(100 * sum(r[1] == "yes" for r in mine) / len(mine))
+        half = 3 * sigma / math.sqrt(len(mine))
+        assert (seg["lower"], seg["upper"]) == (
+            pytest.approx(centre - half),
+            pytest.approx(centre + half),
+        )
+    assert by_team["c"]["beyond"] == "below" and by_team["c"]["value"] < by_team["c"]["lower"]
+    assert by_team["a"]["beyond"] is None
+    # a mean has no per-answer sigma on its chart: its segments are as before
+    assert all("lower" not in s for s in doc["metrics"]["handle"]["segments"])
+    result = CliRunner().invoke(cli, ["report", str(path), "-o", "-", *args])
+    assert result.exit_code == 0, (result.output, result.exception)
+    html = result.stdout
+    assert '<tr class="beyond beyond-below" data-beyond="below"><td>c</td>' in html
+    assert "(below what its n explains)" in html

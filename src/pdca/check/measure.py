@@ -343,6 +343,7 @@ def check(
                     playbook, metric, kpi, entry["series"], start
                 )
                 entry["trend"] = readout.trend(metric, entry["series"])
+                readout.segment_limits(entry)
             if plugin_manager is not None:
                 notify(
                     plugin_manager,

@@ -140,6 +140,36 @@ def metric_signal(
     )
 
 
+def segment_limits(entry: dict[str, Any]) -> None:
+    """Each segment against the limits its own n allows: a funnel view.
+
+    On a per-n chart a segment of 40 answers swings more than one of 400, so the
+    "worst" segment is often only the smallest. Each segment of the window gets
+    ``lower``/``upper``: the metric's window value ± 3 sigma for its n, with the
+    per-answer sigma the chart was read with (``limits.unit_sigma``, Laney's,
+    which already holds the variation between periods); ``beyond`` says
+    ``above``, ``below`` or null. Other charts have no per-answer sigma, so their
+    segments are left as they are.
+    """
+    import math
+
+    signal = entry.get("signal") or {}
+    sigma = (signal.get("limits") or {}).get("unit_sigma")
+    centre = entry.get("value")
+    if sigma is None or centre is None or not entry.get("segments"):
+        return
+    for seg in entry["segments"]:
+        n, value = seg.get("n") or 0, seg.get("value")
+        if n <= 0 or value is None:
+            seg["lower"] = seg["upper"] = seg["beyond"] = None
+            continue
+        half = 3.0 * sigma / math.sqrt(n)
+        seg["lower"], seg["upper"] = centre - half, centre + half
+        seg["beyond"] = (
+            "above" if value > centre + half else "below" if value < centre - half else None
+        )
+
+
 def false_alarms(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """How many false verdicts the playbook's metrics give per cycle on stable processes.
 
