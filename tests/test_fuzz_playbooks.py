@@ -599,8 +599,12 @@ def generate(draw: Any, spec: Spec, key: str, ids: dict[str, list[str]], mood: M
             return mood.rng.choice([*pool, "ghost"] if mood.ghosts else pool)
         return draw(IDS if odd else SLUG)
     if kind == "number":
+        if key in ("target", "warn", "baseline", "value") and not odd and not wild:
+            return round(mood.rng.uniform(0, 100), 2)  # inside every built-in KPI's range
         return draw(ODD_NUMBERS if odd else NUMBERS)
     if kind == "int":
+        if key in ("shift_points", "trend_points") and not odd:
+            return mood.rng.randint(6, 9)  # the lengths a run rule may have
         return draw(ODD_NUMBERS) if odd else mood.rng.randint(2, 8)
     if kind == "bool":
         return draw(ODD_BOOLS) if odd else mood.rng.random() < 0.5
