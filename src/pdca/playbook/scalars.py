@@ -157,14 +157,15 @@ class ScalarReader:
     def warn(self, message: str, where: Location | None) -> None:
         self.problems.append(Problem(message, where, "warning"))
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
+    def scalar(self, node: yaml.ScalarNode, key: str = "") -> Any:
+        """The node's value by its tag; ``key`` names it in a misread number's message."""
         tag = node.tag
         if tag == T_STR:
             return node.value
         if tag in (T_INT, T_FLOAT) and not node.style:
             misread = misread_number(node)
             if misread is not None:
-                return self.error(misread, node)
+                return self.error(f"'{shown(key)}': {misread}" if key else misread, node)
         try:
             if tag == T_INT:
                 if len(node.value.lstrip("+-").replace("_", "").lstrip("0")) > 100:
