@@ -125,8 +125,10 @@ metrics:
     target: 0.05
     warn: 0.5
     baseline: 6.02e2
+    benchmark: {value: 070.5, source: Survey}
+  hex: {source: tickets, kpi: mean, field: score, target: 0x1F, warn: 0b101}
 objectives:
-  o: {title: 070, owner: ana, metrics: [exp, upper, small]}
+  o: {title: 070, owner: ana, metrics: [exp, upper, small, hex]}
 tasks:
   first: {title: 070, owner: ana, estimate: 07}
   second: {title: '070', owner: ana, estimate: 1d, depends_on: [first]}
@@ -149,7 +151,10 @@ def test_exponents_underscores_and_quoted_values_read_as_they_look(tmp_path: Pat
         "exp": (0.001, -0.5, 0.0),
         "upper": (100000.0, 1000.0, 1000.0),
         "small": (0.05, 0.5, 602.0),
+        "hex": (31.0, 5.0, None),
     }
+    # a leading zero before a dot is no octal: 070.5 is 70.5 to YAML 1.1 as to anyone
+    assert report["metrics"]["small"]["benchmark"]["value"] == 70.5
 
     graph = json.loads(pdca(tmp_path, "graph", "playbook.yaml", "--format", "json").stdout)
     nodes = {n["id"]: n for n in graph["nodes"]}
