@@ -187,3 +187,23 @@ def test_the_dumper_quotes_text_that_pdca_reads_as_a_number() -> None:
         "str",
         "str",
     ]
+
+
+def test_explicit_tags_on_non_numbers_are_plain_errors_not_crashes(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "playbook: p\ntitle: T\n"
+        "sources: {s: {type: csv, path: s.csv, skip: !!int 0zz}}\n"
+        "metrics:\n"
+        "  a: {source: s, kpi: mean, field: x, target: !!int a:b}\n"
+    )
+    result = pdca(tmp_path, "validate", "p.yaml")
+    assert (result.returncode, result.stderr) == (1, "")
+    # '  a: {source: s, kpi: mean, field: x, target: ' is 46 wide; the skip value starts
+    # after 'sources: {s: {type: csv, path: s.csv, skip: ', 44 wide
+    assert result.stdout.splitlines() == [
+        "p.yaml:3:45: error: '0zz' is not a valid number (invalid literal for int() with "
+        "base 8: '0zz')",
+        "p.yaml:3:45: error: source 's': skip must be a whole number, 0 or more",
+        "p.yaml:5:47: error: 'a:b' is not a valid number (invalid literal for int() with "
+        "base 10: 'a')",
+    ]

@@ -50,8 +50,16 @@ def misread_number(node: yaml.ScalarNode) -> str | None:
     YAML 1.1 reads ``070`` as octal 56 and ``1:30`` as 90 (1*60 + 30); nobody
     writing a target means either, so where a number is read these are refused
     with the reading spelled out. Quoted values, ``0``, ``0.5``, ``0x1F`` and
-    ``0b101`` are not misread.
+    ``0b101`` are not misread. A value that is no number at all (``!!int a:b``)
+    is None here, for the caller's own "not a valid number".
     """
+    try:
+        return _misread(node)
+    except (ValueError, ArithmeticError, LookupError):
+        return None
+
+
+def _misread(node: yaml.ScalarNode) -> str | None:
     value = node.value
     if node.style or len(value) < 2:
         return None
@@ -300,7 +308,8 @@ class ScalarReader:
             return self.error(f"'{key}' must be a duration like 28d, got '{shown(text)}'", node)
         hours, reason = parse_duration(text, spec.units)
         if hours is None:
-            if node.tag == T_INT and ":" in text and not node.style:
+            misread = misread_number(node) if node.tag == T_INT and ":" in text else None
+            if misread is not None:
                 reason = f"{reason}; {shown(text)} is {base60_reading(node)}"
             return self.error(f"'{key}': {reason}", node)
         if hours > 3650 * 24:
