@@ -35,9 +35,31 @@ def run():
 def test_validate_ok_exits_0_with_a_summary(run) -> None:
     result = run("validate", FULL)
     assert result.exit_code == 0
-    assert result.output == (
+    assert result.stdout == (
         f"{FULL}: ok: playbook 'service-desk-q1' with 1 objectives, 2 metrics, 5 tasks\n"
     )
+    assert result.stderr == (
+        "note: the data was not read; 'pdca validate --data' also checks column names "
+        "(field, timestamp, segment_by ...), filters and timestamp values against the sources\n"
+    )
+
+
+def test_validate_says_the_note_once_and_not_when_quiet_or_with_data(run, tmp_path) -> None:
+    (tmp_path / "s.csv").write_text("ts,score\n2026-01-05,9\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "playbook: p\ntitle: T\n"
+        "sources: {s: {type: csv, path: s.csv, timestamp: ts}}\n"
+        "metrics: {m: {source: s, kpi: mean, field: score, target: 5}}\n"
+    )
+    assert run("validate", FULL, path).stderr.count("note: the data was not read") == 1
+    assert run("validate", "-q", FULL).output == ""
+    with_data = run("validate", "--data", path)
+    assert with_data.exit_code == 0
+    assert with_data.stderr == ""
+    no_metrics = tmp_path / "plain.yaml"
+    no_metrics.write_text("playbook: p\ntitle: T\n")
+    assert run("validate", no_metrics).stderr == ""
 
 
 def test_validate_errors_one_line_each_exit_1(run) -> None:

@@ -426,9 +426,10 @@ class PlaybookBuilder:
         return data
 
     def yaml(self) -> str:
-        import yaml
+        # pdca's own dumper: it quotes text such as '1e-3' that pdca reads as a number
+        from pdca.playbook.loader import dump
 
-        return yaml.safe_dump(self._with_owners(), sort_keys=False, allow_unicode=True)
+        return dump(self._with_owners())
 
     def write(self, name: str = "playbook.yaml") -> Path:
         """Write the data files and the playbook; return the playbook's path."""

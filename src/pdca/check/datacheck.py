@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pdca.errors import Location, PdcaError, Problem
 
 if TYPE_CHECKING:
+    from pdca.data.session import DataSession
     from pdca.playbook.model import Playbook
     from pdca.plugins import Registry
 
@@ -52,16 +53,25 @@ def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None
     day = as_of or date.today()
     problems: list[Problem] = []
     seen: set[str] = set()
+
+    def failed(exc: PdcaError) -> None:
+        problem = problem_from(exc)
+        if str(problem) not in seen:
+            seen.add(str(problem))
+            problems.append(problem)
+
     with DataSession(playbook, registry) as session:
+        for source_id in dict.fromkeys(m.source for m in playbook.metrics.values()):
+            try:
+                check_timestamp(session, source_id)
+            except PdcaError as exc:
+                failed(exc)
         for metric in playbook.metrics.values():
             kpi = registry.kpis[metric.kpi].obj
             try:
                 entry = evaluate_metric(metric, kpi, session, day)
             except PdcaError as exc:
-                problem = problem_from(exc)
-                if str(problem) not in seen:
-                    seen.add(str(problem))
-                    problems.append(problem)
+                failed(exc)
                 continue
             start = playbook.cycle.start
             sig = readout.metric_signal(playbook, metric, kpi, entry["series"], start)
@@ -88,3 +98,19 @@ def check_data(playbook: Playbook, registry: Registry, as_of: date | None = None
                     )
                 )
     return problems
+
+
+def check_timestamp(session: DataSession, source_id: str) -> None:
+    """SourceError (at the source's ``timestamp``, naming the closest real column) when the
+    source has no such column.
+
+    A metric stops at its first missing column, and reads its own columns
+    before the source's timestamp; checking every source first means a wrong
+    ``timestamp`` is reported even when its metrics have their own problems.
+    """
+    from pdca.data.stamps import missing_column
+
+    source, _ = session.source(source_id)
+    columns = session.columns(source_id)
+    if source.timestamp is not None and source.timestamp not in columns:
+        raise missing_column(source, columns)

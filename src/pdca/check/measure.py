@@ -354,10 +354,13 @@ def check(
                 )
     objectives = {}
     for oid, objective in playbook.objectives.items():
-        if metrics is not None and not set(objective.metrics) & set(wanted):
+        # an objective speaks only for the metrics computed here: with --metric its
+        # status and list cover those, and an objective with none of them is left out
+        computed = [m for m in objective.metrics if m in results]
+        if metrics is not None and not computed:
             continue
-        statuses = [results[m]["status"] for m in objective.metrics if m in results]
-        objectives[oid] = {"status": worst(statuses), "metrics": list(objective.metrics)}
+        statuses = [results[m]["status"] for m in computed]
+        objectives[oid] = {"status": worst(statuses), "metrics": computed}
     report = {
         "playbook": playbook.id,
         "title": playbook.title,

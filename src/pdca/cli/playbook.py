@@ -13,6 +13,12 @@ from pdca.cli.common import echo_json, loaded
 from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode, PdcaError
 
+DATA_NOTE = (
+    "note: the data was not read; 'pdca validate --data' also checks column names "
+    "(field, timestamp, segment_by ...), filters and timestamp values against the sources"
+)
+"""Said after a plain validate, so an ok playbook is not mistaken for one whose data fits."""
+
 
 @click.command()
 @click.argument(
@@ -33,9 +39,11 @@ def validate(
     from pdca.playbook import inspect
 
     failed = False
+    unread = False
     report = []
     for path in playbooks:
         result = inspect(path)
+        unread = unread or bool(result.ok and result.playbook and result.playbook.metrics)
         problems = list(result.problems)
         if result.ok and data:
             from pdca.check.datacheck import check_data
@@ -72,6 +80,8 @@ def validate(
             )
     if fmt == "json":
         echo_json(report)
+    elif unread and not data and not quiet:
+        click.echo(DATA_NOTE, err=True)
     if failed:
         sys.exit(ExitCode.ERROR)
 

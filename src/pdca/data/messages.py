@@ -50,14 +50,14 @@ def listing(names: Iterable[str]) -> str:
 
 
 def suggestion(name: str, names: Sequence[str]) -> str:
-    """``"; did you mean 'x'?"`` when a close spelling exists (case slips included)."""
-    import difflib
+    """``"; did you mean 'x'?"`` when a close spelling exists (case slips first).
 
-    lowered = {n.lower(): n for n in names}
-    if name.lower() in lowered:
-        return f"; did you mean '{lowered[name.lower()]}'?"
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    Column names are often short and alike (``id``, ``ts``), so a spelling must
+    be closer than the playbook's own names need to be to be offered.
+    """
+    from pdca.playbook.messages import suggest
+
+    return suggest(name, names, cutoff=0.75)
 
 
 def unknown_column(name: str, names: Sequence[str]) -> str:

@@ -22,6 +22,33 @@ from pdca.errors import Location, PlaybookError, Problem
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+FLOAT = re.compile(
+    r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+"""Floats as the playbook schema means them: YAML 1.1's forms, plus exponents without a
+dot or an exponent sign (``1e-3``, ``1E5``, ``6.02e23``) and signed ``-.5``, which
+YAML 1.1's pattern leaves as text although every reader of a playbook sees a number."""
+
+
+def _implicit_table() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """PyYAML's implicit resolvers, copied, with :data:`FLOAT` for floats.
+
+    A copy, so the change stays inside pdca: PyYAML's own table (which other
+    libraries in the same process load with) is never touched.
+    """
+    table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+        table[first] = [(tag, FLOAT if tag == _FLOAT_TAG else rx) for tag, rx in resolvers]
+    return table
 
 
 class FastResolver(yaml.resolver.Resolver):
@@ -29,9 +56,13 @@ class FastResolver(yaml.resolver.Resolver):
 
     Profiling showed PyYAML's resolver, not libyaml, taking most of a large
     playbook's parse time. Safe loading has no path resolvers, so the lookup is
-    a cached first-character dispatch over the same regular expressions.
+    a cached first-character dispatch over the same regular expressions, those
+    of PyYAML's table except floats (:data:`FLOAT`). ``yes``/``no``/``on``/``off``
+    stay booleans and ``070`` octal here; the playbook reader refuses the octal
+    and base-60 numbers where it reads a number (:mod:`pdca.playbook.scalars`).
     """
 
+    yaml_implicit_resolvers = _implicit_table()
     _cache: ClassVar[dict[str, str]] = {}
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -74,7 +105,40 @@ if _Parser is not None:
             FastResolver.__init__(self)
 
 else:  # pragma: no cover - PyYAML built without libyaml: slower, same results
-    _Loader = yaml.SafeLoader
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        yaml.constructor.SafeConstructor,
+        FastResolver,
+    ):
+        """PyYAML's pure-Python parser with the same resolver as the C one."""
+
+        def __init__(self, stream: Any):
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            FastResolver.__init__(self)
+
+
+class Dumper(yaml.SafeDumper):
+    """Safe dumping that quotes every string the playbook loader would read as another type.
+
+    PyYAML's dumper asks its own (YAML 1.1) table whether a string needs quotes,
+    so it writes the text ``1e-3`` plain, which pdca then reads as a number.
+    """
+
+    yaml_implicit_resolvers = FastResolver.yaml_implicit_resolvers
+
+
+def dump(data: Any) -> str:
+    """YAML text that :func:`parse` reads back as ``data`` (keys in their given order)."""
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True)
+
 
 MAX_BYTES = 20 * 1024 * 1024
 """Largest playbook file read; a 10,000-task playbook is about 1.5 MB."""
@@ -236,7 +300,7 @@ def _check_depth(text: str, filename: str, lines: _EditorLines | None = None) ->
         if mark is not None and 0 < mark.index < len(text):
             with contextlib.suppress(yaml.YAMLError):
                 _count_depth(text[: mark.index], _Loader, filename, lines)
-        if _Loader is not yaml.SafeLoader:
+        if _Parser is not None:
             with contextlib.suppress(yaml.YAMLError):
                 _count_depth(text, yaml.SafeLoader, filename, lines)
         raise

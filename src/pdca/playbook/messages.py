@@ -38,7 +38,27 @@ def shown(text: str) -> str:
     return cut if len(text) <= SHOWN else f"{cut}... ({len(text)} characters)"
 
 
-def suggest(word: str, options: Any) -> str:
-    """A "did you mean" tail for an unknown name, or nothing when nothing is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+def suggest(word: str, options: Any, cutoff: float = 0.6) -> str:
+    """A "did you mean" tail for an unknown name, or nothing when nothing is close.
+
+    A name that differs only in case (``CSAT`` for ``csat``), or also in its
+    separators (``CreatedAt`` for ``created_at``), wins over any spelling that is
+    merely near: difflib compares characters exactly, so to it ``CSAT`` has
+    nothing in common with ``csat``. Near spellings are then compared ignoring case.
+    """
+    names = [name for name in options if isinstance(name, str) and name != word]
+    for fold in (str.casefold, _squashed):
+        target = fold(word)
+        for name in names:
+            if fold(name) == target:
+                return f"; did you mean '{name}'?"
+    folded: dict[str, str] = {}
+    for name in names:
+        folded.setdefault(name.casefold(), name)
+    close = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=cutoff)
+    return f"; did you mean '{folded[close[0]]}'?" if close else ""
+
+
+def _squashed(name: str) -> str:
+    """A name without case or separators: ``CreatedAt``, ``created_at``, ``created-at``."""
+    return "".join(c for c in name.casefold() if c.isalnum())

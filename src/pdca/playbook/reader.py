@@ -195,7 +195,7 @@ class Reader(ScalarReader):
             field_spec = fields.get(name)
             if field_spec is None:
                 if spec.open:
-                    out[name] = self.plain(vnode)
+                    out[name] = self.plain(vnode, key=name)
                 else:
                     self.error(
                         f"unknown key '{shown(name)}' in {key}{suggest(name, fields)}", knode
@@ -239,8 +239,9 @@ class Reader(ScalarReader):
             out[name] = (values, Places(self.file, places), self.loc(knode))
         return out
 
-    def plain(self, node: yaml.Node, depth: int = 0) -> Any:
-        """Any YAML value as plain Python (for plugin options), with aliases bounded."""
+    def plain(self, node: yaml.Node, depth: int = 0, key: str = "") -> Any:
+        """Any YAML value as plain Python (for plugin options), with aliases bounded;
+        ``key`` names the value in messages."""
         self.budget -= 1
         if self.budget < 0 or depth > MAX_DEPTH:
             why = (
@@ -251,14 +252,14 @@ class Reader(ScalarReader):
             self._alias_bomb(node, why)
         cls = type(node)
         if cls is yaml.ScalarNode:
-            value = self.scalar(node)
+            value = self.scalar(node, key)
             # a refused value (already reported) reaches plugins as written, not as BAD
             return node.value if value is BAD else value
         if cls is yaml.SequenceNode:
             if node.tag != T_SEQ:
                 self.error(f"tag '{shown(tag_name(node.tag))}' is not allowed in a playbook", node)
-            return [self.plain(item, depth + 1) for item in node.value]
-        return {k: self.plain(v, depth + 1) for k, _, v in self.pairs(node)}
+            return [self.plain(item, depth + 1, key) for item in node.value]
+        return {k: self.plain(v, depth + 1, k) for k, _, v in self.pairs(node)}
 
     def _alias_bomb(self, node: yaml.Node, why: str) -> None:
         raise PlaybookError(

@@ -41,6 +41,84 @@ STANDARD_TAGS = frozenset({T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL, T_TIMESTAMP, T
 BAD: Any = object()
 """Marks a value that failed its check; the problem is already recorded."""
 
+_NOT_OCTAL = re.compile(r"[-+]?0[0-7_]*[89][0-9_]*\Z")
+
+
+def misread_number(node: yaml.ScalarNode) -> str | None:
+    """How YAML 1.1 misreads a plain number with a leading zero or in base 60, or None.
+
+    YAML 1.1 reads ``070`` as octal 56 and ``1:30`` as 90 (1*60 + 30); nobody
+    writing a target means either, so where a number is read these are refused
+    with the reading spelled out. Quoted values, ``0``, ``0.5``, ``0x1F`` and
+    ``0b101`` are not misread. A value that is no number at all (``!!int a:b``)
+    is None here, for the caller's own "not a valid number".
+    """
+    try:
+        return _misread(node)
+    except (ValueError, ArithmeticError, LookupError):
+        return None
+
+
+def _misread(node: yaml.ScalarNode) -> str | None:
+    value = node.value
+    if node.style or len(value) < 2:
+        return None
+    text = shown(value)
+    quote = f"or quote it if you mean text ('{text}')"
+    if ":" in value:
+        return f"{text} is {base60_reading(node)}; write the number you mean, {quote}"
+    if node.tag != T_INT:
+        return None
+    sign = value[0] if value[0] in "+-" else ""
+    digits = value[len(sign) :]
+    if len(digits) < 2 or digits[0] != "0" or digits[1] in "xXbB":
+        return None
+    plain = shown(sign + (digits.lstrip("0_") or "0"))
+    if len(value) > _SPELLED:
+        return f"{text} has a leading zero: YAML 1.1 reads it as octal; write {plain}, {quote}"
+    read = _constructor.construct_yaml_int(node)
+    return f"{text} has a leading zero: YAML 1.1 reads it as octal {read}; write {plain}, {quote}"
+
+
+def base60_reading(node: yaml.ScalarNode) -> str:
+    """``a base-60 number to YAML 1.1, which reads it as 90 (1*60 + 30)`` for ``1:30``."""
+    value = node.value
+    if len(value) > _SPELLED:
+        return "a base-60 number to YAML 1.1"
+    read = (
+        _constructor.construct_yaml_int(node)
+        if node.tag == T_INT
+        else _constructor.construct_yaml_float(node)
+    )
+    sign = value[0] if value[0] in "+-" else ""
+    parts = value[len(sign) :].split(":")
+    last = len(parts) - 1
+    sum_ = " + ".join(
+        f"{part}*{60 ** (last - i)}" if i < last else part for i, part in enumerate(parts)
+    )
+    number = str(read) if isinstance(read, int) else f"{read:.15g}"
+    return (
+        f"a base-60 number to YAML 1.1, which reads it as {number} "
+        f"({sign + '(' + sum_ + ')' if sign else sum_})"
+    )
+
+
+_SPELLED = 40
+"""Longest misread number whose YAML 1.1 value a message spells out."""
+
+
+def not_octal(node: yaml.ScalarNode) -> str | None:
+    """Why a plain ``08`` or ``-09`` is text (not octal, not decimal to YAML 1.1), or None."""
+    value = node.value
+    if node.style or node.tag != T_STR or not _NOT_OCTAL.match(value):
+        return None
+    sign = value[0] if value[0] in "+-" else ""
+    text, plain = shown(value), shown(sign + (value[len(sign) :].lstrip("0_") or "0"))
+    return (
+        f"{text} has a leading zero, which makes YAML 1.1 read a number as octal; "
+        f"8 and 9 are not octal digits, so {text} is text; write {plain}"
+    )
+
 
 def parse_duration(text: str, units: str) -> tuple[float | None, str | None]:
     """Hours in a duration like ``3d``; (None, reason) when it is not one."""
@@ -87,10 +165,15 @@ class ScalarReader:
     def warn(self, message: str, where: Location | None) -> None:
         self.problems.append(Problem(message, where, "warning"))
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
+    def scalar(self, node: yaml.ScalarNode, key: str = "") -> Any:
+        """The node's value by its tag; ``key`` names it in a misread number's message."""
         tag = node.tag
         if tag == T_STR:
             return node.value
+        if tag in (T_INT, T_FLOAT) and not node.style:
+            misread = misread_number(node)
+            if misread is not None:
+                return self.error(f"'{shown(key)}': {misread}" if key else misread, node)
         try:
             if tag == T_INT:
                 if len(node.value.lstrip("+-").replace("_", "").lstrip("0")) > 100:
@@ -139,6 +222,9 @@ class ScalarReader:
     def slug(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         value = self.text(node, spec, key)
         if value is not BAD and not SLUG.match(value):
+            if spec.kind == "plugin" and SLUG.match(value.lower()):
+                # 'kpi: CSAT': the validator knows the registered names and suggests one
+                return value
             return self.error(
                 f"'{key}' must be an id (lower-case letters, digits, '-', '_'), "
                 f"got '{shown(value)}'",
@@ -149,7 +235,13 @@ class ScalarReader:
     def number(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         tag = node.tag
         if tag not in (T_INT, T_FLOAT):
+            why = not_octal(node)
+            if why is not None:
+                return self.error(f"'{key}': {why}", node)
             return self.error(f"'{key}' must be a number, got '{shown(node.value)}'", node)
+        misread = misread_number(node)
+        if misread is not None:
+            return self.error(f"'{key}': {misread}", node)
         value = self.scalar(node)
         if value is BAD:
             return BAD
@@ -161,6 +253,9 @@ class ScalarReader:
 
     def integer(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         if node.tag != T_INT:
+            why = not_octal(node)
+            if why is not None:
+                return self.error(f"'{key}': {why}", node)
             return self.error(f"'{key}' must be a whole number, got '{shown(node.value)}'", node)
         return self.number(node, spec, key)
 
@@ -203,7 +298,8 @@ class ScalarReader:
 
     def duration(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
         if node.tag == T_INT:
-            # a bare number counts days; 24:00 or 0x1F (YAML 1.1 ints) are quoted as written
+            # a bare number counts days, its digits read as written (07 is 7 days, not
+            # octal); 24:00 or 0x1F (YAML 1.1 ints) are quoted as written
             text = node.value + "d" if node.value.isdigit() else node.value
         elif node.tag == T_STR:
             text = node.value
@@ -212,6 +308,9 @@ class ScalarReader:
             return self.error(f"'{key}' must be a duration like 28d, got '{shown(text)}'", node)
         hours, reason = parse_duration(text, spec.units)
         if hours is None:
+            misread = misread_number(node) if node.tag == T_INT and ":" in text else None
+            if misread is not None:
+                reason = f"{reason}; {shown(text)} is {base60_reading(node)}"
             return self.error(f"'{key}': {reason}", node)
         if hours > 3650 * 24:
             return self.error(f"'{key}' is longer than ten years ({shown(text)})", node)
@@ -232,6 +331,7 @@ class ScalarReader:
 SCALAR_KINDS = {
     "str": ScalarReader.text,
     "slug": ScalarReader.slug,
+    "plugin": ScalarReader.slug,
     "number": ScalarReader.number,
     "int": ScalarReader.integer,
     "bool": ScalarReader.boolean,
@@ -245,6 +345,7 @@ SCALAR_KINDS = {
 KIND_WORDS = {
     "str": "text",
     "slug": "an id",
+    "plugin": "a plugin name",
     "number": "a number",
     "int": "a whole number",
     "bool": "true or false",

@@ -27,10 +27,12 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 class Spec:
     """What one key may hold.
 
-    ``kind`` is one of: str, slug, number, int, bool, date, duration, choice,
-    list, rules (a preset name from ``choices`` or a list of ``item``), object (fixed
-    keys in ``fields``), entries (id -> ``entry``), free
-    (any mapping: plugin options, KPI params), strs (a string or list of them).
+    ``kind`` is one of: str, slug, plugin (a plugin's name: an id whose case
+    slips, ``CSAT``, the validator reports with the registered name to use),
+    number, int, bool, date, duration, choice, list, rules (a preset name from
+    ``choices`` or a list of ``item``), object (fixed keys in ``fields``), entries
+    (id -> ``entry``), free (any mapping: plugin options, KPI params), strs (a string
+    or a list of them).
     """
 
     kind: str
@@ -70,7 +72,9 @@ SOURCE = S(
     "object",
     "A data source. `type` names a source plugin; the other keys are that plugin's options.",
     fields={
-        "type": R("slug", "Source plugin: csv, parquet, json, sqlite, sql, or one a plugin adds."),
+        "type": R(
+            "plugin", "Source plugin: csv, parquet, json, sqlite, sql, or one a plugin adds."
+        ),
         "timestamp": S(
             "str", "Column holding each row's date and time; windows and periods use it."
         ),
@@ -96,7 +100,7 @@ METRIC = S(
         "title": S("str", "Human-readable name."),
         "description": S("str", "What the metric means and why it matters."),
         "source": R("slug", "Id of the source the rows come from."),
-        "kpi": R("slug", "KPI calculator: nps, csat, rate, mean, percentile ..."),
+        "kpi": R("plugin", "KPI calculator: nps, csat, rate, mean, percentile ..."),
         "field": S("str", "Column the KPI reads."),
         "params": S("free", "Calculator parameters, such as `{q: 90}` for percentile."),
         "filter": S("str", "SQL boolean expression over the source's columns."),
@@ -152,7 +156,7 @@ WHEN = S(
 ACTION = S(
     "object",
     "Makes the task automated: `type` names an action plugin (shell is built in).",
-    fields={"type": R("slug", "Action plugin name, e.g. shell.")},
+    fields={"type": R("plugin", "Action plugin name, e.g. shell.")},
     open=True,
 )
 
@@ -255,7 +259,7 @@ def _to_json(spec: Spec) -> dict[str, Any]:
     kind = spec.kind
     if kind == "str":
         out["type"] = "string"
-    elif kind == "slug":
+    elif kind in ("slug", "plugin"):
         out.update(type="string", pattern=SLUG_PATTERN)
     elif kind == "number":
         out["type"] = "number"
