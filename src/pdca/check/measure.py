@@ -352,11 +352,7 @@ def check(
         if metrics is not None and not set(objective.metrics) & set(wanted):
             continue
         statuses = [results[m]["status"] for m in objective.metrics if m in results]
-        objectives[oid] = {
-            "status": worst(statuses),
-            "metrics": list(objective.metrics),
-            "stale": freshness.objective_stale(results, list(objective.metrics)),
-        }
+        objectives[oid] = {"status": worst(statuses), "metrics": list(objective.metrics)}
     report = {
         "playbook": playbook.id,
         "title": playbook.title,

@@ -93,16 +93,13 @@ class SourceType:
         DuckDB itself). The default reads the rows' timestamps through
         :meth:`relation`; a database overrides it with one ``max()`` in its own query.
         """
-        from pdca.data.databases import timestamp_literal
         from pdca.kpi import quote
 
         if source.timestamp is None:
             return None
+        # a pushdown source applies the whole request itself, ``end`` included
         rel = self.relation(source, replace(request, columns=()), ctx)
-        ts = quote(source.timestamp)
-        if request.end is not None:
-            rel = rel.filter(f"{ts} < {timestamp_literal(request.end)}")
-        found = rel.aggregate(f"max(CAST({ts} AS TIMESTAMP))").fetchall()
+        found = rel.aggregate(f"max(CAST({quote(source.timestamp)} AS TIMESTAMP))").fetchall()
         return found[0][0] if found else None
 
     def columns(self, source: Source, ctx: SourceContext) -> list[str]:

@@ -436,8 +436,6 @@ def newest_before(backend: Backend, request: DataRequest, ctx: SourceContext) ->
     compared as instants in DuckDB, exactly as a window's rows are. No other row
     leaves the database.
     """
-    from pdca.data.base import DataRequest
-
     source = backend.source
     if not source.timestamp or request.end is None:
         return None
@@ -458,7 +456,7 @@ def newest_before(backend: Backend, request: DataRequest, ctx: SourceContext) ->
     start = None
     if day is not None:
         start = datetime.combine(min(day, request.end.date()), time()) - NEWEST_REACH
-    near = DataRequest(columns=(), start=start, end=request.end, filter=request.filter)
+    near = replace(request, columns=(), start=start)
     rel = database_relation(backend, near, ctx)
     found = rel.aggregate(f"max({ts})").fetchall()
     return found[0][0] if found else None
