@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from click.testing import CliRunner
 
 from pdca.check import freshness
 from pdca.cli import cli
+from pg_server import fresh_database
 
 EMAIL_DAYS = [f"2026-03-{d:02d}" for d in range(2, 21, 2)]  # 02, 04 .. 20
 PHONE_DAYS = ["2026-03-05", "2026-03-09", "2026-03-12"]
@@ -306,20 +308,22 @@ def test_sqlite_text_with_offsets_compares_instants(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_fresh(pg_url: str) -> str:
-    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as con:
-        con.execute(sa.text("DROP TABLE IF EXISTS fresh_rows"))
-        con.execute(sa.text("CREATE TABLE fresh_rows (at timestamp, channel text, score int)"))
-        con.execute(
-            sa.text(
-                "INSERT INTO fresh_rows VALUES ('2026-03-21 10:00', 'email', 4), "
-                "('2026-03-25 10:00', 'email', 4), ('2026-03-12 09:00', 'phone', 2), "
-                "('2019-11-30 09:00', 'fax', 2)"
+def pg_fresh(pg_url: str) -> Iterator[str]:
+    """A database of its own (the server is shared: a table here would show in other tests'
+    table listings), with one table of rows."""
+    for url in fresh_database(pg_url, "fresh"):
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as con:
+            con.execute(sa.text("CREATE TABLE fresh_rows (at timestamp, channel text, score int)"))
+            con.execute(
+                sa.text(
+                    "INSERT INTO fresh_rows VALUES ('2026-03-21 10:00', 'email', 4), "
+                    "('2026-03-25 10:00', 'email', 4), ('2026-03-12 09:00', 'phone', 2), "
+                    "('2019-11-30 09:00', 'fax', 2)"
+                )
             )
-        )
-    engine.dispose()
-    return pg_url
+        engine.dispose()
+        yield url
 
 
 @pytest.mark.postgres
