@@ -9,6 +9,7 @@ methods that read data.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pdca import hookimpl
@@ -117,6 +118,11 @@ class DatabaseSource(SourceType):
         from pdca.data.databases import database_relation
 
         return self._with_backend(source, lambda b: database_relation(b, request, ctx))
+
+    def newest(self, source: Source, request: DataRequest, ctx: SourceContext) -> datetime | None:
+        from pdca.data.databases import newest_before
+
+        return self._with_backend(source, lambda b: newest_before(b, request, ctx))
 
     def columns(self, source: Source, ctx: SourceContext) -> list[str]:
         from pdca.data.databases import database_columns

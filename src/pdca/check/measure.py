@@ -325,7 +325,7 @@ def check(
     ``cycle_start`` separates the periods control limits are computed on from
     those judged against them; it defaults to the playbook's ``cycle.start``.
     """
-    from pdca.check import readout
+    from pdca.check import freshness, readout
     from pdca.data.session import DataSession
     from pdca.plugins import notify
 
@@ -337,6 +337,9 @@ def check(
         for mid in wanted:
             metric = playbook.metrics[mid]
             results[mid] = entry = _evaluate_safely(metric, registry, session, as_of)
+            broken = entry["status"] == "error"
+            newest = None if broken else _newest(metric, registry, session, as_of)
+            freshness.annotate(entry, playbook, metric, newest, as_of)
             if entry["status"] != "error":
                 kpi = registry.kpis[metric.kpi].obj
                 entry["signal"] = readout.metric_signal(
@@ -385,6 +388,19 @@ def _needs(
             frame = Frame.for_metric(metric, registered.obj, as_of)
             out.append((metric, registered.obj, frame.history_start, frame.end))
     return out
+
+
+def _newest(metric: Metric, registry: Registry, session: Any, as_of: date) -> date | None:
+    """The day of the metric's newest row up to as-of; None when it has none (or is broken)."""
+    registered = registry.kpis.get(metric.kpi)
+    if registered is None:
+        return None
+    frame = Frame.for_metric(metric, registered.obj, as_of)
+    try:  # the metric's table exists: it was just computed without an error
+        found = session.newest(metric, frame.history_start)
+    except PdcaError:
+        return None
+    return found.date() if isinstance(found, datetime) else found
 
 
 def _evaluate_safely(

@@ -13,7 +13,7 @@ from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode
 from pdca.playbook.paths import cache_dir
 
-FAIL_ON = click.Choice(["off_track", "at_risk"])
+FAIL_ON = click.Choice(["off_track", "at_risk", "stale"])
 
 
 @click.command()
@@ -26,7 +26,9 @@ FAIL_ON = click.Choice(["off_track", "at_risk"])
 @click.option(
     "--fail-on",
     type=FAIL_ON,
-    help="Exit 3 when a metric's status is this or worse (for CI and cron).",
+    multiple=True,
+    help="Exit 3 when a metric's status is this or worse, or (stale) when a metric's data is "
+    "older than its source's max_age (for CI and cron; repeatable).",
 )
 @click.option("--no-cache", is_flag=True, help="Read file sources directly, not the Parquet cache.")
 @click.option(
@@ -39,14 +41,15 @@ def check(
     as_of: date | None,
     fmt: str,
     metric_ids: tuple[str, ...],
-    fail_on: str | None,
+    fail_on: tuple[str, ...],
     no_cache: bool,
     correlate: bool,
 ) -> None:
     """Compute every metric over its window and report statuses.
 
     Exit codes: 0 ok, 1 error (bad playbook, a metric that cannot be computed),
-    3 when --fail-on is given and a metric is at or below that status.
+    3 when --fail-on is given and a metric is at or below that status (or, with
+    --fail-on stale, when a metric's data is stale).
     """
     from pdca.check import measure
     from pdca.errors import PlaybookError, Problem
@@ -88,10 +91,12 @@ def check(
             if entry["status"] == "error":
                 click.echo(located(entry["error"], f"metric '{mid}'"), err=True)
         sys.exit(ExitCode.ERROR)
-    if fail_on:
-        bad = {"off_track"} if fail_on == "off_track" else {"off_track", "at_risk"}
-        if bad & set(statuses):
-            sys.exit(ExitCode.THRESHOLD)
+    bad = {"off_track"} if "off_track" in fail_on else set()
+    if "at_risk" in fail_on:
+        bad |= {"off_track", "at_risk"}
+    stale = "stale" in fail_on and any(m.get("stale") for m in report["metrics"].values())
+    if stale or bad & set(statuses):
+        sys.exit(ExitCode.THRESHOLD)
 
 
 def register(cli: click.Group) -> None:

@@ -83,17 +83,32 @@ def _report_hook_errors(errors: list[str]) -> bool:
     is_flag=True,
     help="Print the transitions it would make and change nothing (runs no action).",
 )
+@click.option(
+    "--allow-stale",
+    is_flag=True,
+    help="Enter check even when a metric's data is older than its source's max_age; "
+    "the snapshot is marked as taken on stale data.",
+)
 @state_option
 @_format_option("text", "json")
-def run(playbook: Path, as_of: date | None, dry_run: bool, state_url: str | None, fmt: str) -> None:
+def run(
+    playbook: Path,
+    as_of: date | None,
+    dry_run: bool,
+    allow_stale: bool,
+    state_url: str | None,
+    fmt: str,
+) -> None:
     """Advance the cycle as far as it goes without people.
 
     Opens cycle 1 on the first run, runs ready automated tasks in dependency
     order, moves to the next phase when one is complete (measuring the metrics
     on entering check), and stops at work that waits on people. Safe to run
     again at any time, also after it was killed: it resumes from the stored
-    state. What it does happens on the --as-of day. Exit 1 when an automated
-    task failed in this run.
+    state. What it does happens on the --as-of day. It does not enter check
+    while a metric's data is stale (older than its source's max_age): it stays in
+    do and says which source is behind (--allow-stale enters anyway). Exit 1 when
+    an automated task failed in this run.
     """
     from pdca.state import events as ev
 
@@ -108,7 +123,7 @@ def run(playbook: Path, as_of: date | None, dry_run: bool, state_url: str | None
 
     with session(playbook, state_url, create=True) as engine:
         day = as_of or date.today()
-        out = engine.run(day, echo=echo if fmt == "text" else None)
+        out = engine.run(day, echo=echo if fmt == "text" else None, allow_stale=allow_stale)
         state = out.state
         summary = _run_summary(engine, out)
         if state is not None:
@@ -128,6 +143,7 @@ def run(playbook: Path, as_of: date | None, dry_run: bool, state_url: str | None
                 "failed": out.failed,
                 "events": [e.to_json() for e in out.events],
                 "waiting": summary,
+                "stale": out.info.get("stale", []),
             }
         )
     else:
@@ -198,6 +214,16 @@ def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
         lines.append(
             f"{head}: every objective is decided and none needs another cycle; "
             "the playbook is finished"
+        )
+        return {**info, "lines": lines}
+    if out.stopped == "stale":
+        from pdca.check.freshness import source_sentence
+
+        lines.append(f"{head}: do is complete, but check waits for fresh data:")
+        lines.extend(f"  {source_sentence(item)}" for item in out.info.get("stale", []))
+        lines.append(
+            f"  update the data, or enter check anyway with: pdca run {pb.path} "
+            f"--as-of {out.info['stale'][0]['as_of']} --allow-stale"
         )
         return {**info, "lines": lines}
     for tid, row in state.tasks.items():

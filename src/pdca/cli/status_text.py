@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from pdca.check.freshness import metric_note, source_sentence
 from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number
 from pdca.playbook.messages import visible
 
@@ -88,6 +89,9 @@ def render_text(report: dict[str, Any], color: bool = False) -> str:
             f"{_bar(prog['done'], prog['total'], 16)} {prog['done']}/{prog['total']} done ({pct})"
         )
         out.append(f"{line}  {phases}" if len(line) + 2 + len(phases) <= WIDTH else line)
+    for item in report.get("stale_data") or []:
+        text = f"check measured on stale data (pdca run --allow-stale): {source_sentence(item)}"
+        out.extend(_paint(line, "yellow", color) for line in _wrap(text, ""))
     if report.get("owner"):
         out.append(f"tasks of {report['owner']} (and their teams) only")
     out.extend(_objectives_text(report, color))
@@ -126,6 +130,8 @@ def _objectives_text(report: dict[str, Any], color: bool) -> list[str]:
         )
         out.append(head + " " * pad + right_text)
         out.append(f"    {_cut(o['title'], WIDTH - 4)}")
+        if o.get("stale"):
+            out.append(_paint("    measured on stale data", "yellow", color))
         if o["metrics"]:
             out.append(
                 f"    {'metric':<18} {'value':>8} {'target':>8} {'baseline':>9}  "
@@ -133,13 +139,20 @@ def _objectives_text(report: dict[str, Any], color: bool) -> list[str]:
             )
         for mid in o["metrics"]:
             listed.add(mid)
-            out.append(_metric_line(mid, metrics[mid], color))
+            out.extend(_metric_lines(mid, metrics[mid], color))
     rest = [mid for mid in metrics if mid not in listed]
     if rest:
         out.append("  other metrics")
         for mid in rest:
-            out.append(_metric_line(mid, metrics[mid], color))
+            out.extend(_metric_lines(mid, metrics[mid], color))
     return out
+
+
+def _metric_lines(mid: str, m: dict[str, Any], color: bool) -> list[str]:
+    """The metric's line, and under a stale one how old its data is."""
+    fresh = metric_note(m, m.get("measured_as_of"))
+    stale = [_paint(f"      stale: {fresh}", "yellow", color)] if fresh else []
+    return [_metric_line(mid, m, color), *stale]
 
 
 def _metric_line(mid: str, m: dict[str, Any], color: bool) -> str:
@@ -255,6 +268,9 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"**Day {cyc['day']} of a {cyc['length_days']}-day cycle**: "
                 f"{cyc['overrun']} days past its length."
             )
+    for item in report.get("stale_data") or []:
+        out.append("")
+        out.append(f"**Check measured on stale data**: {_md(source_sentence(item))}.")
     out.append("")
     if report["objectives"]:
         out.append("## Objectives")
@@ -263,9 +279,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append("|---|---|---|---|")
         for oid, o in report["objectives"].items():
             decision = o["decision"] or (f"proposed {o['proposed']}" if o["proposed"] else "-")
+            stale = ", on stale data" if o.get("stale") else ""
             out.append(
                 f"| {_md(oid)}: {_md(o['title'])} | {_md(o['owner'])} | "
-                f"{_label(o['status'])} | {_md(decision)} |"
+                f"{_label(o['status'])}{stale} | {_md(decision)} |"
             )
         out.append("")
     if report["metrics"]:
@@ -275,9 +292,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append("|---|---:|---:|---:|---|---|")
         for mid, m in report["metrics"].items():
             value = "-" if m["status"] == "not_measured" else number(m["value"])
+            fresh = metric_note(m, m.get("measured_as_of"))
+            stale = f" (stale: {_md(fresh)})" if fresh else ""
             out.append(
                 f"| {_md(mid)} | {value} | {number(m['target'])} | {number(m['baseline'])} | "
-                f"{_label(m['status'])} | {_md(m['trend'])} |"
+                f"{_label(m['status'])}{stale} | {_md(m['trend'])} |"
             )
         out.append("")
     out.append("## Who does what next")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from pdca.playbook.messages import visible
+from pdca.check.freshness import metric_note, objective_stale
 
 STATUS_COLORS = {
     "met": "green",
@@ -91,13 +92,18 @@ def check_table(report: dict[str, Any], color: bool = False) -> str:
     if report["objectives"]:
         lines.append("")
         for oid, o in report["objectives"].items():
+            on_stale = objective_stale(report["metrics"], o["metrics"])
+            stale = ", measured on stale data" if on_stale else ""
             lines.append(
-                f"objective {oid}: {status(o['status'], color)} ({', '.join(o['metrics'])})"
+                f"objective {oid}: {status(o['status'], color)} ({', '.join(o['metrics'])}){stale}"
             )
     notes = []
     for mid, m in report["metrics"].items():
         if m.get("error"):
             notes.append(f"{mid}: {m['error']}")
+        fresh = metric_note(m, report["as_of"])
+        if fresh:
+            notes.append(f"{mid}: stale: {fresh}")
         sig = m.get("signal") or {}
         target_check = sig.get("target_check") or {}
         # Limits describe the process before any change: after an improvement they no

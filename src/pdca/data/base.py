@@ -10,7 +10,7 @@ last month never loads a whole table.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -84,6 +84,23 @@ class SourceType:
         Raise :class:`pdca.SourceError` for data that cannot be read, saying why.
         """
         raise NotImplementedError
+
+    def newest(self, source: Source, request: DataRequest, ctx: SourceContext) -> datetime | None:
+        """The newest timestamp among the rows ``request`` selects (its ``end`` and ``filter``).
+
+        Asked for freshness, only of ``pushdown`` sources, and only when a metric
+        has no row in its whole history (pdca reads file sources' newest rows in
+        DuckDB itself). The default reads the rows' timestamps through
+        :meth:`relation`; a database overrides it with one ``max()`` in its own query.
+        """
+        from pdca.kpi import quote
+
+        if source.timestamp is None:
+            return None
+        # a pushdown source applies the whole request itself, ``end`` included
+        rel = self.relation(source, replace(request, columns=()), ctx)
+        found = rel.aggregate(f"max(CAST({quote(source.timestamp)} AS TIMESTAMP))").fetchall()
+        return found[0][0] if found else None
 
     def columns(self, source: Source, ctx: SourceContext) -> list[str]:
         """The source's column names, for messages and ``pdca validate --data``.

@@ -422,6 +422,58 @@ def database_relation(
     return narrow(rel, source.timestamp, request)
 
 
+NEWEST_REACH = timedelta(days=3)
+"""How far before the database's own newest value the exact newest instant may lie:
+text compares as written, and its offset and the machine's zone move an instant by up
+to 28 hours either way."""
+
+
+def newest_before(backend: Backend, request: DataRequest, ctx: SourceContext) -> datetime | None:
+    """The newest instant before ``request.end`` among rows that satisfy ``request.filter``.
+
+    The database answers one ``max()`` (over text bounds widened as for windows);
+    then only the timestamps of the last days up to that value are read, cast and
+    compared as instants in DuckDB, exactly as a window's rows are. No other row
+    leaves the database.
+    """
+    source = backend.source
+    if not source.timestamp or request.end is None:
+        return None
+    ts = quote(source.timestamp)
+    bound = day_ceiling(request.end) if backend.text_bounds else request.end
+    where = f"{ts} < :{END}" + (f" AND ({request.filter})" if request.filter else "")
+    statement = Statement(
+        f"SELECT max({ts}) FROM {target_sql(source)} AS {ALIAS} WHERE {where}", {END: bound}
+    )
+    try:
+        _, rows = backend.fetch(statement)
+    except QueryFailed as exc:
+        raise _refused(backend, exc, request) from None
+    top = rows[0][0] if rows else None
+    if top is None:
+        return None
+    day = _day_of(top)
+    start = None
+    if day is not None:
+        start = datetime.combine(min(day, request.end.date()), time()) - NEWEST_REACH
+    near = replace(request, columns=(), start=start)
+    rel = database_relation(backend, near, ctx)
+    found = rel.aggregate(f"max({ts})").fetchall()
+    return found[0][0] if found else None
+
+
+def _day_of(value: Any) -> date | None:
+    """The calendar day a database's timestamp value is written on, if it is one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None  # not ISO: the full read reports the bad value
+
+
 def narrow(
     rel: duckdb.DuckDBPyRelation, ts: str | None, request: DataRequest
 ) -> duckdb.DuckDBPyRelation:

@@ -63,6 +63,7 @@ class DataSession:
         """How each metric table was made (relation, select list, conditions, whether the
         last condition is the metric's filter), to tell a filter's failure from the data's."""
         self._columns: dict[str, list[str]] = {}
+        self._newest: dict[tuple[str, str, datetime], datetime | None] = {}
         self._names = itertools.count(1)
 
     # -- sources ------------------------------------------------------------------------
@@ -462,6 +463,40 @@ class DataSession:
             self._create(table, metric, source, view, needed, history_start, end, None)
         finally:
             self.con.execute(f"DROP VIEW IF EXISTS {view}").fetchall()
+
+    def newest(self, metric: Metric, history_start: datetime) -> datetime | None:
+        """The newest timestamp of the metric's rows before the end of its last check.
+
+        Read from the metric's own table (made by :meth:`metric_table`: its filter
+        applied, its instants exact), which holds everything up to the as-of date
+        back to ``history_start``; only a metric with no row in all that time asks
+        its source, once per source and filter, for the newest older row: a
+        ``max()`` in DuckDB for files, in the database's own query for databases.
+        A snapshot source's rows are dated at the check's end; none is None.
+        """
+        table = quote(f"__pdca_metric_{metric.id}")
+        found = self.con.execute(f"SELECT max({quote(TS)}) FROM {table}").fetchall()[0][0]
+        source, stype = self.source(metric.source, metric.where("source"))
+        if found is not None or source.timestamp is None:
+            return found
+        key = (source.id, metric.filter or "", history_start)
+        if key not in self._newest:
+            request = DataRequest(end=history_start, filter=metric.filter)
+            if stype.pushdown:
+                self._newest[key] = self._call(
+                    source, lambda: stype.newest(source, request, self.ctx)
+                )
+            else:
+                ts = quote(source.timestamp)
+                where = f"{ts} < {timestamp_literal(history_start)}"
+                if metric.filter:
+                    where += f" AND ({metric.filter})"
+                view = self._view(source, stype)
+                sql = f"SELECT max(CAST({ts} AS TIMESTAMP)) FROM {view} WHERE {where}"
+                self._newest[key] = self._call(
+                    source, lambda: self.con.execute(sql).fetchall()[0][0]
+                )
+        return self._newest[key]
 
     def close(self) -> None:
         self.con.close()

@@ -110,10 +110,17 @@ def enter_check(pb: Playbook, d: Draft, report: Mapping[str, Any], as_of: date) 
         data={
             "as_of": as_of.isoformat(),
             "statuses": {mid: m.get("status") for mid, m in report.get("metrics", {}).items()},
+            **_stale_mark(report),
         },
     )
     set_phase(pb, d, "check")
     return True
+
+
+def _stale_mark(report: Mapping[str, Any]) -> dict[str, Any]:
+    """``stale_sources`` for the event of a snapshot taken with ``pdca run --allow-stale``."""
+    stale = report.get("stale_data") or []
+    return {"stale_sources": [s.get("source") for s in stale]} if stale else {}
 
 
 def enter_act(pb: Playbook, d: Draft) -> None:

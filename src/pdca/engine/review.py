@@ -91,6 +91,8 @@ def review(
         "tasks": tasks,
         "archived_tasks": archived,
         "attention": _attention(pb, tasks),
+        # the sources that were stale when ``pdca run --allow-stale`` took the snapshot
+        "stale_data": (d.snapshot.report.get("stale_data") if d.snapshot else None) or [],
         "lessons": [
             {
                 "cycle": lesson.cycle,
@@ -168,6 +170,8 @@ def _metrics(pb: Playbook, d: tr.Draft) -> dict[str, dict[str, Any]]:
             "trend": _trend(entry.get("series") or [], metric.higher_is_better) if entry else None,
             "measured_as_of": d.snapshot.as_of if d.snapshot and entry else None,
             "signal": entry.get("signal") if entry else None,
+            "data_until": entry.get("data_until") if entry else None,
+            "stale": bool(entry.get("stale")) if entry else False,
         }
         if entry and entry.get("benchmark"):
             item["benchmark"] = entry["benchmark"]
@@ -219,6 +223,7 @@ def _objectives(
             "due": due.isoformat() if due else None,
             "metrics": list(objective.metrics),
             "status": status,
+            "stale": any(metrics[m]["stale"] for m in objective.metrics if m in metrics),
             "decision": dec.decision if dec else None,
             "proposed": dec.proposed if dec else None,
             "reason": reason,

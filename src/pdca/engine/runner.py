@@ -78,6 +78,8 @@ class Engine:
         self.ref = PlaybookRef(playbook.id, playbook.title, str(playbook.path))
         self.day: str | None = None
         """The day engine changes happen on: ``pdca run``'s as-of (None: the clock's day)."""
+        self.allow_stale = False
+        """``pdca run --allow-stale``: enter check even when a metric's data is stale."""
 
     # -- transactions ---------------------------------------------------------------
 
@@ -133,9 +135,21 @@ class Engine:
 
     # -- pdca run -------------------------------------------------------------------
 
-    def run(self, as_of: date, *, echo: Callable[[Event], None] | None = None) -> Outcome:
-        """Advance the playbook as far as it goes without people; see the module doc."""
+    def run(
+        self,
+        as_of: date,
+        *,
+        echo: Callable[[Event], None] | None = None,
+        allow_stale: bool = False,
+    ) -> Outcome:
+        """Advance the playbook as far as it goes without people; see the module doc.
+
+        Check is not entered while a metric's data is stale (``stopped`` is then
+        ``stale`` and ``info["stale"]`` lists the sources); ``allow_stale`` enters
+        it anyway and marks the snapshot as taken on stale data.
+        """
         out = Outcome()
+        self.allow_stale = allow_stale
         seen = 0
         self.day = as_of.isoformat()  # what the engine does in this run happens on as-of
         echo_failed: Exception | None = None
@@ -267,6 +281,17 @@ class Engine:
                 f"cannot enter check: {lines}. The do phase is complete; fix the data or "
                 "the metric and run again"
             )
+        from pdca.check.freshness import stale_sources
+
+        stale = stale_sources(measured_pb, report)
+        if stale and not self.allow_stale:
+            # nothing is stored: the cycle stays in do until the data arrives
+            out.stopped = "stale"
+            out.info["stale"] = stale
+            out.state = self.store.read(self.pb.id)
+            return
+        if stale:
+            report = {**report, "stale_data": stale}
         number = d.number
 
         def store_it(draft: tr.Draft) -> bool:

@@ -106,6 +106,9 @@ class Source(_Located):
     timestamp: str | None = None
     comments: str | None = None
     base_dir: Path = Path(".")
+    max_age_hours: float | None = None
+    """``max_age: 3d``: how old the newest row may be before the source's metrics are
+    stale; None means one period of the metric that reads it (see check/freshness.py)."""
     loc: Location | None = _field(default=None, compare=False, repr=False)
     locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 

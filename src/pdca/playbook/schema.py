@@ -80,6 +80,12 @@ SOURCE = S(
         ),
         "comments": S("str", "Free-text column with customer comments."),
         "description": S("str", "What the data is and who maintains it."),
+        "max_age": S(
+            "duration",
+            "How old the newest row may be (3d, 2w, 36h) before its metrics are stale; "
+            "default one period of the metric (7d for week, 1d for day, 31d for month).",
+            units="hdw",
+        ),
     },
     open=True,
 )

@@ -56,13 +56,15 @@ def owners(entries: Entries) -> dict[str, m.Owner]:
     }
 
 
+SOURCE_KEYS = ("type", "timestamp", "comments", "description", "max_age")
+"""Keys every source has; the rest are its plugin's options."""
+
+
 def sources(entries: Entries, base: Path) -> dict[str, m.Source]:
     """Sources; ``base`` is the playbook's folder, which relative file paths start from."""
     out = {}
     for sid, (v, places, loc) in entries.items():
-        options = {
-            k: x for k, x in v.items() if k not in ("type", "timestamp", "comments", "description")
-        }
+        options = {k: x for k, x in v.items() if k not in SOURCE_KEYS}
         out[sid] = m.Source(
             id=sid,
             type=v.get("type", ""),
@@ -70,6 +72,7 @@ def sources(entries: Entries, base: Path) -> dict[str, m.Source]:
             timestamp=v.get("timestamp"),
             comments=v.get("comments"),
             base_dir=base,
+            max_age_hours=v.get("max_age"),
             loc=loc,
             locs=places,
         )

@@ -37,6 +37,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pdca.check.freshness import metric_note, source_sentence
 from pdca.errors import PdcaError
 from pdca.report.verdicts import deciding_rule as deciding_rule
 from pdca.report.verdicts import false_alarm_budget, reading
@@ -140,6 +141,9 @@ def build_document(
         "objectives": objectives,
         "metrics": metrics,
         "false_alarms": false_alarm_budget(measured.report),
+        "stale_data": [
+            {**item, "sentence": source_sentence(item)} for item in doc.get("stale_data") or []
+        ],
         "tasks": tasks,
         "archived_tasks": doc["archived_tasks"],
         "attention": doc["attention"],
@@ -241,6 +245,10 @@ def _metrics(
             "segment_by": metric.segment_by,
             "segments": chk.get("segments"),
             "error": chk.get("error"),
+            "data_until": rev.get("data_until"),
+            "stale": bool(rev.get("stale")),
+            # "data until 28 Mar, 9 weeks old" on a stale metric, as of its measurement
+            "freshness": metric_note(rev, rev["measured_as_of"]),
             "objectives": in_objectives.get(mid, []),
             "markers": [],
             "effects": [],

@@ -125,6 +125,8 @@ def describe(e: Event) -> str:
         statuses = data.get("statuses") or {}
         if statuses:
             text += ": " + ", ".join(f"{m} {st}" for m, st in statuses.items())
+        if data.get("stale_sources"):
+            text += f" (on stale data of {', '.join(map(str, data['stale_sources']))})"
     elif e.kind == "decision_proposed":
         text = f"objective {subject} is {_status(e.old)}: proposed {e.new}"
     elif e.kind == "decision_taken":
