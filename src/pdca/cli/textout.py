@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from pdca.playbook.messages import visible
 from pdca.check.freshness import metric_note, objective_stale
+from pdca.playbook.messages import visible
 
 STATUS_COLORS = {
     "met": "green",
