@@ -428,6 +428,17 @@ def test_target_sanity(target, direction, code):
     assert check.message and f"{target:.4g}" in check.message
 
 
+def test_target_sanity_names_no_limit_beyond_the_kpis_range():
+    # limits 4.68 .. 15.32 on a KPI that cannot go below 5 or above 100
+    check = target_sanity(L, 12.0, "increase", (5.0, 100.0))
+    assert check.code == "within_noise"
+    assert "(5 to 15.32, at the end of the values the KPI can take)" in check.message
+    assert "4.68" not in check.message
+    # inside the range: the limits as computed, nothing added
+    check = target_sanity(L, 12.0, "increase", (0.0, 100.0))
+    assert "(4.68 to 15.32)" in check.message
+
+
 def test_target_sanity_without_limits():
     assert target_sanity(compute_limits([1.0]), 5.0, "increase").code == "unknown"
 

@@ -394,6 +394,10 @@ def test_check_gives_each_metric_its_range_and_keeps_the_computed_limits(
     assert limits["centre"] == 50.0
     assert limits["lower"] == pytest.approx(-216.0, abs=1e-9)
     assert limits["upper"] == pytest.approx(316.0, abs=1e-9)
+    # the advice names the limits as the eNPS can be, not the computed -216 and 316
+    advice = xmr["signal"]["target_check"]["message"]
+    assert "(-100 to 100, at the end of the values the KPI can take)" in advice
+    assert "-216" not in advice and "316" not in advice
     # Laney p': the centre is the answers' eNPS, (6 x 100 + 18 x 0) / 24 = 25; each week's
     # (value - 25) x sqrt(n) is 75 (n 1) or -25 x sqrt(3) (n 3), so every moving range is
     # 75 + 25 sqrt(3) and the per-answer sigma that over d2 = 1.128; limits 25 -/+ 3 sigma /

@@ -63,6 +63,7 @@ def signal(
     *,
     chart: str = "xmr",
     min_baseline: int = MIN_BASELINE,
+    value_range: tuple[float | None, float | None] = (None, None),
 ) -> dict[str, Any]:
     """The ``signal`` entry of a metric: verdict and its reasons, special causes, frozen
     limits, target sanity, the chance of a false verdict on a stable process, and
@@ -107,7 +108,7 @@ def signal(
     )
     if result.limits.available and metric.target == metric.target:
         out["target_check"] = target_sanity(
-            result.limits, metric.target, metric.direction
+            result.limits, metric.target, metric.direction, value_range
         ).to_json()
     latest = result.variation.period if result.variation else None
     if latest is None or result.chart == "run" or not result.limits.available:
@@ -137,7 +138,18 @@ def metric_signal(
         cycle_start,
         chart=chart_for(metric, kpi),
         min_baseline=playbook.min_baseline,
+        value_range=_range_of(kpi),
     )
+
+
+def _range_of(kpi: Any) -> tuple[float | None, float | None]:
+    """The KPI's declared range, or open ends when a plugin declares none (or junk)."""
+    found = getattr(kpi, "value_range", None)
+    if isinstance(found, tuple) and len(found) == 2:
+        low, high = found
+        if all(v is None or (isinstance(v, int | float) and v == v) for v in found):
+            return (low, high)
+    return (None, None)
 
 
 def segment_limits(entry: dict[str, Any]) -> None:

@@ -362,7 +362,12 @@ FAR_FACTOR = 1.5
 system's reach (see :func:`target_sanity`)."""
 
 
-def target_sanity(limits: Limits, target: float, direction: str) -> TargetCheck:
+def target_sanity(
+    limits: Limits,
+    target: float,
+    direction: str,
+    value_range: tuple[float | None, float | None] = (None, None),
+) -> TargetCheck:
     """Say whether a target is met or missed by noise alone, or needs a new system.
 
     Codes: ``within_noise`` (target inside the natural process limits: some
@@ -377,7 +382,12 @@ def target_sanity(limits: Limits, target: float, direction: str) -> TargetCheck:
     if not limits.available or target is None or not math.isfinite(target):
         return TargetCheck("unknown", "Not enough history to compute process limits yet.")
     lo, hi, c = limits.lower, limits.upper, limits.centre
-    rng = f"{lo:.4g} to {hi:.4g}"
+    low, high = value_range
+    shown_lo = lo if low is None else max(lo, low)
+    shown_hi = hi if high is None else min(hi, high)
+    rng = f"{shown_lo:.4g} to {shown_hi:.4g}"
+    if (shown_lo, shown_hi) != (lo, hi):
+        rng += ", at the end of the values the KPI can take"
     if lo <= target <= hi:
         return TargetCheck(
             "within_noise",
