@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pdca.playbook.model import MIN_BASELINE, Metric, Playbook
+
+if TYPE_CHECKING:  # numpy stays out of the import of this module
+    from pdca.check.stats.spc import RuleSet
 
 MIN_POINTS = 8
 """Periods needed before a verdict: fewer give limits too loose to mean anything."""
@@ -46,7 +49,7 @@ def chart_for(metric: Metric, kpi: Any) -> str:
     return metric.chart or getattr(kpi, "chart", "xmr") or "xmr"
 
 
-def ruleset(playbook: Playbook) -> Any:
+def ruleset(playbook: Playbook) -> RuleSet:
     """The playbook's rules as :class:`~pdca.check.stats.spc.RuleSet`: numbers, lengths,
     preset."""
     from pdca.check.stats.spc import RuleSet
@@ -58,7 +61,7 @@ def ruleset(playbook: Playbook) -> Any:
 def signal(
     metric: Metric,
     series: Sequence[Mapping[str, Any]],
-    rules: Any,
+    rules: RuleSet | Sequence[int],
     cycle_start: date | None,
     *,
     chart: str = "xmr",
