@@ -510,3 +510,17 @@ def test_the_icons_in_a_browser_are_drawn_and_labelled(chromium: Chromium, page:
     labels = [i["label"] for i in icons]
     assert "Variation: special cause variation: improvement (low)" in labels
     assert "At a glance" in Page(page.read_text(encoding="utf-8")).all_text
+
+
+def test_status_says_variation_and_assurance_under_each_metric(stored: Pdca) -> None:
+    text = stored("status", "--as-of", AS_OF).stdout
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["handle"])
+    assert lines[row + 1].strip() == "special cause improvement (low); target consistently missed"
+    row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["fcr"])
+    assert lines[row + 1].strip() == "common cause; target hit or miss"
+    row = next(i for i, line in enumerate(lines) if line.split()[:1] == ["chat"])
+    assert "cause" not in lines[row + 1]  # a run chart has neither reading
+    doc = json.loads(stored("status", "--as-of", AS_OF, "--format", "json").stdout)
+    assert doc["metrics"]["handle"]["signal"]["variation"] == "improvement"
+    assert doc["metrics"]["handle"]["signal"]["assurance"] == "fail"

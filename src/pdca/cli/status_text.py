@@ -150,9 +150,13 @@ def _objectives_text(report: dict[str, Any], color: bool) -> list[str]:
 
 def _metric_lines(mid: str, m: dict[str, Any], color: bool) -> list[str]:
     """The metric's line, and under a stale one how old its data is."""
+    from pdca.check.mdc_words import short_words
+
     fresh = metric_note(m, m.get("measured_as_of"))
     stale = [_paint(f"      stale: {fresh}", "yellow", color)] if fresh else []
-    return [_metric_line(mid, m, color), *stale]
+    mdc = short_words(m.get("signal"))
+    words = [f"      {_cut(mdc, WIDTH - 6)}"] if mdc else []
+    return [_metric_line(mid, m, color), *stale, *words]
 
 
 def _metric_line(mid: str, m: dict[str, Any], color: bool) -> str:
@@ -180,7 +184,7 @@ def _readings_text(report: dict[str, Any], color: bool) -> list[str]:
     if not read and not budget:
         return []
     out = ["", _paint("READINGS", None, color, bold=True)]
-    from pdca.report.charts.mdc import assurance_words, variation_words
+    from pdca.check.mdc_words import assurance_words, variation_words
 
     for mid, text in read.items():
         out.extend(_wrap(f"{mid}: {text}", "  "))  # a mixed reading names both ways

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pdca.check.mdc_words import assurance_words, variation_words
 from pdca.playbook.messages import visible
-from pdca.report.charts.mdc import assurance_words, variation_words
 from pdca.report.context import deciding_rule, iter_metric_ids
 from pdca.report.svg import as_float, fmt_value, with_unit
 

@@ -17,37 +17,11 @@ Each icon is an ``<svg role="img">`` with a ``<title>`` that says it in words.
 
 from __future__ import annotations
 
+from pdca.check.mdc_words import SIDE_WORDS, assurance_words, variation_words
 from pdca.report.svg import FONT, SVG_NS, el, esc, num, uid
 
 BLUE, ORANGE, GREY, PURPLE = "#1d5fa6", "#c2560c", "#6b7280", "#6d3fa6"
 SIZE = 30.0
-
-VARIATION_WORDS = {
-    "common_cause": "common cause variation",
-    "improvement": "special cause variation: improvement",
-    "concern": "special cause variation: concern",
-    "neither": "special cause variation: neither improvement nor concern",
-}
-ASSURANCE_WORDS = {
-    "pass": "the target will consistently be met",
-    "fail": "the target will consistently be missed",
-    "hit_or_miss": "the target will be met in some periods and missed in others",
-}
-SIDE_WORDS = {"high": "high", "low": "low"}
-
-
-def variation_words(kind: str | None, side: str | None) -> str:
-    """``special cause variation: improvement (high)``; ``no variation reading`` for None."""
-    if kind not in VARIATION_WORDS:
-        return "no variation reading (too few periods for limits)"
-    words = VARIATION_WORDS[kind]
-    return (
-        f"{words} ({SIDE_WORDS[side]})" if side in SIDE_WORDS and kind != "common_cause" else words
-    )
-
-
-def assurance_words(kind: str | None) -> str:
-    return ASSURANCE_WORDS.get(kind or "", "no assurance reading (no target, or no limits)")
 
 
 def _frame(kind: str, ident: str, label: str, ink: str, body: str) -> str:

@@ -1,0 +1,63 @@
+"""Making Data Count's variation and assurance in words, for text, Markdown and titles.
+
+Kept apart from the statistics (numpy) and the charts (SVG) so that ``pdca
+status`` can say them without importing either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+VARIATION_WORDS = {
+    "common_cause": "common cause variation",
+    "improvement": "special cause variation: improvement",
+    "concern": "special cause variation: concern",
+    "neither": "special cause variation: neither improvement nor concern",
+}
+ASSURANCE_WORDS = {
+    "pass": "the target will consistently be met",
+    "fail": "the target will consistently be missed",
+    "hit_or_miss": "the target will be met in some periods and missed in others",
+}
+SIDE_WORDS = {"high": "high", "low": "low"}
+SHORT_VARIATION = {
+    "common_cause": "common cause",
+    "improvement": "special cause improvement",
+    "concern": "special cause concern",
+    "neither": "special cause, neither way",
+}
+SHORT_ASSURANCE = {
+    "pass": "target consistently met",
+    "fail": "target consistently missed",
+    "hit_or_miss": "target hit or miss",
+}
+
+
+def variation_words(kind: str | None, side: str | None) -> str:
+    """``special cause variation: improvement (high)``; ``no variation reading`` for None."""
+    if kind not in VARIATION_WORDS:
+        return "no variation reading (too few periods for limits)"
+    words = VARIATION_WORDS[kind]
+    return (
+        f"{words} ({SIDE_WORDS[side]})" if side in SIDE_WORDS and kind != "common_cause" else words
+    )
+
+
+def assurance_words(kind: str | None) -> str:
+    return ASSURANCE_WORDS.get(kind or "", "no assurance reading (no target, or no limits)")
+
+
+def short_words(signal: object) -> str | None:
+    """``special cause improvement (low); target consistently missed``, for a status line;
+    None when the signal has neither reading."""
+    sig = signal if isinstance(signal, Mapping) else {}
+    kind, side, assured = sig.get("variation"), sig.get("variation_side"), sig.get("assurance")
+    parts = []
+    if kind in SHORT_VARIATION:
+        shown = SHORT_VARIATION[kind]
+        if side in SIDE_WORDS and kind != "common_cause":
+            shown += f" ({side})"
+        parts.append(shown)
+    if assured in SHORT_ASSURANCE:
+        parts.append(SHORT_ASSURANCE[assured])
+    return "; ".join(parts) or None
