@@ -370,6 +370,7 @@ def test_a_hostile_reason_stays_text_in_every_format(stored: Pdca) -> None:
     def plant(report: dict[str, Any]) -> None:
         report["metrics"]["handle"]["signal"]["reasons"][0]["message"] = HOSTILE
         report["metrics"]["chat"]["signal"]["note"] = HOSTILE
+        report["metrics"]["fcr"]["signal"]["variation"] = ["not", "a", "reading"]
 
     original = edit_snapshot(stored, plant)
     try:

@@ -33,6 +33,17 @@ SHORT_ASSURANCE = {
 }
 
 
+def readings(signal: object) -> tuple[str | None, str | None, str | None]:
+    """``(variation, variation_side, assurance)`` of a signal, each a string or None.
+
+    Signals come from stored snapshots too, written by older pdca versions or by
+    hand: anything that is not a string there is no reading, never a crash."""
+    sig = signal if isinstance(signal, Mapping) else {}
+    found = (sig.get("variation"), sig.get("variation_side"), sig.get("assurance"))
+    kind, side, assured = (v if isinstance(v, str) else None for v in found)
+    return kind, side, assured
+
+
 def variation_words(kind: str | None, side: str | None) -> str:
     """``special cause variation: improvement (high)``; ``no variation reading`` for None."""
     if kind not in VARIATION_WORDS:
@@ -50,8 +61,7 @@ def assurance_words(kind: str | None) -> str:
 def short_words(signal: object) -> str | None:
     """``special cause improvement (low); target consistently missed``, for a status line;
     None when the signal has neither reading."""
-    sig = signal if isinstance(signal, Mapping) else {}
-    kind, side, assured = sig.get("variation"), sig.get("variation_side"), sig.get("assurance")
+    kind, side, assured = readings(signal)
     parts = []
     if kind in SHORT_VARIATION:
         shown = SHORT_VARIATION[kind]

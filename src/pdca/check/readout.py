@@ -122,7 +122,7 @@ def signal(
         lower, upper = result.limits.lower, result.limits.upper
     out["assurance"] = assurance(metric.target, lower, upper, metric.direction)
     out["phase"] = "baseline" if result.limits.available and result.chart != "run" else None
-    out["rule_set"] = (rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))).to_json()
+    out["rule_set"] = RuleSet.of(rules).to_json()
     return out
 
 
@@ -134,6 +134,8 @@ def metric_signal(
     cycle_start: date | None,
 ) -> dict[str, Any]:
     """:func:`signal` with the playbook's rules and minimum baseline and the metric's chart."""
+    from pdca.playbook.ranges import declared_range
+
     return signal(
         metric,
         series,
@@ -141,18 +143,8 @@ def metric_signal(
         cycle_start,
         chart=chart_for(metric, kpi),
         min_baseline=playbook.min_baseline,
-        value_range=_range_of(kpi),
+        value_range=declared_range(kpi) or (None, None),  # a malformed one: validate says so
     )
-
-
-def _range_of(kpi: Any) -> tuple[float | None, float | None]:
-    """The KPI's declared range, or open ends when a plugin declares none (or junk)."""
-    found = getattr(kpi, "value_range", None)
-    if isinstance(found, tuple) and len(found) == 2:
-        low, high = found
-        if all(v is None or (isinstance(v, int | float) and v == v) for v in found):
-            return (low, high)
-    return (None, None)
 
 
 def segment_limits(entry: dict[str, Any]) -> None:

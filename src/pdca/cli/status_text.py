@@ -184,14 +184,14 @@ def _readings_text(report: dict[str, Any], color: bool) -> list[str]:
     if not read and not budget:
         return []
     out = ["", _paint("READINGS", None, color, bold=True)]
-    from pdca.check.mdc_words import assurance_words, variation_words
+    from pdca.check.mdc_words import assurance_words, readings, variation_words
 
     for mid, text in read.items():
         out.extend(_wrap(f"{mid}: {text}", "  "))  # a mixed reading names both ways
-        sig = metrics[mid].get("signal") or {}
-        if sig.get("variation") or sig.get("assurance"):
-            mdc = f"{variation_words(sig.get('variation'), sig.get('variation_side'))}; "
-            out.extend(_wrap(mdc + f"assurance: {assurance_words(sig.get('assurance'))}", "    "))
+        kind, side, assured = readings(metrics[mid].get("signal"))
+        if kind or assured:
+            mdc = f"{variation_words(kind, side)}; assurance: {assurance_words(assured)}"
+            out.extend(_wrap(mdc, "    "))
     if budget:
         out.extend(_wrap(str(budget.get("message")), "  "))
     return out

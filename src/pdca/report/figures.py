@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from pdca.check.mdc_words import readings
 from pdca.report.charts.badge import status_badge
 from pdca.report.charts.control import control_chart
 from pdca.report.charts.frame import placeholder
@@ -205,17 +206,12 @@ def badge(status: Any, label: Any = None) -> Markup:
 def mdc_icons(signal: Any, which: str = "both") -> Markup:
     """A metric's variation and assurance icons (Making Data Count): ``both`` side by
     side, or only the ``variation`` or the ``assurance`` one."""
-    sig = signal if isinstance(signal, Mapping) else {}
-
-    def text(key: str) -> str | None:
-        value = sig.get(key)
-        return value if isinstance(value, str) else None
-
+    kind, side, assured = readings(signal)
     parts = []
     if which in ("both", "variation"):
-        parts.append(variation_icon(text("variation"), text("variation_side")))
+        parts.append(variation_icon(kind, side))
     if which in ("both", "assurance"):
-        parts.append(assurance_icon(text("assurance")))
+        parts.append(assurance_icon(assured))
     return Markup('<span class="mdc-icons">' + "".join(parts) + "</span>")
 
 

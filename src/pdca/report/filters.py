@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pdca.check.mdc_words import assurance_words, variation_words
+from pdca.check.mdc_words import assurance_words, readings, variation_words
 from pdca.playbook.messages import visible
 from pdca.report.context import deciding_rule, iter_metric_ids
 from pdca.report.svg import as_float, fmt_value, with_unit
@@ -96,18 +96,13 @@ def verdict_label(verdict: Any) -> str:
 
 def variation_label(signal: Any) -> str:
     """A signal's MDC variation in words: ``special cause variation: improvement (high)``."""
-    sig = signal if isinstance(signal, Mapping) else {}
-    kind, side = sig.get("variation"), sig.get("variation_side")
-    return variation_words(
-        kind if isinstance(kind, str) else None, side if isinstance(side, str) else None
-    )
+    kind, side, _ = readings(signal)
+    return variation_words(kind, side)
 
 
 def assurance_label(signal: Any) -> str:
     """A signal's MDC assurance in words: ``the target will consistently be met``."""
-    sig = signal if isinstance(signal, Mapping) else {}
-    kind = sig.get("assurance")
-    return assurance_words(kind if isinstance(kind, str) else None)
+    return assurance_words(readings(signal)[2])
 
 
 def num(value: Any, unit: Any = None) -> str:

@@ -136,7 +136,7 @@ def read_series(
     judged. Without a baseline there is no "before" to compare with, so the
     verdict is ``insufficient_data`` (the rules still show on the whole series).
     """
-    ruleset = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
+    ruleset = RuleSet.of(rules)
     chosen = replace(ruleset, numbers=_check_rules(ruleset.numbers))
     _check_direction(direction)
     if chart not in CHARTS:

@@ -95,6 +95,11 @@ class RuleSet:
     trend_points: int = TREND_POINTS
     name: str | None = None
 
+    @classmethod
+    def of(cls, rules: Iterable[int] | RuleSet) -> RuleSet:
+        """``rules`` as a rule set: itself, or rule numbers at Nelson's lengths."""
+        return rules if isinstance(rules, RuleSet) else cls(tuple(rules))
+
     def describe(self, rule: int) -> str:
         return describe(rule, self.shift_points, self.trend_points)
 
@@ -282,7 +287,7 @@ def detect_signals(
     ``rules`` is a :class:`RuleSet` or rule numbers (Nelson's lengths). Sorted by
     first period, then rule number. Empty when the limits are not computable.
     """
-    ruleset = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
+    ruleset = RuleSet.of(rules)
     chosen = _check_rules(ruleset.numbers)
     shift, trend = ruleset.shift_points, ruleset.trend_points
     if not limits.available:
