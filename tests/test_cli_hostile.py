@@ -144,6 +144,9 @@ PLAYBOOK_COMMANDS = {
     "state export": [],
     "state import": ["{state_json}", "--replace"],
     "plugins --playbook": [],
+    "exclude": ["score", "2026-W01", "--reason", "outage", "--by", "maria"],
+    "include": ["score", "2026-W01", "--reason", "back", "--by", "maria"],
+    "rebase": ["score", "--on", "2026-01-05", "--reason", "new rota", "--by", "maria"],
 }
 """Commands that take a playbook, with arguments that work on the good one."""
 
@@ -171,6 +174,8 @@ STATE_COMMANDS = [
     "state backup",
     "state export",
     "state import",
+    "exclude",
+    "rebase",
 ]
 
 
@@ -228,6 +233,22 @@ def _cases() -> Iterator[tuple[str, str, list[str], str]]:
         "status": [["--owner", "nobody"]],
         "history": [["--task", "nope"]],
         "report": [["--format", "nope"]],
+        "exclude": [
+            ["nope", "2026-W01", "--reason", "r", "--by", "maria"],
+            ["score", "2026-13", "--reason", "r", "--by", "maria"],
+            ["score", "2026-W60", "--reason", "r", "--by", "maria"],
+            ["score", "2099-W01", "--reason", "r", "--by", "maria"],
+            ["score", "2026-W01", "--reason", " ", "--by", "maria"],
+            ["score", "2026-W01", "--reason", "r", "--by", "nobody"],
+            ["score", "2026-W01", "--reason", "r", "--by", "tom"],
+        ],
+        "include": [["score", "2025-W40", "--reason", "r", "--by", "maria"]],
+        "rebase": [
+            ["nope", "--on", "2026-01-05", "--reason", "r", "--by", "maria"],
+            ["score", "--on", "2026-02-30", "--reason", "r", "--by", "maria"],
+            ["score", "--on", "2099-01-05", "--reason", "r", "--by", "maria"],
+            ["score", "--on", "2026-01-05", "--reason", "r", "--by", "maria", "--remove"],
+        ],
     }
     for words, variants in unknown.items():
         for args in variants:

@@ -71,3 +71,39 @@ def short_words(signal: object) -> str | None:
     if assured in SHORT_ASSURANCE:
         parts.append(SHORT_ASSURANCE[assured])
     return "; ".join(parts) or None
+
+
+def chart_notes(
+    metric: str, signal: object, series: object = (), *, playbook: str = "PLAYBOOK"
+) -> list[str]:
+    """What people changed about how a chart is read (rebases, excluded periods) and the
+    rebase Check proposes, as sentences for text, Markdown and HTML alike.
+
+    Like :func:`readings`, it reads stored snapshots too: anything malformed is left out.
+    """
+    sig = signal if isinstance(signal, Mapping) else {}
+    out: list[str] = []
+    phases = sig.get("phases")
+    for ph in phases if isinstance(phases, list) else ():
+        if not isinstance(ph, Mapping) or ph.get("phase") == "baseline":
+            continue
+        text = f"Limits rebased from {ph.get('phase')} ({ph.get('first')} on)"
+        if ph.get("reason"):
+            text += f": {ph['reason']}" + (f" ({ph['by']})" if ph.get("by") else "")
+        out.append(text + ".")
+    for p in series if isinstance(series, list) else ():
+        note = p.get("excluded") if isinstance(p, Mapping) else None
+        if isinstance(note, Mapping):
+            who = ", ".join(str(x) for x in (note.get("by"), note.get("on")) if x)
+            out.append(
+                f"{p.get('period')} left out of the limits and rules: {note.get('reason')}"
+                + (f" ({who})" if who else "")
+                + "."
+            )
+    proposal = sig.get("rebase_proposal")
+    if isinstance(proposal, Mapping) and proposal.get("message"):
+        out.append(
+            f"{proposal['message']} To do so: pdca rebase {playbook} {metric} "
+            f'--on {proposal.get("on")} --reason "..." --by OWNER'
+        )
+    return out

@@ -20,6 +20,7 @@ from pdca.errors import KpiError, PdcaError
 if TYPE_CHECKING:
     import pluggy
 
+    from pdca.check.phases import Recorded
     from pdca.kpi import Kpi, KpiValue
     from pdca.playbook.model import Metric, Playbook
     from pdca.plugins import Registry
@@ -319,11 +320,14 @@ def check(
     plugin_manager: pluggy.PluginManager | None = None,
     cycle_start: date | None = None,
     correlate: bool = False,
+    recorded: Recorded | None = None,
 ) -> dict[str, Any]:
     """Every metric's value, series, status and signal, and each objective's status.
 
     ``cycle_start`` separates the periods control limits are computed on from
     those judged against them; it defaults to the playbook's ``cycle.start``.
+    ``recorded`` is what the state holds about the charts (excluded points,
+    rebases, countermeasure days: :class:`pdca.check.phases.Recorded`).
     """
     from pdca.check import freshness, readout
     from pdca.data.session import DataSession
@@ -343,7 +347,7 @@ def check(
             if entry["status"] != "error":
                 kpi = registry.kpis[metric.kpi].obj
                 entry["signal"] = readout.metric_signal(
-                    playbook, metric, kpi, entry["series"], start
+                    playbook, metric, kpi, entry["series"], start, recorded
                 )
                 entry["trend"] = readout.trend(metric, entry["series"])
                 readout.segment_limits(entry)

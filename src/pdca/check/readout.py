@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from pdca.playbook.model import MIN_BASELINE, Metric, Playbook
 
 if TYPE_CHECKING:  # numpy stays out of the import of this module
+    from pdca.check.phases import Recorded
     from pdca.check.stats.spc import RuleSet
+    from pdca.state.annotations import MetricNotes
 
 MIN_POINTS = 8
 """Periods needed before a verdict: fewer give limits too loose to mean anything."""
@@ -67,6 +69,8 @@ def signal(
     chart: str = "xmr",
     min_baseline: int = MIN_BASELINE,
     value_range: tuple[float | None, float | None] = (None, None),
+    notes: MetricNotes | None = None,
+    changes: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """The ``signal`` entry of a metric: verdict and its reasons, special causes, frozen
     limits, target sanity, the chance of a false verdict on a stable process, and
@@ -75,35 +79,52 @@ def signal(
     ``rules`` is a :class:`~pdca.check.stats.spc.RuleSet` or rule numbers. On a
     per-n chart each complete series point gets its own ``lower`` and ``upper``
     limit, written into the point itself (the chart draws them).
+
+    ``notes`` are the metric's excluded periods and rebases (:mod:`pdca.check.phases`):
+    the reading is of the current phase, with excluded periods left out; when the
+    chart has more than one phase every point gets its phase's ``centre``,
+    ``lower`` and ``upper``. ``changes`` are the days countermeasures were done
+    (``(day, task)``), from which Check may propose a rebase.
     """
+    from pdca.check import phases
     from pdca.check.stats.evidence import expected_false_rate
     from pdca.check.stats.mdc import assurance
     from pdca.check.stats.reading import read_series
     from pdca.check.stats.spc import RuleSet, target_sanity
 
+    notes = notes or phases.NO_NOTES
     points = complete_points(series)
-    values = [p["value"] for p in points]
+    values = phases.mark_excluded(points, notes)
     counts = [p.get("n") or 0 for p in points]
-    baseline = baseline_length(metric, points, cycle_start)
-    result = read_series(
-        values,
-        counts,
-        baseline=baseline,
-        rules=rules,
-        direction=metric.direction,
-        chart=chart,
-        min_baseline=min_baseline,
-        min_points=MIN_POINTS,
-    )
+    bounds = phases.starts(points, notes)
+    begin, day = bounds[-1]
+    current = points[begin:]
+    baseline = baseline_length(metric, current, cycle_start)
+    if day is not None and baseline is None:
+        baseline = phases.frozen_length(values[begin:], min_baseline)
+
+    def read(lo: int, hi: int, base: int | None) -> Any:
+        return read_series(
+            values[lo:hi],
+            counts[lo:hi],
+            baseline=base,
+            rules=rules,
+            direction=metric.direction,
+            chart=chart,
+            min_baseline=min_baseline,
+            min_points=MIN_POINTS,
+        )
+
+    result = read(begin, len(points), baseline)
     out = result.to_json()
     for key in ("rules", "baseline_rules"):
         for entry in out[key]:
-            entry["indices"] = list(entry["periods"])
+            entry["indices"] = [begin + i for i in entry["periods"]]
             entry["periods"] = [points[i]["period"] for i in entry["indices"]]
     if result.lower is not None and result.upper is not None:
-        for point, lo, hi in zip(points, result.lower, result.upper, strict=True):
+        for point, lo, hi in zip(current, result.lower, result.upper, strict=True):
             point["lower"], point["upper"] = lo, hi
-    judged = sum(v is not None for v in values[result.judged_from :])
+    judged = sum(v is not None for v in values[begin + result.judged_from :])
     out["false_alarm_rate"] = (
         expected_false_rate(result.limits.baseline_points, judged)
         if result.chart != "run" and baseline is not None
@@ -121,9 +142,39 @@ def signal(
     else:
         lower, upper = result.limits.lower, result.limits.upper
     out["assurance"] = assurance(metric.target, lower, upper, metric.direction)
-    out["phase"] = "baseline" if result.limits.available and result.chart != "run" else None
+    has_limits = result.limits.available and result.chart != "run"
+    out["phase"] = (day or "baseline") if has_limits else None
     out["rule_set"] = RuleSet.of(rules).to_json()
+    out["excluded"] = [p["period"] for p in points if p.get("excluded")]
+    if len(bounds) > 1 or day is not None:
+        entries = []
+        for k, (lo, name) in enumerate(bounds):
+            hi = bounds[k + 1][0] if k + 1 < len(bounds) else len(points)
+            reading = result if lo == begin else read(lo, hi, hi - lo)
+            drawn = reading.chart != "run" and reading.limits.available
+            limits = reading.limits.to_json() if drawn else None
+            _phase_lines(points[lo:hi], reading if drawn else None)
+            entries.append(phases.phase_entry(points, lo, hi, name, limits, notes))
+        out["phases"] = entries
+        if not has_limits and day is not None:
+            out["note"] = f"limits rebased from {day}: {out.get('note') or 'no limits yet'}"
+    out["rebase_proposal"] = phases.proposal(out, points, begin, metric.direction, changes)
     return out
+
+
+def _phase_lines(points: Sequence[dict[str, Any]], reading: Any) -> None:
+    """Each point of a phase gets the phase's ``centre``, ``lower`` and ``upper`` (its
+    own on a per-n chart), so a chart with phases steps at each rebase; None when the
+    phase has no limits."""
+    for i, p in enumerate(points):
+        if reading is None:
+            p["centre"] = p["lower"] = p["upper"] = None
+            continue
+        p["centre"] = reading.limits.centre
+        if reading.lower is not None and reading.upper is not None:
+            p["lower"], p["upper"] = reading.lower[i], reading.upper[i]
+        else:
+            p["lower"], p["upper"] = reading.limits.lower, reading.limits.upper
 
 
 def metric_signal(
@@ -132,8 +183,10 @@ def metric_signal(
     kpi: Any,
     series: Sequence[Mapping[str, Any]],
     cycle_start: date | None,
+    recorded: Recorded | None = None,
 ) -> dict[str, Any]:
-    """:func:`signal` with the playbook's rules and minimum baseline and the metric's chart."""
+    """:func:`signal` with the playbook's rules and minimum baseline, the metric's chart,
+    and what the state recorded about it (excluded points, rebases, countermeasures)."""
     from pdca.playbook.ranges import declared_range
 
     return signal(
@@ -144,6 +197,8 @@ def metric_signal(
         chart=chart_for(metric, kpi),
         min_baseline=playbook.min_baseline,
         value_range=declared_range(kpi) or (None, None),  # a malformed one: validate says so
+        notes=recorded.notes(metric.id) if recorded else None,
+        changes=recorded.changes.get(metric.id, ()) if recorded else (),
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pdca.cli.common import echo_json, loaded
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
+from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option, state_option
 from pdca.errors import ExitCode
 from pdca.playbook.paths import cache_dir
 
@@ -36,6 +37,7 @@ FAIL_ON = click.Choice(["off_track", "at_risk", "stale"])
     is_flag=True,
     help="Also report how metrics' period series correlate (e.g. wait time vs CSAT).",
 )
+@state_option
 def check(
     playbook: Path,
     as_of: date | None,
@@ -44,12 +46,16 @@ def check(
     fail_on: tuple[str, ...],
     no_cache: bool,
     correlate: bool,
+    state_url: str | None,
 ) -> None:
     """Compute every metric over its window and report statuses.
 
     Exit codes: 0 ok, 1 error (bad playbook, a metric that cannot be computed),
     3 when --fail-on is given and a metric is at or below that status (or, with
     --fail-on stale, when a metric's data is stale).
+
+    Excluded periods and rebases (`pdca exclude`, `pdca rebase`) are read from
+    the state when there is one; `pdca check` never creates or changes it.
     """
     from pdca.check import measure
     from pdca.errors import PlaybookError, Problem
@@ -74,6 +80,7 @@ def check(
             cache_dir=cache,
             plugin_manager=result.plugin_manager,
             correlate=correlate,
+            recorded=recorded(pb, state_url),
         )
     if fmt == "json":
         echo_json(report)
@@ -97,6 +104,20 @@ def check(
     stale = "stale" in fail_on and any(m.get("stale") for m in report["metrics"].values())
     if stale or bad & set(statuses):
         sys.exit(ExitCode.THRESHOLD)
+
+
+def recorded(pb: Any, state_url: str | None) -> Any:
+    """What the playbook's state says about its charts; nothing when it has no state."""
+    from pdca.check.phases import NOTHING_RECORDED, Recorded
+    from pdca.playbook.paths import state_file
+
+    location = state_url or state_file(pb.path)
+    if state_url is None and not Path(location).exists():
+        return NOTHING_RECORDED
+    from pdca.state import open_store
+
+    with open_store(location, create=False) as store:
+        return Recorded.from_store(pb, store)
 
 
 def register(cli: click.Group) -> None:

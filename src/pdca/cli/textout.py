@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from pdca.check.freshness import metric_note, objective_stale
+from pdca.check.mdc_words import chart_notes
 from pdca.playbook.messages import visible
 
 STATUS_COLORS = {
@@ -119,6 +120,7 @@ def check_table(report: dict[str, Any], color: bool = False) -> str:
         if sig.get("verdict") in ("improved", "deteriorated", "mixed") and sig.get("reasons"):
             why = "; ".join(str(r.get("message")) for r in sig["reasons"])
             notes.append(f"{mid}: {VERDICT_LABELS[sig['verdict']]}: {why}")
+        notes.extend(f"{mid}: {n}" for n in chart_notes(mid, sig, m.get("series")))
     budget = report.get("false_alarms") or {}
     if budget.get("judged_metrics"):
         notes.append(str(budget["message"]))

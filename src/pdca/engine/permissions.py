@@ -59,3 +59,14 @@ def check_person(pb: Playbook, by: str, allowed: set[str], what: str) -> None:
             f"{by} may not change {what}; who may: {', '.join(people) or 'nobody'} "
             "(the owner, members of an owning team, and the objective's owner)"
         )
+
+
+def may_annotate(pb: Playbook, mid: str) -> set[str]:
+    """Who may exclude a metric's periods or rebase its limits: the owners of the
+    objectives it serves (their teams too), who answer for how it is read; anyone
+    when none of them has an owner."""
+    allowed: set[str] = set()
+    for objective in pb.objectives.values():
+        if mid in objective.metrics and objective.owner:
+            allowed |= team_of(pb, objective.owner)
+    return allowed or set(pb.owners)

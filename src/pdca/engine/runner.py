@@ -264,6 +264,7 @@ class Engine:
 
     def _measure(self, out: Outcome, d: tr.Draft, as_of: date) -> None:
         from pdca.check import measure
+        from pdca.check.phases import Recorded
 
         measured_pb = tr.with_baselines(self.pb, d.baselines)
         report = measure.check(
@@ -273,6 +274,7 @@ class Engine:
             cache_dir=self.cache_dir,
             plugin_manager=None,
             cycle_start=tr.planned_start(self.pb, d.number),
+            recorded=Recorded.from_state(self.pb, d.state),
         )
         broken = [(mid, m["error"]) for mid, m in report["metrics"].items() if m.get("error")]
         if broken:

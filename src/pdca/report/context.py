@@ -476,9 +476,16 @@ def document_for(
         measured = Measured("snapshot", snap.as_of, snap.taken, snap.report)
     elif state is current:
         from pdca.check import measure
+        from pdca.check.phases import Recorded
 
         baselines = current.baselines if current.cycle else {}
-        report = measure.check(tr.with_baselines(pb, baselines), registry, day, cache_dir=cache_dir)
+        report = measure.check(
+            tr.with_baselines(pb, baselines),
+            registry,
+            day,
+            cache_dir=cache_dir,
+            recorded=Recorded.from_state(pb, current, store.events(pb.id, ("task_changed",))),
+        )
         measured = Measured("fresh", day.isoformat(), now_utc(), report)
     else:
         measured = Measured("none")

@@ -34,6 +34,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from pdca import __version__
+from pdca.check.mdc_words import chart_notes
 from pdca.report.context import ReportError
 from pdca.report.figures import badge, chart, graph_svg, mdc_icons, mermaid, mr_chart, spark
 from pdca.report.filters import (
@@ -255,6 +256,7 @@ GLOBALS: Mapping[str, Any] = {
     "short_reading": short_reading,
     "headline": headline,
     "evidence": evidence,
+    "chart_notes": chart_notes,
     "other_metrics": other_metrics,
     "tasks_in": tasks_in,
     "phases": ("plan", "do", "check", "act"),

@@ -29,6 +29,10 @@ KINDS: dict[str, str] = {
     "metrics_measured": "the metrics were measured for check",
     "decision_proposed": "the engine proposed a decision for an objective",
     "decision_taken": "a person took or changed a decision",
+    "point_excluded": "a metric's period was left out of its limits and rules",
+    "point_included": "an excluded period was counted again",
+    "metric_rebased": "a metric's limits start afresh from a day (a new phase)",
+    "rebase_removed": "a rebase was withdrawn",
 }
 
 
@@ -60,10 +64,13 @@ def query(
     cycle: int | None = None,
     subject: str | None = None,
     limit: int | None = None,
+    kinds: Iterable[str] | None = None,
 ) -> list[Event]:
     """Events oldest first; with ``limit``, the most recent ``limit`` of them."""
     c = s.events.c
     q = sa.select(s.events).where(c.playbook == playbook)
+    if kinds is not None:
+        q = q.where(c.kind.in_(list(kinds)))
     if cycle is not None:
         q = q.where(c.cycle == cycle)
     if subject is not None:
@@ -129,6 +136,14 @@ def describe(e: Event) -> str:
             text += f" (on stale data of {', '.join(map(str, data['stale_sources']))})"
     elif e.kind == "decision_proposed":
         text = f"objective {subject} is {_status(e.old)}: proposed {e.new}"
+    elif e.kind in ("point_excluded", "point_included"):
+        label = data.get("label") or e.new
+        verb = "excluded from" if e.kind == "point_excluded" else "counted again in"
+        text = f"metric {subject}: {label} {verb} its limits and rules"
+    elif e.kind == "metric_rebased":
+        text = f"metric {subject}: limits rebased from {data.get('label') or e.new}"
+    elif e.kind == "rebase_removed":
+        text = f"metric {subject}: rebase from {data.get('label') or e.new} withdrawn"
     elif e.kind == "decision_taken":
         text = f"objective {subject}: decision {e.new}"
         if e.old:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from pdca.state.annotations import NO_ANNOTATIONS, Annotations
+
 TASK_STATUSES: tuple[str, ...] = (
     "pending",
     "ready",
@@ -179,7 +181,8 @@ class State:
     """Everything the engine needs about one playbook, read in one transaction.
 
     ``tasks``, ``running``, ``baselines``, ``snapshot`` and ``decisions`` are
-    those of the current (latest) cycle; ``cycles`` and ``lessons`` span all.
+    those of the current (latest) cycle; ``cycles``, ``lessons`` and
+    ``annotations`` span all.
     """
 
     playbook: str
@@ -193,6 +196,8 @@ class State:
     cycles: tuple[CycleState, ...] = ()
     lessons: tuple[Lesson, ...] = ()
     revision: int = 0
+    annotations: Annotations = NO_ANNOTATIONS
+    """Excluded points and rebases of every metric, across cycles (from the audit log)."""
 
 
 @dataclass

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from pdca.errors import StateError
 from pdca.state import events as ev
 from pdca.state import schema as s
+from pdca.state.annotations import KINDS as annotation_kinds
+from pdca.state.annotations import Annotations
 from pdca.state.model import (
     CYCLE_PHASES,
     DECISIONS,
@@ -98,10 +100,11 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
     cycle_rows = conn.execute(query).all()
     all_cycles = tuple(_cycle(r) for r in cycle_rows)
     lessons = _lessons(conn, pid)
+    notes = Annotations.fold(ev.query(conn, pid, kinds=annotation_kinds))
     if cycle is not None:
         lessons = tuple(x for x in lessons if x.cycle <= cycle)
     if not all_cycles or (cycle is not None and all_cycles[-1].number != cycle):
-        return State(pid, revision=revision, lessons=lessons)
+        return State(pid, revision=revision, lessons=lessons, annotations=notes)
     current = all_cycles[-1]
     n = current.number
     t = s.tasks.c
@@ -160,6 +163,7 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
         cycles=all_cycles,
         lessons=lessons,
         revision=revision,
+        annotations=notes,
     )
 
 

@@ -32,7 +32,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,7 +42,7 @@ from sqlalchemy import event as sa_event
 
 from pdca.errors import PdcaError, StateError
 from pdca.playbook.paths import STATE_FILE as STATE_FILE
-from pdca.state import migrate, reading, sqlite, writing
+from pdca.state import events, migrate, reading, sqlite, writing
 from pdca.state import schema as s
 from pdca.state.location import check_location
 from pdca.state.model import Attempt as Attempt
@@ -262,6 +262,13 @@ class Store:
             return reading.history(
                 conn, self.name, playbook_id, cycle=cycle, subject=subject, limit=limit
             )
+
+    def events(self, playbook_id: str, kinds: Iterable[str]) -> list[Event]:
+        """The playbook's audit events of these kinds, oldest first, across all cycles."""
+        if not self.available:
+            return []
+        with self._errors(), self._connection(write=False) as conn, conn.begin():
+            return events.query(conn, playbook_id, kinds=list(kinds))
 
     def transact(self, ref: PlaybookRef, decide: Callable[[State], tuple[Changes, T]]) -> T:
         """Read the state, let ``decide`` work out the changes, write them; all or nothing.

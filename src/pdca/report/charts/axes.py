@@ -42,7 +42,13 @@ class Point:
     partial: bool
     lower: float | None = None
     upper: float | None = None
-    """The period's own limits on a per-n chart (from its n); None on XmR and run charts."""
+    """The period's own limits on a per-n chart (from its n), or its phase's on a chart
+    with rebases; None otherwise."""
+    centre: float | None = None
+    """Its phase's centre on a chart with rebases; None otherwise."""
+    excluded: str | None = None
+    """Why the period is left out of the limits and rules (``pdca exclude``); None when
+    it counts."""
 
 
 def as_date(value: Any) -> date | None:
@@ -59,6 +65,15 @@ def as_date(value: Any) -> date | None:
     return None
 
 
+def _reason(note: Any) -> str | None:
+    """An excluded point's reason: the note's ``reason``, or a plain mark."""
+    if not note:
+        return None
+    if isinstance(note, Mapping):
+        return str(note.get("reason") or "excluded")
+    return "excluded"
+
+
 def read_points(points: Sequence[Mapping[str, Any]]) -> list[Point]:
     """The periods in order; a period without a name is called by its position (1, 2, …)."""
     out = []
@@ -73,6 +88,8 @@ def read_points(points: Sequence[Mapping[str, Any]]) -> list[Point]:
                 partial=bool(p.get("partial", False)),
                 lower=as_float(p.get("lower")),
                 upper=as_float(p.get("upper")),
+                centre=as_float(p.get("centre")),
+                excluded=_reason(p.get("excluded")),
             )
         )
     return out

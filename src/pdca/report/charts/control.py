@@ -23,6 +23,7 @@ from pdca.report.charts.clip import Bounds, fit_references
 from pdca.report.charts.frame import placeholder, svg_head, svg_open
 from pdca.report.charts.legend import legend, legend_items
 from pdca.report.charts.limits import (
+    has_phases,
     has_steps,
     step_legend,
     step_lines,
@@ -89,11 +90,12 @@ def control_chart(
     signals = list(signals)
     stepped = chart != "run" and has_steps(pts)
     flat = chart != "run" and not stepped
+    phased = stepped and has_phases(pts)
     bounds = Bounds.read(value_range)
     fitted = fit_references(
         references(
             {
-                "centre": centre if chart != "run" else None,
+                "centre": centre if chart != "run" and not phased else None,
                 "median": centre if chart == "run" else None,
                 "upper": upper if flat else None,
                 "lower": lower if flat else None,
@@ -124,7 +126,7 @@ def control_chart(
     body = [
         *warn_zone(area, ref_values),
         *y_axis(area),
-        *(step_lines(area, pts, unit, bounds) if stepped else []),
+        *(step_lines(area, pts, unit, bounds, chart) if stepped else []),
         *reference_lines(area, refs, ref_labels, fitted.tips, fitted.computed),
         *draw_markers(placed, marker_top, area.bottom),
         *series_lines(area, pts),
@@ -132,7 +134,11 @@ def control_chart(
         *x_labels(area, pts),
     ]
     items = legend_items(
-        present, verdicts_seen, refs, bool(placed.labels), step_legend(chart) if stepped else None
+        present,
+        verdicts_seen,
+        refs,
+        bool(placed.labels),
+        step_legend(chart, phased) if stepped else None,
     )
     legend_parts, legend_y = legend(items, cols.left, area.bottom + 38, ref_values)
     height = legend_y + 10
@@ -150,9 +156,19 @@ def control_chart(
     elif chart == "run":
         summary.append("Run chart: too few baseline periods for limits.")
     summary.append(describe_signals(signals, pts) if sig_map else "No signals.")
+    left_out = [p for p in pts if p.excluded is not None]
+    if left_out:
+        summary.append(
+            "Left out of the limits and rules (drawn hollow): "
+            + "; ".join(f"{p.period} ({p.excluded})" for p in left_out)
+            + "."
+        )
     summary.extend(placed.summary())
 
-    key = [(p.period, p.value) + ((p.lower, p.upper) if stepped else ()) for p in pts]
+    key = [
+        (p.period, p.value, p.excluded) + ((p.lower, p.upper, p.centre) if stepped else ())
+        for p in pts
+    ]
     ident = uid("cc", title, key, refs, len(signals))
     return "".join(
         [

@@ -44,6 +44,8 @@ def legend_items(
     items: list[tuple[str, str]] = [("series", "Value")]
     if any(p.partial for p in present):
         items.append(("partial", "Partial period"))
+    if any(p.excluded is not None for p in present):
+        items.append(("partial", "Left out of limits and rules"))
     for verdict in ("better", "worse", "unclear"):
         if verdict in seen:
             items.append((f"signal-{verdict}", SIGNAL_LEGEND[verdict]))

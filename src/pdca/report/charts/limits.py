@@ -24,14 +24,28 @@ PER_N_NAMES = {"p": "binomial", "p_prime": "Laney p′", "u_prime": "Laney u′"
 
 
 def has_steps(points: Sequence[Point]) -> bool:
-    """Whether any period carries limits of its own (a per-n chart from Check)."""
+    """Whether any period carries limits of its own (a per-n chart from Check, or a
+    chart whose limits were rebased)."""
     return any(p.lower is not None or p.upper is not None for p in points)
 
 
-def step_legend(chart: str) -> str:
-    """The legend entry: ``Limits from each period's n (Laney p′)``."""
+def has_phases(points: Sequence[Point]) -> bool:
+    """Whether the chart has phases (a rebase): each period carries its phase's centre."""
+    return any(p.centre is not None for p in points)
+
+
+def _source(chart: str, phased: bool) -> str:
+    """Where the stepped lines come from, for labels: each period's n, or each phase."""
+    if chart in PER_N_NAMES:
+        return "from each period's n" + (" and phase" if phased else "")
+    return "of each phase"
+
+
+def step_legend(chart: str, phased: bool = False) -> str:
+    """The legend entry: ``Limits from each period's n (Laney p′)``, ``Limits of each phase``."""
     name = PER_N_NAMES.get(chart)
-    return "Limits from each period's n" + (f" ({name})" if name else "")
+    lines = "Centre and limits" if phased else "Limits"
+    return f"{lines} {_source(chart, phased)}" + (f" ({name})" if name else "")
 
 
 def step_values(points: Sequence[Point], bounds: Bounds = OPEN) -> list[float]:
@@ -57,12 +71,15 @@ def step_runs(points: Sequence[Point], side: str) -> list[list[tuple[int, float]
 
 
 def step_lines(
-    area: PlotArea, points: Sequence[Point], unit: str, bounds: Bounds = OPEN
+    area: PlotArea, points: Sequence[Point], unit: str, bounds: Bounds = OPEN, chart: str = "p"
 ) -> list[str]:
     """A stepped path per side and stretch: level across each period's band, a riser
-    between periods, nothing over a period without limits; never beyond ``bounds``."""
+    between periods, nothing over a period without limits; never beyond ``bounds``.
+    On a chart with phases the centre steps too."""
     parts = []
-    for side in ("upper", "lower"):
+    phased = has_phases(points)
+    source = _source(chart, phased)
+    for side in ("upper", "lower", *(("centre",) if phased else ())):
         style = LINE_STYLES[side]
         for run in step_runs(points, side):
             d = []
@@ -80,7 +97,7 @@ def step_lines(
             parts.append(
                 el(
                     "path",
-                    tooltip(f"{style.label} from each period's n: {with_unit(span, unit)}{note}"),
+                    tooltip(f"{style.label} {source}: {with_unit(span, unit)}{note}"),
                     d=" ".join(d),
                     fill="none",
                     stroke=style.colour,
@@ -95,9 +112,15 @@ def step_lines(
 
 
 def step_summary(points: Sequence[Point], chart: str, unit: str, bounds: Bounds = OPEN) -> str:
-    """The screen-reader sentence: the limits vary with each period's volume, and how far."""
+    """The screen-reader sentence: the limits vary with each period's volume (or each
+    phase), and how far."""
     name = PER_N_NAMES.get(chart)
-    text = "Process limits vary with each period's volume (n)" + (f", {name} chart" if name else "")
+    if name:
+        text = f"Process limits vary with each period's volume (n), {name} chart"
+        if has_phases(points):
+            text += ", and were recalculated at each rebase"
+    else:
+        text = "Process limits were recalculated at each rebase (a new phase)"
     for side in ("lower", "upper"):
         values = [getattr(p, side) for p in points if getattr(p, side) is not None]
         if values:

@@ -82,6 +82,8 @@ def point_tip(p: Point, v: float, unit: str, entries: Sequence[Entry]) -> str:
         tip += f"\nPeriod starting {p.start.isoformat()}"
     if p.partial:
         tip += "\nPartial period: still collecting data"
+    if p.excluded is not None:
+        tip += f"\nExcluded from limits and rules: {p.excluded}"
     for rule, desc, verdict in entries:
         tip += f"\nSignal, rule {rule}: {desc}" + (f" ({verdict})" if verdict != "unclear" else "")
     return tip
@@ -107,6 +109,10 @@ def series_points(
         entries = sig_map.get(p.index, [])
         tip = point_tip(p, v, unit, entries)
         data = {"data_index": str(p.index), "data_value": repr(v)}
+        hollow = p.partial or p.excluded is not None
+        marks = (" pdca-partial" if p.partial else "") + (
+            " pdca-excluded" if p.excluded is not None else ""
+        )
         if entries:
             verdict = point_verdict(entries)
             verdicts_seen.add(verdict)
@@ -125,17 +131,16 @@ def series_points(
                 cx=cx,
                 cy=cy,
                 r=r,
-                fill="#ffffff" if p.partial else colour,
-                stroke=colour if p.partial else "#ffffff",
-                stroke_width=1.6 if p.partial else 1,
+                fill="#ffffff" if hollow else colour,
+                stroke=colour if hollow else "#ffffff",
+                stroke_width=1.6 if hollow else 1,
             )
             rules = ",".join(str(rule) for rule in sorted({e[0] for e in entries}))
             dots.append(
                 el(
                     "g",
                     tooltip(tip) + shape,
-                    class_=f"pdca-point pdca-signal pdca-signal-{verdict}"
-                    + (" pdca-partial" if p.partial else ""),
+                    class_=f"pdca-point pdca-signal pdca-signal-{verdict}" + marks,
                     data_rules=rules,
                     **data,
                 )
@@ -145,16 +150,16 @@ def series_points(
                 "circle",
                 cx=cx,
                 cy=cy,
-                r=radius + (0.6 if p.partial else 0),
-                fill="#ffffff" if p.partial else SERIES,
-                stroke=SERIES if p.partial else halo,
-                stroke_width=1.6 if p.partial else 0.8,
+                r=radius + (0.6 if hollow else 0),
+                fill="#ffffff" if hollow else SERIES,
+                stroke=SERIES if hollow else halo,
+                stroke_width=1.6 if hollow else 0.8,
             )
             dots.append(
                 el(
                     "g",
                     tooltip(tip) + shape,
-                    class_="pdca-point" + (" pdca-partial" if p.partial else ""),
+                    class_="pdca-point" + marks,
                     **data,
                 )
             )
