@@ -19,10 +19,11 @@ reason) and becomes a missing value for the statistics: missing periods keep
 their index, so a run neither breaks nor grows across it.
 
 Check proposes a rebase when the current phase shows a sustained shift the
-good way (the shift rule still running at the latest point) that began after a
-countermeasure was done: "the new process will consistently meet 30" is then a
-statement about the new phase, and the old limits would keep calling every
-week of it a signal.
+good way (the shift rule still running at the latest point) with at least a
+shift's length of it (``shift_points``) after a countermeasure was done; the
+new phase would start at the first period on or after that day. "The new
+process will consistently meet 30" is then a statement about the new phase,
+and the old limits would keep calling every week of it a signal.
 """
 
 from __future__ import annotations
@@ -183,30 +184,32 @@ def proposal(
         return None
     latest = present[-1]
     phase_day = str(points[begin]["start"])
+    needed = int((signal.get("rule_set") or {}).get("shift_points") or 9)
     for rule in signal.get("rules") or ():
         if rule.get("rule") != SHIFT_RULE or rule.get("direction") != good:
             continue
         indices = rule.get("indices") or []
         if not indices or indices[-1] != latest:
             continue
-        first = points[indices[0]]
-        # the countermeasure done last before the shift began, inside this phase
-        before = [c for c in changes if phase_day <= c[0] <= str(first["start"])]
-        if not before:
-            continue
-        done, task = before[-1]
-        return {
-            "on": str(first["start"]),
-            "period": first["period"],
-            "periods": len(indices),
-            "after": {"task": task, "done_on": done},
-            "message": (
-                f"A sustained shift the good way since {first['period']} ({len(indices)} "
-                f"periods) follows task '{task}', done on {done}: the process has changed. "
-                f"Rebase the limits from {first['start']} so the limits and assurance "
-                "read the new process."
-            ),
-        }
+        # the latest countermeasure of this phase that the run has a shift's length after
+        # (a run may begin a point early, by chance, on the good side already)
+        for done, task in sorted(changes, reverse=True):
+            after = [i for i in indices if str(points[i]["start"]) >= done]
+            if done < phase_day or len(after) < needed:
+                continue
+            first = points[after[0]]
+            return {
+                "on": str(first["start"]),
+                "period": first["period"],
+                "periods": len(after),
+                "after": {"task": task, "done_on": done},
+                "message": (
+                    f"A sustained shift the good way since {first['period']} ({len(after)} "
+                    f"periods) follows task '{task}', done on {done}: the process has "
+                    f"changed. Rebase the limits from {first['start']} so the limits and "
+                    "assurance read the new process."
+                ),
+            }
     return None
 
 
