@@ -390,3 +390,33 @@ def test_a_per_n_chart_steps_with_each_period_n_inside_each_phase() -> None:
         assert p["upper"] - centre == pytest.approx(centre - p["lower"], rel=1e-9)
     # a bigger week has narrower limits, within a phase
     assert points[13]["upper"] - points[13]["lower"] < points[12]["upper"] - points[12]["lower"]
+
+
+def test_a_report_from_a_check_snapshot_reads_the_chart_again_after_an_exclusion(
+    desk: Path,
+) -> None:
+    pdca("run", desk, "--as-of", "2026-01-05")
+    pdca("task", desk, "start", "rota", "--by", "tom", "--on", "2026-01-05")
+    pdca("task", desk, "done", "rota", "--by", "tom", "--on", "2026-01-05")
+    pdca("run", desk, "--as-of", AS_OF)
+    doc = json.loads(pdca("report", desk, "--format", "json", "-o", "-").stdout)
+    assert doc["measured"]["source"] == "snapshot"
+    stored = doc["metrics"]["wait"]["signal"]
+    assert "reread_after_check" not in stored and stored["excluded"] == []
+    measured = {k: doc["metrics"]["wait"][k] for k in ("value", "status", "n")}
+
+    pdca("exclude", desk, "wait", "2025-W41", "--reason", "outage", "--by", "maria")
+    doc = json.loads(pdca("report", desk, "--format", "json", "-o", "-").stdout)
+    sig = doc["metrics"]["wait"]["signal"]
+    assert sig["excluded"] == ["2025-W41"]
+    assert sig["limits"]["centre"] == pytest.approx(169 / 17, rel=1e-12)
+    assert sig["reread_after_check"] > doc["measured"]["taken"]
+    # the values and statuses stay as Check measured them
+    assert {k: doc["metrics"]["wait"][k] for k in measured} == measured
+
+    # undone, the chart reads as Check read it, and says it was read again
+    pdca("include", desk, "wait", "2025-W41", "--reason", "was real", "--by", "maria")
+    doc = json.loads(pdca("report", desk, "--format", "json", "-o", "-").stdout)
+    again = doc["metrics"]["wait"]["signal"]
+    assert again["excluded"] == [] and "reread_after_check" in again
+    assert {k: v for k, v in again.items() if k != "reread_after_check"} == stored

@@ -222,3 +222,44 @@ __all__ = [
     "proposal",
     "starts",
 ]
+
+
+def reread(
+    playbook: Playbook,
+    registry: Any,
+    report: Mapping[str, Any],
+    recorded: Recorded,
+    taken: str,
+    cycle_start: Any,
+) -> dict[str, Any]:
+    """A stored Check snapshot with the signal of each metric whose excluded periods or
+    rebases were recorded after ``taken`` read again on the stored series.
+
+    The values, statuses and decisions stay as Check measured them; only how the
+    chart is read follows what people have said since, and each such signal says
+    so (``reread_after_check``: the latest note's recording time). The stored
+    snapshot itself is never changed.
+    """
+    import copy
+
+    from pdca.check import readout
+
+    out = dict(report)
+    metrics = dict(out.get("metrics") or {})
+    for mid, entry in metrics.items():
+        changed = recorded.annotations.changed.get(mid)
+        metric = playbook.metrics.get(mid)
+        registered = registry.kpis.get(metric.kpi) if metric else None
+        if not changed or changed <= taken or registered is None or not entry.get("signal"):
+            continue
+        fresh = copy.deepcopy(dict(entry))
+        for p in fresh.get("series") or ():
+            for key in ("centre", "lower", "upper", "excluded"):
+                p.pop(key, None)
+        fresh["signal"] = readout.metric_signal(
+            playbook, metric, registered.obj, fresh["series"], cycle_start, recorded
+        )
+        fresh["signal"]["reread_after_check"] = changed
+        metrics[mid] = fresh
+    out["metrics"] = metrics
+    return out

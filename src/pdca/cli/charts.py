@@ -1,8 +1,8 @@
 """``pdca exclude``, ``pdca include``, ``pdca rebase``: how a metric's chart is read.
 
 Each writes one audit event (who, why, the day it was decided and when it was
-recorded); ``pdca check``, the report's fresh reading and the next Check read
-the chart with it. A Check snapshot already taken keeps the reading it had.
+recorded); ``pdca check``, reports and the next Check read the chart with it
+(a report from an earlier Check snapshot reads that metric's chart again).
 """
 
 from __future__ import annotations
@@ -63,10 +63,7 @@ def _report(event: Any, before: Any, fmt: str, sentence: str) -> None:
         echo_json({**shown, "replaced": before.to_json() if before else None})
         return
     click.echo(visible(sentence))
-    click.echo(
-        "  pdca check and the next Check read the chart with it; a Check snapshot "
-        "already taken keeps its reading."
-    )
+    click.echo("  pdca check, reports and the next Check read the chart with it.")
 
 
 def _common(command: Callable[..., None]) -> Callable[..., None]:

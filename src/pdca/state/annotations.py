@@ -77,6 +77,9 @@ class Annotations:
     """Every metric's notes; :meth:`fold` builds them from the audit log."""
 
     metrics: Mapping[str, MetricNotes] = field(default_factory=lambda: MappingProxyType({}))
+    changed: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """metric -> when its latest note was recorded (undoing one included): a report
+    built from an older Check snapshot reads that metric's chart again."""
 
     def of(self, metric: str) -> MetricNotes:
         return self.metrics.get(metric, NO_NOTES)
@@ -90,9 +93,11 @@ class Annotations:
         which imports this module for State's field); other kinds are ignored."""
         excluded: dict[str, dict[str, Note]] = {}
         rebases: dict[str, dict[str, Note]] = {}
+        changed: dict[str, str] = {}
         for e in events:
             if e.kind not in KINDS or not e.subject or not e.new:
                 continue
+            changed[e.subject] = max(changed.get(e.subject, ""), e.at)
             book = excluded if e.kind in (EXCLUDED, INCLUDED) else rebases
             notes = book.setdefault(e.subject, {})
             if e.kind in (EXCLUDED, REBASED):
@@ -111,7 +116,8 @@ class Annotations:
                     for m in names
                     if excluded.get(m) or rebases.get(m)
                 }
-            )
+            ),
+            MappingProxyType(changed),
         )
 
 
