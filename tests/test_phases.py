@@ -420,3 +420,17 @@ def test_a_report_from_a_check_snapshot_reads_the_chart_again_after_an_exclusion
     again = doc["metrics"]["wait"]["signal"]
     assert again["excluded"] == [] and "reread_after_check" in again
     assert {k: v for k, v in again.items() if k != "reread_after_check"} == stored
+
+
+def test_status_reads_the_chart_again_after_a_rebase(desk: Path) -> None:
+    pdca("run", desk, "--as-of", "2026-01-05")
+    pdca("task", desk, "start", "rota", "--by", "tom", "--on", "2026-01-05")
+    pdca("task", desk, "done", "rota", "--by", "tom", "--on", "2026-01-05")
+    pdca("run", desk, "--as-of", AS_OF)
+    before = json.loads(pdca("status", desk, "--format", "json").stdout)
+    assert before["metrics"]["wait"]["signal"]["phase"] == "baseline"
+    pdca("rebase", desk, "wait", "--on", CYCLE, "--reason", "new rota", "--by", "maria")
+    after = json.loads(pdca("status", desk, "--format", "json").stdout)
+    sig = after["metrics"]["wait"]["signal"]
+    assert sig["phase"] == "2026-01-05" and sig["assurance"] == "pass"
+    assert after["metrics"]["wait"]["value"] == before["metrics"]["wait"]["value"]

@@ -263,3 +263,20 @@ def reread(
         metrics[mid] = fresh
     out["metrics"] = metrics
     return out
+
+
+def with_notes(playbook: Playbook, registry: Any, state: State, store: Any) -> State:
+    """``state`` with its Check snapshot read again (:func:`reread`) where people noted
+    something about a chart after the snapshot was taken; ``state`` itself otherwise."""
+    from dataclasses import replace
+
+    from pdca.engine.schedule import planned_start
+
+    snap = state.snapshot
+    changed = state.annotations.changed
+    if snap is None or state.cycle is None or not any(t > snap.taken for t in changed.values()):
+        return state
+    recorded = Recorded.from_state(playbook, state, store.events(playbook.id, ("task_changed",)))
+    start = planned_start(playbook, state.cycle.number)
+    report = reread(playbook, registry, snap.report, recorded, snap.taken, start)
+    return replace(state, snapshot=replace(snap, report=report))

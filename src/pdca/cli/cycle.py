@@ -285,12 +285,17 @@ def status(
 
     Metric values are those measured when the current cycle entered check
     ("not measured yet" before); baselines are the cycle's, ratcheted from the
-    previous cycle's check.
+    previous cycle's check. Charts with exclusions or rebases recorded since
+    are read again on the measured series.
     """
     from pdca.engine import review
 
     with session(playbook, state_url, create=False) as engine:
         state = engine.store.read(engine.pb.id)
+        if state.snapshot is not None and state.annotations.changed:
+            from pdca.check.phases import with_notes
+
+            state = with_notes(engine.pb, engine.registry, state, engine.store)
         report = review(
             engine.pb, state, as_of or date.today(), owner=owner, store=engine.store.name
         )

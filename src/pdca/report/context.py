@@ -473,14 +473,12 @@ def document_for(
         state = read_cycle(store, pb.id, cycle)
     if state.snapshot is not None:
         snap = state.snapshot
-        report = snap.report
-        if state is current and current.annotations.changed and current.cycle is not None:
-            from pdca.check.phases import Recorded, reread
+        if state is current:  # a past cycle's report shows it as it was
+            from pdca.check.phases import with_notes
 
-            recorded = Recorded.from_state(pb, current, store.events(pb.id, ("task_changed",)))
-            start = tr.planned_start(pb, current.cycle.number)
-            report = reread(pb, registry, report, recorded, snap.taken, start)
-        measured = Measured("snapshot", snap.as_of, snap.taken, report)
+            state = current = with_notes(pb, registry, current, store)
+            snap = state.snapshot or snap
+        measured = Measured("snapshot", snap.as_of, snap.taken, snap.report)
     elif state is current:
         from pdca.check import measure
         from pdca.check.phases import Recorded
