@@ -285,17 +285,13 @@ def status(
 
     Metric values are those measured when the current cycle entered check
     ("not measured yet" before); baselines are the cycle's, ratcheted from the
-    previous cycle's check. Charts with exclusions or rebases recorded since
-    are read again on the measured series.
+    previous cycle's check; charts noted since (exclude, rebase) are read again.
     """
+    from pdca.check.reread import read_noted
     from pdca.engine import review
 
     with session(playbook, state_url, create=False) as engine:
-        state = engine.store.read(engine.pb.id)
-        if state.snapshot is not None and state.annotations.changed:
-            from pdca.check.phases import with_notes
-
-            state = with_notes(engine.pb, engine.registry, state, engine.store)
+        state = read_noted(engine.pb, engine.registry, engine.store)
         report = review(
             engine.pb, state, as_of or date.today(), owner=owner, store=engine.store.name
         )

@@ -474,7 +474,7 @@ def document_for(
     if state.snapshot is not None:
         snap = state.snapshot
         if state is current:  # a past cycle's report shows it as it was
-            from pdca.check.phases import with_notes
+            from pdca.check.reread import with_notes
 
             state = current = with_notes(pb, registry, current, store)
             snap = state.snapshot or snap
