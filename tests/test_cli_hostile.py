@@ -147,6 +147,7 @@ PLAYBOOK_COMMANDS = {
     "exclude": ["score", "2026-W01", "--reason", "outage", "--by", "maria"],
     "include": ["score", "2026-W01", "--reason", "back", "--by", "maria"],
     "rebase": ["score", "--on", "2026-01-05", "--reason", "new rota", "--by", "maria"],
+    "checkin": ["happy", "--confidence", "7", "--note", "on track", "--by", "maria"],
 }
 """Commands that take a playbook, with arguments that work on the good one."""
 
@@ -176,6 +177,7 @@ STATE_COMMANDS = [
     "state import",
     "exclude",
     "rebase",
+    "checkin",
 ]
 
 
@@ -243,6 +245,13 @@ def _cases() -> Iterator[tuple[str, str, list[str], str]]:
             ["score", "2026-W01", "--reason", "r", "--by", "tom"],
         ],
         "include": [["score", "2025-W40", "--reason", "r", "--by", "maria"]],
+        "checkin": [
+            ["nope", "--confidence", "7", "--note", "n", "--by", "maria"],
+            ["happy", "--confidence", "0", "--note", "n", "--by", "maria"],
+            ["happy", "--confidence", "7", "--note", " ", "--by", "maria"],
+            ["happy", "--confidence", "7", "--note", "n", "--by", "tom"],
+            ["happy", "--confidence", "7", "--note", "n", "--by", "maria", "--on", "2999-01-01"],
+        ],
         "rebase": [
             ["nope", "--on", "2026-01-05", "--reason", "r", "--by", "maria"],
             ["score", "--on", "2026-02-30", "--reason", "r", "--by", "maria"],

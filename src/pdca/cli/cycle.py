@@ -269,46 +269,6 @@ def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
     return {**info, "lines": lines}
 
 
-# -- pdca status ----------------------------------------------------------------------
-
-
-@click.command()
-@PLAYBOOK_ARG
-@click.option("--owner", metavar="ID", help="Only this person's tasks (and their teams').")
-@as_of_option("Count tasks as overdue as of this date (YYYY-MM-DD); default today.")
-@state_option
-@_format_option("text", "json", "markdown")
-def status(
-    playbook: Path, owner: str | None, as_of: date | None, state_url: str | None, fmt: str
-) -> None:
-    """The team's review: cycle and phase, objectives and metrics, who has to do what.
-
-    Metric values are those measured when the current cycle entered check
-    ("not measured yet" before); baselines are the cycle's, ratcheted from the
-    previous cycle's check; charts noted since (exclude, rebase) are read again.
-    """
-    from pdca.check.reread import read_noted
-    from pdca.engine import review
-
-    with session(playbook, state_url, create=False) as engine:
-        state = read_noted(engine.pb, engine.registry, engine.store)
-        report = review(
-            engine.pb, state, as_of or date.today(), owner=owner, store=engine.store.name
-        )
-        if owner is None:
-            _reviewed(engine, report)
-    if fmt == "json":
-        echo_json(report)
-    elif fmt == "markdown":
-        from pdca.cli.status_text import render_markdown
-
-        click.echo(render_markdown(report), nl=False)
-    else:
-        from pdca.cli.status_text import render_text
-
-        click.echo(render_text(report, color=sys.stdout.isatty()), nl=False)
-
-
 # -- pdca task ------------------------------------------------------------------------
 
 
@@ -590,7 +550,7 @@ def _when(stamp: str) -> str:
     return stamp[:19].replace("T", " ")
 
 
-COMMANDS = (run, status, task, act, history)
+COMMANDS = (run, task, act, history)
 
 
 def register(cli: click.Group) -> None:

@@ -116,9 +116,20 @@ def _register_builtin_commands(group: click.Group) -> None:
 
     Plugin commands come later, through ``pdca_register_commands``, on the same group.
     """
-    from pdca.cli import charts, check, cycle, demo, playbook, plugins, report, state, themes
+    from pdca.cli import (
+        charts,
+        check,
+        cycle,
+        demo,
+        playbook,
+        plugins,
+        report,
+        review,
+        state,
+        themes,
+    )
 
-    for module in (playbook, check, cycle, charts, report, state, themes, plugins, demo):
+    for module in (playbook, check, cycle, review, charts, report, state, themes, plugins, demo):
         module.register(group)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from pdca.check.freshness import metric_note, source_sentence
+from pdca.cli.review_text import objective_lines
 from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number
 from pdca.playbook.messages import visible
 
@@ -132,6 +133,8 @@ def _objectives_text(report: dict[str, Any], color: bool) -> list[str]:
         out.append(f"    {_cut(o['title'], WIDTH - 4)}")
         if o.get("stale"):
             out.append(_paint("    measured on stale data", "yellow", color))
+        for line in objective_lines(o):
+            out.extend(_paint(x, "yellow", color) for x in _wrap(line, "    "))
         if o["metrics"]:
             out.append(
                 f"    {'metric':<18} {'value':>8} {'target':>8} {'baseline':>9}  "
@@ -218,6 +221,8 @@ def _tasks_text(report: dict[str, Any], color: bool) -> list[str]:
                 f"{due:<14} {blocks:<10} {t['phase']}"
             )
             out.append(cells.rstrip())
+            if t.get("stale"):
+                out.append(f"        no update for {t['quiet_days']} days: gone quiet?")
             if t["status"] in ("blocked", "failed") and t["note"]:
                 who = f" ({t['by']})" if t["by"] else ""
                 out.extend(_wrap(f"{t['note']}{who}", "        "))

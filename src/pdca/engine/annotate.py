@@ -145,3 +145,29 @@ def _listing(what: str, found: Any) -> str:
     if not found:
         return f"; it has no {what}"
     return f"; its {what}: " + ", ".join(n.label for _, n in sorted(found.items()))
+
+
+def checkin(
+    pb: Any, oid: str, confidence: int, note: str, by: str, now: str, on: str | None
+) -> Any:
+    """A ``decide`` function recording an objective owner's check-in (``pdca checkin``)."""
+    from pdca.engine.permissions import may_decide
+    from pdca.playbook.messages import suggest
+    from pdca.state.checkins import CHECKIN
+
+    def decide(state: State) -> tuple[Changes, Event]:
+        if oid not in pb.objectives:
+            raise CycleError(
+                f"no objective '{oid}'{suggest(oid, pb.objectives)} "
+                f"(objectives: {', '.join(pb.objectives) or 'none'})"
+            )
+        check_person(pb, by, may_decide(pb, oid), f"objective '{oid}'")
+        if not note.strip():
+            raise CycleError("--note must say why (what the confidence rests on)")
+        d = Draft(state, now, on)
+        if d.on > now[:10]:
+            raise CycleError(f"--on {d.on} is after today ({now[:10]}): record what has happened")
+        e = d.event(CHECKIN, by=by, subject=oid, new=str(confidence), note=note.strip())
+        return d.changes, e
+
+    return decide

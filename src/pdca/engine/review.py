@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from pdca.engine import transitions as tr
+from pdca.engine.confidence import confidence
 from pdca.playbook.model import PHASE_INDEX, PHASES, Playbook
 from pdca.state.model import FINISHED, State
 
@@ -70,6 +71,10 @@ def review(
             "updated": row.updated if row else None,
             "done_on": row.done_on if row else None,
         }
+        if status == "in_progress" and row is not None:
+            quiet = (today - date.fromisoformat((row.on or row.updated)[:10])).days
+            entry["quiet_days"] = quiet
+            entry["stale"] = quiet >= pb.stale_after
         if task.automated:
             entry["attempts"] = row.attempts if row else 0
         if status == "pending" and d.cycle is not None and not d.cycle.is_closed:
@@ -80,6 +85,8 @@ def review(
 
     metrics = _metrics(pb, d)
     objectives = _objectives(pb, d, metrics, started, first)
+    for oid, o in objectives.items():
+        o.update(confidence(o, metrics, state.checkins.get(oid, ())))
     report: dict[str, Any] = {
         "playbook": pb.id,
         "title": pb.title,
@@ -91,6 +98,8 @@ def review(
         "tasks": tasks,
         "archived_tasks": archived,
         "attention": _attention(pb, tasks),
+        "stale_work": [tid for tid, t in tasks.items() if t.get("stale")],
+        "falling_confidence": [o for o, v in objectives.items() if v["confidence_falling"]],
         # the sources that were stale when ``pdca run --allow-stale`` took the snapshot
         "stale_data": (d.snapshot.report.get("stale_data") if d.snapshot else None) or [],
         "lessons": [

@@ -106,6 +106,8 @@ def build(
         shift_points=check.get("shift_points"),
         trend_points=check.get("trend_points"),
         min_baseline=check.get("min_baseline", m.MIN_BASELINE),
+        stale_after=sections.days(top.get("review", {}).get("stale_after"), m.STALE_AFTER)
+        or m.STALE_AFTER,
         loc=Location(file, 1, 1),
         locs=Places(file, top_places),
     )

@@ -232,6 +232,10 @@ class Cycle:
     length_days: int | None = None
 
 
+STALE_AFTER = 7
+"""Days without an event after which ``pdca status`` flags a task in progress."""
+
+
 @dataclass(frozen=True)
 class Playbook(_Located):
     """A validated playbook. Mappings keep the order entries were written in."""
@@ -255,6 +259,9 @@ class Playbook(_Located):
     """``check.shift_points`` / ``trend_points``; None: the preset's (Nelson's: 9 and 6)."""
     min_baseline: int = MIN_BASELINE
     """Baseline values a metric needs before Check trusts its control limits."""
+    stale_after: int = STALE_AFTER
+    """``review.stale_after`` in days: a task in progress with no event for this long is
+    flagged as gone quiet."""
     loc: Location | None = _field(default=None, compare=False, repr=False)
     locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)
 

@@ -26,3 +26,19 @@ def state_file(playbook_path: Path) -> Path:
 def cache_dir(playbook_path: Path) -> Path:
     """The Parquet cache of a playbook's file sources."""
     return state_dir(playbook_path) / CACHE_FOLDER
+
+
+PLAYBOOK_NAMES = ("playbook.yaml", "*.pdca.yaml")
+"""The file names ``pdca status FOLDER`` takes as playbooks below a folder."""
+
+
+def find_playbooks(folder: Path) -> list[Path]:
+    """Every ``playbook.yaml`` and ``*.pdca.yaml`` below ``folder``, sorted; hidden
+    folders (``.pdca``, ``.git``) are not searched."""
+    found: set[Path] = set()
+    for pattern in PLAYBOOK_NAMES:
+        for path in folder.rglob(pattern):
+            parts = path.relative_to(folder).parts[:-1]
+            if path.is_file() and not any(p.startswith(".") for p in parts):
+                found.add(path)
+    return sorted(found)

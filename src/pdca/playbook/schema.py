@@ -229,6 +229,19 @@ CHECK = S(
     },
 )
 
+REVIEW = S(
+    "object",
+    "How pdca status reviews the work.",
+    fields={
+        "stale_after": S(
+            "duration",
+            "A task in progress with no event for this long has gone quiet and is "
+            "flagged (default 7d).",
+            units="dw",
+        ),
+    },
+)
+
 PLAYBOOK = S(
     "object",
     "A pdca playbook: objectives, tasks and metrics for Plan-Do-Check-Act cycles.",
@@ -243,6 +256,7 @@ PLAYBOOK = S(
         "tasks": S("entries", "Tasks, by id.", entry=TASK),
         "cycle": CYCLE,
         "check": CHECK,
+        "review": REVIEW,
         "plugins": S("list", "Playbook-local plugin files or modules.", item=S("str")),
     },
 )

@@ -33,6 +33,7 @@ KINDS: dict[str, str] = {
     "point_included": "an excluded period was counted again",
     "metric_rebased": "a metric's limits start afresh from a day (a new phase)",
     "rebase_removed": "a rebase was withdrawn",
+    "objective_checkin": "an objective's owner said how confident they are it will be met",
 }
 
 
@@ -144,6 +145,8 @@ def describe(e: Event) -> str:
         text = f"metric {subject}: limits rebased from {data.get('label') or e.new}"
     elif e.kind == "rebase_removed":
         text = f"metric {subject}: rebase from {data.get('label') or e.new} withdrawn"
+    elif e.kind == "objective_checkin":
+        text = f"objective {subject}: check-in, confidence {e.new}/10"
     elif e.kind == "decision_taken":
         text = f"objective {subject}: decision {e.new}"
         if e.old:

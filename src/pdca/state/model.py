@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pdca.state.annotations import NO_ANNOTATIONS, Annotations
+from pdca.state.checkins import Checkin
 
 TASK_STATUSES: tuple[str, ...] = (
     "pending",
@@ -198,6 +199,8 @@ class State:
     revision: int = 0
     annotations: Annotations = NO_ANNOTATIONS
     """Excluded points and rebases of every metric, across cycles (from the audit log)."""
+    checkins: Mapping[str, tuple[Checkin, ...]] = field(default_factory=_empty)
+    """Each objective's check-ins, oldest first, across cycles (from the audit log)."""
 
 
 @dataclass

@@ -18,6 +18,8 @@ from pdca.state import events as ev
 from pdca.state import schema as s
 from pdca.state.annotations import KINDS as annotation_kinds
 from pdca.state.annotations import Annotations
+from pdca.state.checkins import CHECKIN
+from pdca.state.checkins import fold as fold_checkins
 from pdca.state.model import (
     CYCLE_PHASES,
     DECISIONS,
@@ -100,11 +102,13 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
     cycle_rows = conn.execute(query).all()
     all_cycles = tuple(_cycle(r) for r in cycle_rows)
     lessons = _lessons(conn, pid)
-    notes = Annotations.fold(ev.query(conn, pid, kinds=annotation_kinds))
+    noted = ev.query(conn, pid, kinds=(*annotation_kinds, CHECKIN))
+    notes = Annotations.fold(noted)
+    said = fold_checkins(noted)
     if cycle is not None:
         lessons = tuple(x for x in lessons if x.cycle <= cycle)
     if not all_cycles or (cycle is not None and all_cycles[-1].number != cycle):
-        return State(pid, revision=revision, lessons=lessons, annotations=notes)
+        return State(pid, revision=revision, lessons=lessons, annotations=notes, checkins=said)
     current = all_cycles[-1]
     n = current.number
     t = s.tasks.c
@@ -164,6 +168,7 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
         lessons=lessons,
         revision=revision,
         annotations=notes,
+        checkins=said,
     )
 
 
