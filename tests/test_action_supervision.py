@@ -531,3 +531,36 @@ def test_retry_delay_reads_seconds_minutes_hours_and_bare_seconds(tmp_path: Path
             """,
         )
         assert load_playbook(playbook).tasks["job"].retry_delay == seconds
+
+
+def test_a_retry_delay_that_cannot_apply_is_warned_about_at_its_line(tmp_path: Path) -> None:
+    playbook = tmp_path / "playbook.yaml"
+    playbook.write_text(
+        textwrap.dedent(
+            """\
+            playbook: warn
+            title: Warnings
+            owners:
+              tom: {name: Tom}
+            tasks:
+              by-hand:
+                title: Done by a person
+                owner: tom
+                retry_delay: 30s
+              no-retries:
+                title: Automated, never retried
+                owner: tom
+                retry_delay: 5m
+                action: {type: shell, command: "true"}
+            """
+        ),
+        encoding="utf-8",
+    )
+    done = pdca(playbook, "validate")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"{playbook}:9:18: warning: task 'by-hand': 'retry_delay' applies only to automated "
+        "tasks (with an 'action')",
+        f"{playbook}:13:18: warning: task 'no-retries': 'retry_delay' has no effect without "
+        "'retries'",
+    ]

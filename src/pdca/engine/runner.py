@@ -190,11 +190,13 @@ class Engine:
         self._end_orphans(out)
         report()
         for _ in range(100_000):
+            self.guard.check()
             value, d = self._commit(out, self._step)
-            report()
             kind, payload = value
+            if kind != "attempt":  # an attempt shows its start itself: a signal then cancels it
+                report()
             if kind == "attempt":
-                self._run_attempt(out, *payload, as_of)
+                self._run_attempt(out, *payload, as_of, report)
                 report()
             elif kind == "retry":
                 tid, due = payload
@@ -206,6 +208,7 @@ class Engine:
                 else:
                     self.guard.sleep(wait + 0.01)
             elif kind == "measure":
+                self.guard.check()
                 self._measure(out, d, as_of)
                 report()
             else:
@@ -265,7 +268,11 @@ class Engine:
                 note = partial(tr.record_orphan, tid=tid, number=attempt.number)
                 self._commit(out, partial(note, process=process, pids=pids))
 
-    def _run_attempt(self, out: Outcome, cycle: int, attempt: Attempt, as_of: date) -> None:
+    def _run_attempt(
+        self, out: Outcome, cycle: int, attempt: Attempt, as_of: date, report: Callable[[], None]
+    ) -> None:
+        """Run one started attempt and record its result; SIGTERM or SIGINT from its
+        start on (while it is shown, while it runs) record it as cancelled."""
         from pdca.action import ActionContext, ActionResult, storable, tail
 
         key = (self.pb.id, cycle, attempt.task, attempt.number)
@@ -281,6 +288,7 @@ class Engine:
                 self._commit(
                     out, lambda d: tr.record_process(d, attempt.task, attempt.number, process)
                 )
+            self.guard.check()  # a signal while it was recorded: the action ends its group
 
         ctx = ActionContext(
             playbook_id=self.pb.id,
@@ -295,6 +303,7 @@ class Engine:
         started = time.monotonic()
         _IN_FLIGHT.add(key)
         try:
+            report()
             self.guard.check()  # a signal between the start's commit and here
             if registered is None:
                 result = ActionResult(

@@ -4,7 +4,9 @@
   :class:`RunStopped` at the next safe moment: at once while an action runs
   (the shell action then ends its process group), after the commit when a
   transaction is being written, so the runner can record the attempt as
-  ``cancelled`` in a transaction of its own before pdca exits. A second signal
+  ``cancelled`` in a transaction of its own before pdca exits. (Raising on
+  the way out of a transaction instead could leave an attempt just recorded as
+  started without its action, to be found interrupted only by the next run.) A second signal
   while that clean-up runs is ignored; ``kill -9`` is the way to stop it for sure.
 * **Killed outright.** Nothing runs after ``kill -9``, so each action's process
   group is written to the audit log (``attempt_process``) as soon as it starts;
@@ -97,15 +99,15 @@ class SignalGuard:
 
     @contextlib.contextmanager
     def shielded(self) -> Iterator[None]:
-        """No RunStopped inside (a transaction is written); a signal that came
-        meanwhile is raised on the way out, unless an exception is leaving already."""
+        """No RunStopped inside (a transaction is written). A signal that came
+        meanwhile is raised by the next :meth:`check`, which the runner calls
+        where stopping is safe: before each step, before an action, in an action
+        once its process group is recorded, before measuring."""
         self._shield += 1
         try:
             yield
         finally:
             self._shield -= 1
-        if not self._shield:
-            self.check()
 
     def sleep(self, seconds: float) -> None:
         """Sleep, cut short by a stopping signal (which then raises)."""
