@@ -476,6 +476,8 @@ def test_a_long_retry_delay_is_left_to_the_next_run(tmp_path: Path) -> None:
         f"cycle 1, plan phase: task job retries at {due}; run again then: pdca run {playbook}\n"
     )
     assert (tmp_path / "tries.log").read_text().split() == ["1"]
+    dry = pdca(playbook, "run", "--dry-run")
+    assert f"  then it would retry the automated task job once it is due at {due}\n" in dry.stdout
 
     # three minutes later (the task went back to ready three minutes ago)
     earlier = _iso(datetime.now(UTC) - timedelta(minutes=3))
