@@ -566,3 +566,21 @@ def test_a_retry_delay_that_cannot_apply_is_warned_about_at_its_line(tmp_path: P
         f"{playbook}:13:18: warning: task 'no-retries': 'retry_delay' has no effect without "
         "'retries'",
     ]
+
+
+def test_an_orphan_that_ignores_sigterm_is_killed(reaper: list[int]) -> None:
+    from pdca.builtins.processes import end_orphan, identity
+
+    proc = subprocess.Popen(
+        ["sh", "-c", "trap '' TERM; echo ready; read line"],  # the shell alone, no child
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    reaper.append(proc.pid)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    ident = identity(proc.pid)
+    assert ident is not None
+    assert proc.pid in end_orphan(ident)
+    assert proc.wait(timeout=30) == -signal.SIGKILL

@@ -110,9 +110,9 @@ def run_in_group(
         start_new_session=True,
         bufsize=0,
     )
-    assert proc.stdout is not None
-    reader = _Reader(proc, Tail(keep))
+    reader: _Reader | None = None
     try:
+        reader = _Reader(proc, Tail(keep))
         if on_start is not None:
             on_start(proc.pid)
         exited = reader.until_exit(time.monotonic() + timeout)
@@ -129,7 +129,10 @@ def run_in_group(
         proc.wait()
         raise
     finally:
-        reader.close()
+        if reader is not None:
+            reader.close()
+        elif proc.stdout is not None:
+            proc.stdout.close()
 
 
 class _Reader:
@@ -226,8 +229,10 @@ def end_group(pgid: int, reader: _Reader | None = None) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
+            # our own leader is watched through the reader (it stays a zombie until
+            # reaped); any other live member, an orphan's leader too, is in /proc
             leader_gone = reader is None or reader.exited()
-            if leader_gone and not group_members(pgid, but=pgid):
+            if leader_gone and not group_members(pgid):
                 if reader is not None:
                     reader.drain(time.monotonic() + DRAIN_SECONDS)
                 return
