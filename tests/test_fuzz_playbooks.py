@@ -561,11 +561,14 @@ ODD_DATES = st.sampled_from(
 ODD_DURATIONS = st.builds(
     lambda number, unit, form: [Raw(f"{number}{unit}"), number, Raw("9" * 5000 + "d")][form],
     st.one_of(st.integers(-3, 400), st.integers(0, 10**40)),
-    st.sampled_from(["", "h", "d", "w", "m", "y", " d", "D"]),
+    st.sampled_from(["", "s", "h", "d", "w", "m", "y", " d", "D"]),
     st.integers(0, 2),
 )
 DURATIONS = st.builds(
     lambda n, form: [n, f"{n}d", f"{n}w", f"{n}h"][form], st.integers(1, 300), st.integers(0, 3)
+)
+SHORT_DURATIONS = st.builds(  # units s, m, h (retry_delay): a bare number counts seconds
+    lambda n, form: [n, f"{n}s", f"{n}m", f"{n}h"][form], st.integers(1, 300), st.integers(0, 3)
 )
 ODD_BOOLS = st.sampled_from([Raw("yes"), Raw("off"), "true", 1])
 JUNK = {True: junk(breakers=True), False: junk(breakers=False)}
@@ -615,7 +618,9 @@ def generate(draw: Any, spec: Spec, key: str, ids: dict[str, list[str]], mood: M
             return draw(st.one_of(ODD_DATES, st.sampled_from([Raw("14"), "-3d", "3651d", "2w"])))
         return draw(st.dates()) if mood.rng.random() < 0.5 else f"{mood.rng.randint(0, 120)}d"
     if kind == "duration":
-        return draw(ODD_DURATIONS if odd else DURATIONS)
+        if odd:
+            return draw(ODD_DURATIONS)
+        return draw(DURATIONS if "d" in spec.units else SHORT_DURATIONS)
     if kind == "choice":
         if odd:
             return draw(TEXT)

@@ -8,7 +8,8 @@ after a crash the engine reruns a task whose result it never recorded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +28,10 @@ class ActionContext:
     cwd: Path
     as_of: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    on_process: Callable[[int], None] | None = None
+    """Call it with the process group id of a command the action starts (in a session
+    of its own): pdca records it, so a later run can end the group should pdca be
+    killed while it runs. None when nobody listens."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,30 @@ class ActionResult:
 
 def tail(text: str, limit: int = OUTPUT_TAIL) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
+
+
+_UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters but newline and tab (C0, DEL, C1), and lone surrogates."""
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    return "\ufffd" if char >= "\ud800" else f"\\x{ord(char):02x}"
+
+
+def storable(text: str) -> str:
+    """``text`` as every state backend stores and exports it faithfully.
+
+    PostgreSQL refuses NUL in text, an export refuses it too, and a terminal
+    acts on escape sequences; so carriage returns become newlines and every
+    other control character but newline and tab is written out as ``\\xNN``
+    (an ESC shows as ``\\x1b``). A lone surrogate, which no UTF-8 encoder takes,
+    becomes U+FFFD.
+    """
+    if not _UNSTORABLE.search(text):
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSTORABLE.sub(_visible, text)
 
 
 class ActionType:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pdca import hookimpl
-from pdca.action import ActionContext, ActionResult, ActionType, tail
+from pdca.action import OUTPUT_TAIL, ActionContext, ActionResult, ActionType, tail
+from pdca.builtins.processes import run_in_group
 
 DEFAULT_TIMEOUT = 3600.0
+OUTPUT_TAIL_BYTES = OUTPUT_TAIL * 4
+"""Bytes of output kept while the command runs: the stored characters at up to 4 bytes each."""
 
 
 class ShellAction(ActionType):
@@ -63,58 +63,42 @@ class ShellAction(ActionType):
         timeout = float(options.get("timeout") or DEFAULT_TIMEOUT)
         started = time.monotonic()
         try:
-            # Own session so a timeout can end everything the shell started,
-            # not only /bin/sh itself.
-            proc = subprocess.Popen(
+            done = run_in_group(
                 str(options["command"]),
-                shell=True,
                 cwd=cwd,
                 env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                timeout=timeout,
+                keep=OUTPUT_TAIL_BYTES,
+                on_start=ctx.on_process,
             )
         except OSError as exc:
             return ActionResult(
                 False, None, "", time.monotonic() - started, f"cannot run the command: {exc}"
             )
-        try:
-            stdout, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            partial = _end_group(proc)
-            return ActionResult(
-                False,
-                None,
-                tail(partial.decode("utf-8", "replace")),
-                time.monotonic() - started,
-                f"stopped after {timeout:g} s (timeout)",
+        took = time.monotonic() - started
+        output = done.output
+        if done.leftovers:
+            count = len(done.leftovers)
+            if output and not output.endswith("\n"):
+                output += "\n"
+            output += (
+                f"[pdca: the command exited and left {count} "
+                f"process{'es' if count > 1 else ''} running in its group "
+                f"({', '.join(map(str, done.leftovers))}); pdca ended "
+                f"{'them' if count > 1 else 'it'}]"
             )
-        output = tail(stdout.decode("utf-8", "replace"))
-        ok = proc.returncode == 0
+        if done.timed_out:
+            return ActionResult(
+                False, None, tail(output), took, f"stopped after {timeout:g} s (timeout)"
+            )
+        ok = done.returncode == 0
         return ActionResult(
             ok,
-            proc.returncode,
-            output,
-            time.monotonic() - started,
-            None if ok else f"exit status {proc.returncode}",
+            done.returncode,
+            tail(output),
+            took,
+            None if ok else f"exit status {done.returncode}",
         )
-
-
-def _end_group(proc: subprocess.Popen[bytes]) -> bytes:
-    """Ends the command's whole process group: SIGTERM, then SIGKILL after a grace.
-
-    Returns what the command wrote before it was stopped, so the record keeps it.
-    """
-    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            out, _ = proc.communicate(timeout=grace)
-            return out or b""
-        except subprocess.TimeoutExpired:
-            continue
-    return b""
 
 
 @hookimpl

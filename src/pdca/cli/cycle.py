@@ -1,4 +1,4 @@
-"""The cycle commands: ``run``, ``status``, ``task``, ``act``, ``history``.
+"""The cycle commands: ``run``, ``task``, ``act``, ``history`` (``status`` is in :mod:`.review`).
 
 Added to the ``pdca`` group by :func:`register`. Only click is imported at the
 top; SQLAlchemy, the engine and the playbook loader are imported inside the
@@ -118,12 +118,20 @@ def run(
             click.echo(line)
 
     if dry_run:
-        _dry_run(playbook, as_of or date.today(), state_url, fmt, echo)
+        from pdca.cli.dry_run import dry_run
+
+        dry_run(playbook, as_of or date.today(), state_url, fmt, echo)
         return
+
+    from pdca.engine.supervise import RunStopped
 
     with session(playbook, state_url, create=True) as engine:
         day = as_of or date.today()
-        out = engine.run(day, echo=echo if fmt == "text" else None, allow_stale=allow_stale)
+        try:
+            out = engine.run(day, echo=echo if fmt == "text" else None, allow_stale=allow_stale)
+        except RunStopped as stop:
+            click.echo(f"error: {stop.explain(playbook)}", err=True)
+            sys.exit(stop.exit_code)
         state = out.state
         summary = _run_summary(engine, out)
         if state is not None:
@@ -144,6 +152,7 @@ def run(
                 "events": [e.to_json() for e in out.events],
                 "waiting": summary,
                 "stale": out.info.get("stale", []),
+                "retry": out.info.get("retry"),
             }
         )
     else:
@@ -158,32 +167,6 @@ def run(
         sys.exit(1)
 
 
-def _dry_run(
-    playbook: Path, day: date, state_url: str | None, fmt: str, echo: Callable[[Any], None]
-) -> None:
-    """What ``pdca run`` would do, from a read-only look at the state."""
-    from pdca.engine.preview import preview
-
-    with session(playbook, state_url, create=False) as engine:
-        seen = preview(engine.pb, engine.store.read(engine.pb.id), day)
-    if fmt == "json":
-        echo_json(
-            {
-                "playbook": engine.pb.id,
-                "dry_run": True,
-                "stopped": seen.stopped,
-                "then": seen.then,
-                "events": [e.to_json() for e in seen.events],
-            }
-        )
-        return
-    for e in seen.events:
-        echo(e)
-    if seen.then:
-        click.echo(f"  then it would {seen.then}")
-    click.echo(f"dry run: nothing was changed ({len(seen.events)} events not recorded)")
-
-
 def _run_line(e: Any, ev: Any) -> str | None:
     """The events worth a line while ``pdca run`` works; readiness is summarised at the end."""
     if e.kind == "task_changed":
@@ -192,6 +175,8 @@ def _run_line(e: Any, ev: Any) -> str | None:
         return None
     if e.kind == "attempt_started":
         return f"  {ev.describe(e)} ..."
+    if e.kind == "attempt_process":
+        return None
     if e.kind in ("cycle_opened", "phase_changed"):
         return ev.describe(e) if e.kind == "cycle_opened" or e.old else None
     if e.kind == "decision_proposed":
@@ -214,6 +199,12 @@ def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
         lines.append(
             f"{head}: every objective is decided and none needs another cycle; "
             "the playbook is finished"
+        )
+        return {**info, "lines": lines}
+    if out.stopped == "retry":
+        r = out.info["retry"]
+        lines.append(
+            f"{head}: task {r['task']} retries at {r['at']}; run again then: pdca run {pb.path}"
         )
         return {**info, "lines": lines}
     if out.stopped == "stale":

@@ -3,31 +3,79 @@
 An attempt is written as started before its action runs and as finished after,
 in separate transactions, so a crash between them leaves a ``running`` attempt
 that the next ``pdca run`` finds and declares interrupted instead of a task
-stuck in progress.
+stuck in progress. A run that is stopped (SIGTERM, Ctrl-C) records its attempt
+as ``cancelled`` before it exits. Neither counts against ``retries``: the
+action did not fail, pdca stopped.
+
+A failed attempt with ``retry_delay`` waits before the next: the delay doubles
+with each failure and counts from the moment the task went back to ready (its
+``updated`` time), so no extra state is needed to know when it is due.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
 from pdca.engine.draft import CycleError, Draft
 from pdca.engine.readiness import refresh
 from pdca.playbook.model import PHASE_INDEX, Playbook
-from pdca.state.model import Attempt
+from pdca.state.model import Attempt, TaskState
+from pdca.state.times import parse_utc
+
+
+def retry_due(pb: Playbook, row: TaskState) -> datetime | None:
+    """When a ready task that failed may run again, or None: at once.
+
+    The n-th retry waits ``retry_delay`` times 2**(n-1) after the failure."""
+    task = pb.tasks.get(row.id)
+    if task is None or not task.retry_delay or row.failures <= 0:
+        return None
+    since = parse_utc(row.updated)
+    if since is None:
+        return None
+    wait = task.retry_delay * 2 ** min(row.failures - 1, 40)
+    return since + timedelta(seconds=min(wait, 3650 * 86400.0))
+
+
+def iso(moment: datetime) -> str:
+    """A time as the state writes it (ISO 8601 UTC to the millisecond)."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def next_automated(pb: Playbook, d: Draft) -> str | None:
     """The ready automated task to run next: earliest phase, then playbook order
-    (a ready task's dependencies are all finished, so this respects dependencies)."""
+    (a ready task's dependencies are all finished, so this respects dependencies).
+    A task waiting out its ``retry_delay`` is passed over until it is due."""
     best: tuple[int, int, str] | None = None
+    now = parse_utc(d.now)
     for index, (tid, task) in enumerate(pb.tasks.items()):
         row = d.tasks.get(tid)
         if task.automated and row is not None and not row.archived and row.status == "ready":
+            due = retry_due(pb, row)
+            if due is not None and now is not None and due > now:
+                continue
             key = (PHASE_INDEX.get(task.phase, 0), index, tid)
             if best is None or key < best:
                 best = key
     return best[2] if best else None
+
+
+def next_retry(pb: Playbook, d: Draft) -> tuple[str, datetime] | None:
+    """The automated task whose delayed retry comes first, and when: (task, time)."""
+    waiting = []
+    for tid, task in pb.tasks.items():
+        row = d.tasks.get(tid)
+        if task.automated and row is not None and not row.archived and row.status == "ready":
+            due = retry_due(pb, row)
+            if due is not None:
+                waiting.append((due, tid))
+    if not waiting:
+        return None
+    due, tid = min(waiting)
+    return tid, due
 
 
 def start_attempt(pb: Playbook, d: Draft, tid: str, host: str, pid: int) -> Attempt:
@@ -92,10 +140,14 @@ def finish_attempt(
     else:
         failures = row.failures + 1
         if failures <= task.retries:
+            when = ""
+            due = retry_due(pb, replace(row, updated=d.now, failures=failures))
+            if due is not None:
+                when = f" at {iso(due)}"
             d.set_status(
                 tid,
                 "ready",
-                note=f"attempt {number} failed ({error}); retry {failures} of {task.retries}",
+                note=f"attempt {number} failed ({error}); retry {failures} of {task.retries}{when}",
                 failures=failures,
             )
         else:
@@ -133,3 +185,42 @@ def interrupt_stale(d: Draft, stale: Callable[[Attempt], bool]) -> list[Attempt]
         if row is not None and row.status == "in_progress":
             d.set_status(tid, "ready", note=f"attempt {attempt.number} interrupted; runs again")
     return found
+
+
+def cancel_attempt(d: Draft, tid: str, number: int, why: str) -> bool:
+    """Record the running attempt as cancelled (pdca run was stopped and ended the
+    action); its task is ready to run again. False when it is not the running one."""
+    attempt = d.running.get(tid)
+    if d.cycle is None or attempt is None or attempt.number != number:
+        return False
+    error = f"pdca run was stopped ({why}) and ended the action"
+    d.put_attempt(replace(attempt, outcome="cancelled", finished=d.now, error=error))
+    data = {"attempt": number, "error": error}
+    d.event("attempt_finished", subject=tid, new="cancelled", data=data)
+    row = d.tasks.get(tid)
+    if row is not None and row.status == "in_progress":
+        d.set_status(tid, "ready", note=f"attempt {number} cancelled ({why}); runs again")
+    return True
+
+
+def record_process(d: Draft, tid: str, number: int, process: Mapping[str, Any]) -> bool:
+    """Note in the audit log the process group an attempt's action runs in (its id,
+    start time, boot, host), so a later run can end it if this one is killed."""
+    attempt = d.running.get(tid)
+    if d.cycle is None or attempt is None or attempt.number != number:
+        return False
+    d.event("attempt_process", subject=tid, data={"attempt": number, **process})
+    return True
+
+
+def record_orphan(
+    d: Draft, tid: str, number: int, process: Mapping[str, Any], pids: list[int]
+) -> None:
+    """Note that this run ended the processes an earlier, killed run's attempt left."""
+    d.event(
+        "attempt_orphan_ended",
+        subject=tid,
+        data={"attempt": number, "pgid": process.get("pgid"), "pids": pids},
+        note=f"ended {len(pids)} process{'es' if len(pids) != 1 else ''} of attempt {number} "
+        "left running by a pdca run that was killed",
+    )

@@ -36,8 +36,11 @@ def preview(pb: Playbook, state: State, as_of: date, now: str | None = None) -> 
     then = None
     if why == "work":
         tid = tr.next_automated(pb, d)
+        delayed = tr.next_retry(pb, d) if tid is None else None
         if tid is not None:
             then = f"run the automated task {tid}"
+        elif delayed is not None:
+            then = f"retry the automated task {delayed[0]} once it is due at {tr.iso(delayed[1])}"
     elif why == "measure":
         then = f"measure the metrics as of {as_of.isoformat()} and enter check"
     return Preview(tuple(d.changes.events), why, then)

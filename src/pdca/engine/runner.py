@@ -17,6 +17,10 @@ cycle is still where it was (another run may have got there first).
 
 Plugin hooks fire after the commit that caused them: a failing plugin cannot
 undo or corrupt a change, and its error is reported once the work is saved.
+
+:mod:`pdca.engine.supervise` watches over the actions: SIGTERM or Ctrl-C ends
+the running action and records it as cancelled; the process group of an action
+that a killed run left behind is ended by the next run before it retries.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pdca.engine import transitions as tr
+from pdca.engine.supervise import RunStopped, SignalGuard, process_of
 from pdca.errors import PdcaError, PluginError
 from pdca.playbook.model import Playbook
 from pdca.state.model import Attempt, Changes, Decision, Event, State, TaskState
@@ -39,6 +45,10 @@ from pdca.state.store import PlaybookRef, Store, now_utc, parse_utc
 HOST = socket.gethostname()
 STALE_MARGIN = 300.0
 """Seconds past an action's timeout after which a run on another host is presumed dead."""
+
+RETRY_WAIT_IN_RUN = 60.0
+"""A delayed retry due within this many seconds is waited for by the run; a later one
+is left to the next ``pdca run`` (the run stops with ``retry``)."""
 
 _IN_FLIGHT: set[tuple[str, int, str, int]] = set()
 """Attempts this process is running right now: (playbook, cycle, task, attempt)."""
@@ -80,6 +90,8 @@ class Engine:
         """The day engine changes happen on: ``pdca run``'s as-of (None: the clock's day)."""
         self.allow_stale = False
         """``pdca run --allow-stale``: enter check even when a metric's data is stale."""
+        self.guard = SignalGuard()
+        """Defers SIGTERM and SIGINT while a transaction is written (armed by :meth:`run`)."""
 
     # -- transactions ---------------------------------------------------------------
 
@@ -97,8 +109,9 @@ class Engine:
             value = step(d)
             return d.changes, (value, d)
 
-        value, d = self.store.transact(self.ref, decide)
-        out.events.extend(d.changes.events)
+        with self.guard.shielded():
+            value, d = self.store.transact(self.ref, decide)
+            out.events.extend(d.changes.events)
         self._fire(out, d.changes.events)
         return value, d
 
@@ -146,8 +159,16 @@ class Engine:
 
         Check is not entered while a metric's data is stale (``stopped`` is then
         ``stale`` and ``info["stale"]`` lists the sources); ``allow_stale`` enters
-        it anyway and marks the snapshot as taken on stale data.
+        it anyway and marks the snapshot as taken on stale data. A delayed retry
+        due later than :data:`RETRY_WAIT_IN_RUN` stops it with ``retry``
+        (``info["retry"]`` says which task, when). SIGTERM or SIGINT raise
+        :class:`~pdca.engine.supervise.RunStopped` once the running attempt is
+        recorded as cancelled.
         """
+        with SignalGuard() as self.guard:
+            return self._run(as_of, echo, allow_stale)
+
+    def _run(self, as_of: date, echo: Callable[[Event], None] | None, allow_stale: bool) -> Outcome:
         out = Outcome()
         self.allow_stale = allow_stale
         seen = 0
@@ -166,14 +187,28 @@ class Engine:
                     echo_failed = exc
             seen = len(out.events)
 
+        self._end_orphans(out)
+        report()
         for _ in range(100_000):
+            self.guard.check()
             value, d = self._commit(out, self._step)
-            report()
             kind, payload = value
-            if kind == "attempt":
-                self._run_attempt(out, *payload, as_of)
+            if kind != "attempt":  # an attempt shows its start itself: a signal then cancels it
                 report()
+            if kind == "attempt":
+                self._run_attempt(out, *payload, as_of, report)
+                report()
+            elif kind == "retry":
+                tid, due = payload
+                wait = (due - (parse_utc(self.clock()) or due)).total_seconds()
+                if wait > RETRY_WAIT_IN_RUN:
+                    out.stopped = "retry"
+                    out.info["retry"] = {"task": tid, "at": tr.iso(due)}
+                    out.state = self.store.read(self.pb.id)
+                else:
+                    self.guard.sleep(wait + 0.01)
             elif kind == "measure":
+                self.guard.check()
                 self._measure(out, d, as_of)
                 report()
             else:
@@ -192,6 +227,9 @@ class Engine:
             tid = tr.next_automated(self.pb, d)
             if tid is not None:
                 return "attempt", (d.number, tr.start_attempt(self.pb, d, tid, HOST, os.getpid()))
+            delayed = tr.next_retry(self.pb, d)
+            if delayed is not None:
+                return "retry", delayed
         if why == "measure":
             return "measure", d.number
         return why, None
@@ -208,12 +246,50 @@ class Engine:
             timeout = float(task.action.options.get("timeout") or timeout)
         return _age(attempt.started, d.now) > timeout + STALE_MARGIN
 
-    def _run_attempt(self, out: Outcome, cycle: int, attempt: Attempt, as_of: date) -> None:
-        from pdca.action import ActionContext, ActionResult, tail
+    def _end_orphans(self, out: Outcome) -> None:
+        """End the process groups that killed runs on this host left running, and
+        record it, before their attempts are declared interrupted and run again."""
+        from pdca.builtins.processes import end_orphan
+
+        state = self.store.read(self.pb.id)
+        if state.cycle is None:
+            return
+        for tid, attempt in state.running.items():
+            if attempt.host != HOST or attempt.pid is None or attempt.pid == os.getpid():
+                continue
+            if _alive(attempt.pid, attempt.started):
+                continue  # its run is alive and watching over it
+            events = self.store.history(self.pb.id, cycle=state.cycle.number, subject=tid)
+            process = process_of(events["events"], attempt.number)
+            if process is None or process.get("host") != HOST:
+                continue
+            pids = end_orphan(process)
+            if pids:
+                note = partial(tr.record_orphan, tid=tid, number=attempt.number)
+                self._commit(out, partial(note, process=process, pids=pids))
+
+    def _run_attempt(
+        self, out: Outcome, cycle: int, attempt: Attempt, as_of: date, report: Callable[[], None]
+    ) -> None:
+        """Run one started attempt and record its result; SIGTERM or SIGINT from its
+        start on (while it is shown, while it runs) record it as cancelled."""
+        from pdca.action import ActionContext, ActionResult, storable, tail
 
         key = (self.pb.id, cycle, attempt.task, attempt.number)
         task = self.pb.tasks[attempt.task]
         assert task.action is not None
+
+        def on_process(pgid: int) -> None:
+            from pdca.builtins.processes import identity
+
+            process = identity(pgid)
+            if process is not None:
+                process = {**process, "host": HOST}
+                self._commit(
+                    out, lambda d: tr.record_process(d, attempt.task, attempt.number, process)
+                )
+            self.guard.check()  # a signal while it was recorded: the action ends its group
+
         ctx = ActionContext(
             playbook_id=self.pb.id,
             task_id=attempt.task,
@@ -221,11 +297,14 @@ class Engine:
             cwd=self.pb.base_dir,
             as_of=as_of.isoformat(),
             env={"PDCA_ATTEMPT": str(attempt.number)},
+            on_process=on_process,
         )
         registered = self.registry.actions.get(task.action.type) if self.registry else None
         started = time.monotonic()
         _IN_FLIGHT.add(key)
         try:
+            report()
+            self.guard.check()  # a signal between the start's commit and here
             if registered is None:
                 result = ActionResult(
                     False, None, "", 0.0, f"action type '{task.action.type}' is not registered"
@@ -242,6 +321,11 @@ class Engine:
                         f"action '{task.action.type}' (plugin '{registered.plugin}') raised "
                         f"{type(exc).__name__}: {exc}",
                     )
+        except RunStopped as stop:
+            why = stop.name
+            self._commit(out, lambda d: tr.cancel_attempt(d, attempt.task, attempt.number, why))
+            stop.cancelled = f"attempt {attempt.number} of task '{attempt.task}'"
+            raise
         finally:
             _IN_FLIGHT.discard(key)
 
@@ -253,9 +337,9 @@ class Engine:
                 attempt.number,
                 ok=result.ok,
                 exit_code=result.exit_code,
-                output=tail(result.output or ""),
+                output=tail(storable(result.output or "")),
                 duration=result.duration or (time.monotonic() - started),
-                error=result.error,
+                error=storable(result.error) if result.error is not None else None,
             )
 
         status, _ = self._commit(out, record)

@@ -41,9 +41,15 @@ from pdca.engine.act import undecided as undecided
 from pdca.engine.act import when_holds as when_holds
 from pdca.engine.act import when_note as when_note
 from pdca.engine.act import with_baselines as with_baselines
+from pdca.engine.automated import cancel_attempt as cancel_attempt
 from pdca.engine.automated import finish_attempt as finish_attempt
 from pdca.engine.automated import interrupt_stale as interrupt_stale
+from pdca.engine.automated import iso as iso
 from pdca.engine.automated import next_automated as next_automated
+from pdca.engine.automated import next_retry as next_retry
+from pdca.engine.automated import record_orphan as record_orphan
+from pdca.engine.automated import record_process as record_process
+from pdca.engine.automated import retry_due as retry_due
 from pdca.engine.automated import start_attempt as start_attempt
 from pdca.engine.cycles import ACT as ACT
 from pdca.engine.cycles import advance as advance

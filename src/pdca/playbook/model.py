@@ -215,6 +215,8 @@ class Task(_Located):
     when: When | None = None
     action: Action | None = None
     retries: int = 0
+    retry_delay: float | None = None
+    """Seconds before the first retry of a failed automated task; doubles with each retry."""
     description: str | None = None
     loc: Location | None = _field(default=None, compare=False, repr=False)
     locs: Mapping[str, Location] = _field(default_factory=_nowhere, compare=False, repr=False)

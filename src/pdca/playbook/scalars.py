@@ -34,8 +34,8 @@ from pdca.playbook.schema import Spec
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 DURATION = re.compile(r"\s*([0-9]+)\s*([a-z]*)\s*\Z")
-UNIT_HOURS = {"h": 1.0, "d": 24.0, "w": 168.0}
-UNIT_NAMES = {"h": "hours", "d": "days", "w": "weeks"}
+UNIT_HOURS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+UNIT_NAMES = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 STANDARD_TAGS = frozenset({T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL, T_TIMESTAMP, T_MAP, T_SEQ})
 
 BAD: Any = object()
@@ -120,16 +120,24 @@ def not_octal(node: yaml.ScalarNode) -> str | None:
     )
 
 
+def bare_unit(units: str) -> str:
+    """The unit of a number written without one: days, or the smallest unit where
+    days are not among the units (``retry_delay: 30`` is 30 seconds, as ``timeout``)."""
+    return "d" if "d" in units else units[0]
+
+
 def parse_duration(text: str, units: str) -> tuple[float | None, str | None]:
     """Hours in a duration like ``3d``; (None, reason) when it is not one."""
     match = DURATION.match(text.lower())
     allowed = " | ".join(units)
+    example = "28d" if "d" in units else f"30{units[0]}"
     if not match or (match.group(2) and match.group(2) not in units):
         return (
             None,
-            f"'{shown(text)}' is not a duration: write an integer followed by {allowed} (e.g. 28d)",
+            f"'{shown(text)}' is not a duration: write an integer followed by {allowed} "
+            f"(e.g. {example})",
         )
-    digits, unit = match.group(1).lstrip("0") or "0", match.group(2) or "d"
+    digits, unit = match.group(1).lstrip("0") or "0", match.group(2) or bare_unit(units)
     # int() refuses more than 4,300 digits; any 19 digits are far beyond every limit
     number = int(digits) if len(digits) <= 18 else 10**18
     if number <= 0:
@@ -300,12 +308,13 @@ class ScalarReader:
         if node.tag == T_INT:
             # a bare number counts days, its digits read as written (07 is 7 days, not
             # octal); 24:00 or 0x1F (YAML 1.1 ints) are quoted as written
-            text = node.value + "d" if node.value.isdigit() else node.value
+            text = node.value + bare_unit(spec.units) if node.value.isdigit() else node.value
         elif node.tag == T_STR:
             text = node.value
         else:
             text = node.value
-            return self.error(f"'{key}' must be a duration like 28d, got '{shown(text)}'", node)
+            like = "28d" if "d" in spec.units else f"30{spec.units[0]}"
+            return self.error(f"'{key}' must be a duration like {like}, got '{shown(text)}'", node)
         hours, reason = parse_duration(text, spec.units)
         if hours is None:
             misread = misread_number(node) if node.tag == T_INT and ":" in text else None

@@ -185,6 +185,12 @@ TASK = S(
         "when": WHEN,
         "action": ACTION,
         "retries": S("int", "Times an automated task is retried after failing.", minimum=0),
+        "retry_delay": S(
+            "duration",
+            "Wait before the first retry (30s, 5m, 1h; a bare number counts seconds), "
+            "doubling with each further retry.",
+            units="smh",
+        ),
     },
 )
 
@@ -271,7 +277,11 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-_DURATION_PATTERNS = {"dw": r"^[0-9]+\s*[dw]$", "hdw": r"^[0-9]+\s*[hdw]$"}
+_DURATION_PATTERNS = {
+    "dw": r"^[0-9]+\s*[dw]$",
+    "hdw": r"^[0-9]+\s*[hdw]$",
+    "smh": r"^[0-9]+\s*[smh]$",
+}
 
 
 def _to_json(spec: Spec) -> dict[str, Any]:

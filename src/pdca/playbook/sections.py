@@ -164,6 +164,7 @@ def tasks(entries: Entries) -> dict[str, m.Task]:
             if action and "type" in action
             else None,
             retries=v.get("retries", 0),
+            retry_delay=round(v["retry_delay"] * 3600, 3) if v.get("retry_delay") else None,
             description=v.get("description"),
             loc=loc,
             locs=places,

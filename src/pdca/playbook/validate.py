@@ -265,10 +265,18 @@ class _Checker:
                 if check is not None:
                     for key, message in check(task.action.options):
                         self.error(f"{context}: {message}", _child(task, "action", key))
-            elif task.retries:
+            else:
+                for key, value in (("retries", task.retries), ("retry_delay", task.retry_delay)):
+                    if value:
+                        self.warn(
+                            f"{context}: '{key}' applies only to automated tasks "
+                            "(with an 'action')",
+                            task.where(key),
+                        )
+            if task.action is not None and task.retry_delay and not task.retries:
                 self.warn(
-                    f"{context}: 'retries' applies only to automated tasks (with an 'action')",
-                    task.where("retries"),
+                    f"{context}: 'retry_delay' has no effect without 'retries'",
+                    task.where("retry_delay"),
                 )
 
     def cycles(self) -> None:

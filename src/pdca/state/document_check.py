@@ -24,7 +24,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("cycles", "phase"): frozenset(CYCLE_PHASES),
     ("tasks", "status"): frozenset(TASK_STATUSES),
     ("tasks", "phase"): frozenset(p for p in CYCLE_PHASES if p != "closed"),
-    ("attempts", "outcome"): frozenset({"running", "ok", "failed", "interrupted"}),
+    ("attempts", "outcome"): frozenset({"running", "ok", "failed", "interrupted", "cancelled"}),
     ("decisions", "proposed"): frozenset(DECISIONS),
     ("decisions", "decision"): frozenset(DECISIONS),
 }

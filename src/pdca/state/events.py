@@ -26,6 +26,8 @@ KINDS: dict[str, str] = {
     "task_edited": "a task's phase or owner changed in the playbook",
     "attempt_started": "an automated task started a run",
     "attempt_finished": "an automated task's run ended",
+    "attempt_process": "an automated task's command started (its process group)",
+    "attempt_orphan_ended": "pdca ended the processes a killed run's attempt left running",
     "metrics_measured": "the metrics were measured for check",
     "decision_proposed": "the engine proposed a decision for an objective",
     "decision_taken": "a person took or changed a decision",
@@ -128,6 +130,13 @@ def describe(e: Event) -> str:
             text += f" in {data['duration']:.1f} s"
         if data.get("error"):
             text += f" ({data['error']})"
+    elif e.kind == "attempt_process":
+        text = (
+            f"task {subject}: attempt {data.get('attempt')} runs as process group "
+            f"{data.get('pgid')}"
+        )
+    elif e.kind == "attempt_orphan_ended":
+        text = f"task {subject}: {e.note or 'ended what a killed run left running'}"
     elif e.kind == "metrics_measured":
         text = f"metrics measured as of {data.get('as_of')}"
         statuses = data.get("statuses") or {}

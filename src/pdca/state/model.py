@@ -81,7 +81,8 @@ class CycleState:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One run of an automated task; ``outcome`` is running, ok, failed or interrupted."""
+    """One run of an automated task; ``outcome`` is running, ok, failed, interrupted
+    (its run died) or cancelled (its run was stopped and ended it)."""
 
     task: str
     number: int

@@ -88,7 +88,7 @@ attempts = sa.Table(
     sa.Column("number", sa.Integer, primary_key=True),
     sa.Column("started", sa.String(32), nullable=False),
     sa.Column("finished", sa.String(32)),
-    # running, ok, failed, interrupted
+    # running, ok, failed, interrupted, cancelled
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("exit_code", sa.Integer),
     sa.Column("duration", sa.Float),
