@@ -284,3 +284,24 @@ def test_one_postgresql_store_holds_every_playbook_of_a_portfolio(desks: Path, p
             ("a", "analyse"),
             ("b", "analyse"),
         ]
+
+
+def test_reports_show_the_owners_confidence_beside_the_data(desks: Path, tmp_path: Path) -> None:
+    a = desks / "a" / "playbook.yaml"
+    for c in (9, 8, 7):
+        pdca(
+            "checkin", a, "happy", "--confidence", c, "--note", f"<b>fine</b> {c}", "--by", "maria"
+        )
+    html = tmp_path / "r.html"
+    pdca("report", a, "-o", html)
+    text = html.read_text()
+    section = text[text.index('id="objective-happy"') :]
+    assert (
+        '<p class="checkin" data-confidence="7"><b>Owner\'s confidence: 7/10</b> (Maria, '
+        in section
+    )
+    assert "&lt;b&gt;fine&lt;/b&gt; 7" in section and "<b>fine</b>" not in text
+    assert "(before: 9, 8)" in section
+    assert "confidence fell at each of the last two check-ins" in section
+    md = pdca("report", a, "--format", "markdown", "-o", "-").stdout
+    assert "- Happy customers: 7/10 (maria, " in md and "&lt;b&gt;fine&lt;/b&gt; 7" in md

@@ -1,0 +1,111 @@
+"""Benchmark ``pdca status FOLDER`` over 100 playbooks of 100 tasks each.
+
+Each playbook has 100 tasks over four phases (up to two dependencies each), 10
+owners and 3 objectives, and its own SQLite state with cycle 1 open and a few
+tasks started (set up in this process, not timed). Timed, as a user runs them,
+in fresh processes (interpreter start-up and imports included), best of REPEAT:
+
+* the reference: ``pdca status`` of one of the playbooks, ``--format json``;
+* ``pdca status FOLDER --format json``: all 100, with the roll-up;
+* the same with ``--owner p3``: one person's inbox across the 100.
+
+Prints each figure, the ratio to the reference, and whether the goal (under
+3 s for the folder) holds; asserts that the portfolio's documents equal the
+single statuses before timing. Run: ``.venv/bin/python bench/bench_portfolio.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PLAYBOOKS, TASKS, OWNERS, SEED, REPEAT = 100, 100, 10, 20261203, 3
+AS_OF = "2026-02-02"
+GOAL_SECONDS = 3.0
+
+
+def write_playbook(folder: Path, n: int, rng: random.Random) -> Path:
+    lines = [
+        f"playbook: desk-{n:03d}",
+        f"title: Desk {n}",
+        "owners:",
+        *(f"  p{i}: {{name: Person {i}}}" for i in range(OWNERS)),
+        "objectives:",
+        *(f"  o{i}: {{title: Objective {i}, owner: p{i}}}" for i in range(3)),
+        "tasks:",
+    ]
+    phases = ["plan"] * 20 + ["do"] * 50 + ["check"] * 15 + ["act"] * 15
+    for t in range(TASKS):
+        deps = sorted({f"t{rng.randrange(t)}" for _ in range(rng.randint(0, 2))}) if t else []
+        due = f", due: 2026-0{1 + t % 3}-{1 + t % 27:02d}" if t % 4 == 0 else ""
+        lines.append(
+            f"  t{t}: {{title: Task {t}, owner: p{t % OWNERS}, phase: {phases[t]}, "
+            f"objective: o{t % 3}, depends_on: [{', '.join(deps)}]{due}}}"
+        )
+    lines.append("cycle: {start: 2026-01-05, length: 90d}")
+    path = folder / f"desk{n:03d}" / "playbook.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def setup(root: Path) -> list[Path]:
+    from click.testing import CliRunner
+
+    from pdca.cli import cli
+
+    rng = random.Random(SEED)
+    runner = CliRunner()
+    paths = []
+    for n in range(PLAYBOOKS):
+        path = write_playbook(root, n, rng)
+        for argv in (
+            ["run", str(path), "--as-of", "2026-01-05"],
+            ["task", str(path), "start", "t0", "--by", "p0", "--on", "2026-01-05"],
+        ):
+            result = runner.invoke(cli, argv)
+            assert result.exit_code == 0, result.output
+        paths.append(path)
+    return paths
+
+
+def timed(argv: list[str]) -> tuple[float, str]:
+    best, out = float("inf"), ""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "pdca", *argv], capture_output=True, text=True, env=env
+        )
+        best = min(best, time.perf_counter() - start)
+        assert done.returncode == 0, done.stderr
+        out = done.stdout
+    return best, out
+
+
+def main() -> None:
+    print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        paths = setup(root)
+        args = ["--format", "json", "--as-of", AS_OF]
+        one, single = timed(["status", str(paths[7]), *args])
+        folder, many = timed(["status", str(root), *args])
+        assert json.loads(many)["playbooks"]["desk-007"] == json.loads(single)
+        inbox, _ = timed(["status", str(root), *args, "--owner", "p3"])
+    print(f"{'command':<44} {'seconds':>8} {'x one':>7}")
+    print(f"{'pdca status (one playbook, reference)':<44} {one:8.3f} {1.0:7.2f}")
+    print(f"{'pdca status FOLDER (100 playbooks)':<44} {folder:8.3f} {folder / one:7.2f}")
+    print(f"{'pdca status FOLDER --owner p3':<44} {inbox:8.3f} {inbox / one:7.2f}")
+    holds = "holds" if folder < GOAL_SECONDS else "does not hold"
+    print(f"goal: 100 playbooks of 100 tasks under {GOAL_SECONDS:.0f} s: {holds}")
+
+
+if __name__ == "__main__":
+    main()
