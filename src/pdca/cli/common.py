@@ -16,8 +16,15 @@ import click
 
 
 def as_error(message: str) -> str:
-    """Prefix 'error: ' unless each line already says what it is (FILE:LINE:COL: error: ...)."""
-    lines = message.splitlines() or [message]
+    """Prefix 'error: ' unless each line already says what it is (FILE:LINE:COL: error: ...).
+
+    Messages quote data, notes and databases' words; each line is made
+    ``visible`` so that none of it reaches the terminal as a control sequence.
+    """
+    from pdca.playbook.messages import visible
+
+    lines = [visible(line) for line in message.splitlines()] or [visible(message)]
+    message = "\n".join(lines)
     if all(
         ": error: " in line or ": warning: " in line or line.startswith(("error:", "warning:"))
         for line in lines

@@ -44,7 +44,7 @@ from pdca.errors import PdcaError, StateError
 from pdca.playbook.paths import STATE_FILE as STATE_FILE
 from pdca.state import migrate, reading, sqlite, writing
 from pdca.state import schema as s
-from pdca.state.location import check_location
+from pdca.state.location import check_location, redact, redact_url
 from pdca.state.model import Attempt as Attempt
 from pdca.state.model import Changes, Event, PlaybookRef, State
 from pdca.state.model import CycleState as CycleState
@@ -89,16 +89,17 @@ def resolve_location(location: str | os.PathLike[str]) -> tuple[str, str]:
                 text = "postgresql+psycopg://" + text[len(bare) :]
         try:
             url = sa.engine.make_url(text)
-        except sa.exc.ArgumentError as exc:
-            raise StateError(f"state URL '{text}' is not valid: {exc}") from None
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise StateError(
+                f"state URL '{redact_url(text)}' is not valid: {redact(str(exc), text)}"
+            ) from None
         if url.get_backend_name() == "sqlite":
             return text, url.database or ":memory:"
         if url.get_backend_name() != "postgresql":
             raise StateError(
-                f"state URL '{url.render_as_string(hide_password=True)}': only sqlite and "
-                "postgresql are supported"
+                f"state URL '{redact_url(text)}': only sqlite and postgresql are supported"
             )
-        return text, url.render_as_string(hide_password=True)
+        return text, redact_url(text)
     path = Path(text).expanduser()
     if path.is_dir() or text.endswith(("/", os.sep)):
         path = path / STATE_FILE
@@ -211,9 +212,9 @@ class Store:
         except PdcaError:
             raise
         except sa.exc.DBAPIError as exc:
-            raise StateError(self._describe(exc)) from None
+            raise StateError(redact(self._describe(exc), self.url)) from None
         except sa.exc.SQLAlchemyError as exc:
-            raise StateError(f"state store {self.name}: {exc}") from None
+            raise StateError(redact(f"state store {self.name}: {exc}", self.url)) from None
         except UnicodeDecodeError as exc:
             # Python's sqlite3 cannot decode an error message that quotes damaged bytes
             if self.kind != "sqlite":
