@@ -280,3 +280,46 @@ def test_error_messages_quoting_data_send_no_control_character(tmp_path: Path) -
     result = _pdca(CliRunner(), "check", str(playbook), "--as-of", "2026-01-11", code=1)
     assert _controls(result.output) == []
     assert "\\x1b]0;owned\\x07points\\x9b2J" in result.stderr
+
+
+# -- what validate refuses ------------------------------------------------------------
+
+
+def test_validate_refuses_ids_the_store_cannot_hold_and_control_characters(
+    tmp_path: Path,
+) -> None:
+    """At their line, before anything runs; 200 characters is the store's id column."""
+    from pdca.state.schema import tasks
+
+    width = tasks.c.task.type.length
+    assert width == 200
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "playbook: p\n"
+        'title: "Desk\\0"\n'
+        "owners:\n"
+        f'  {"o" * width}: {{name: "Maria \\e]0;owned\\a"}}\n'
+        "tasks:\n"
+        f"  {'t' * (width + 1)}: {{title: T, owner: {'o' * width}}}\n"
+        f'  ok: {{title: "tab\\there", owner: {"o" * width}, description: "two\\nlines"}}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["validate", str(path)], color=True)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        f"{path}:2:8: error: the playbook: 'title' holds the control character '\\x00' "
+        "(character 5); remove it: text is stored in the state and shown on terminals, which "
+        "would obey it (write a tab or a line break as such)"
+    )
+    assert any(
+        line.startswith(f"{path}:4:212: error: owner '") and "'\\x1b'" in line for line in lines
+    )
+    assert any(
+        line.startswith(f"{path}:6:3: error: task id 'tttt")
+        and "(201 characters)' is longer than the 200 characters the state store keeps" in line
+        for line in lines
+    )
+    assert not any("owner id" in line for line in lines)  # 200 characters fit
+    assert not any(":7:" in line for line in lines)  # a tab and a line break are text
+    assert _controls(result.output) == []
