@@ -133,7 +133,9 @@ class Store:
         self.name = name
         self.kind = sa.engine.make_url(url).get_backend_name()
         self.available = True
+        self.read_only = False
         self._engine: sa.Engine | None = None
+        self._identity: tuple[int, int] | None = None
 
     # -- connection and schema ------------------------------------------------------
 
@@ -144,6 +146,8 @@ class Store:
         return self._engine
 
     def _make_engine(self) -> sa.Engine:
+        if self.kind == "sqlite" and self.read_only:
+            return sqlite.read_only_engine(Path(self.name))
         if self.kind == "sqlite":
             engine = sa.create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             sa_event.listen(engine, "connect", _sqlite_connect)
@@ -170,6 +174,8 @@ class Store:
         """Check the schema version; create or migrate the tables when allowed to."""
         if self.kind == "sqlite":
             path = Path(self.name)
+            if self.name != ":memory:" and create and sqlite.read_only_fs(path):
+                raise StateError(sqlite.read_only_fs_message(self.name))
             if self.name != ":memory:" and not path.exists():
                 if not create:
                     self.available = False
@@ -182,10 +188,13 @@ class Store:
                     ) from None
             elif self.name != ":memory:":
                 sqlite.check_header(path)
+                # a command that only reads opens a state it may not write read-only
+                self.read_only = not create and not sqlite.writable(path)
         with self._errors():
             with self._connection(write=False) as conn, conn.begin():
                 version = migrate.stored_version(conn, self.kind, self.name)
             if version == s.SCHEMA_VERSION:
+                self._identity = sqlite.file_identity(self.name) if self.kind == "sqlite" else None
                 return
             if version is None and not create:
                 self.available = False
@@ -194,6 +203,7 @@ class Store:
                 if self.kind == "postgresql":
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
                 migrate.upgrade(conn, self.name, migrate.stored_version(conn, self.kind, self.name))
+        self._identity = sqlite.file_identity(self.name) if self.kind == "sqlite" else None
 
     @contextmanager
     def _connection(self, *, write: bool) -> Iterator[sa.Connection]:
@@ -295,6 +305,8 @@ class Store:
                 changes, value = decide(state)
                 if changes:
                     writing.apply(conn, state, changes)
+                    if self._identity is not None:  # a SQLite file: is it still the one opened?
+                        sqlite.check_identity(self.name, self._identity)
                 return value
         except sa.exc.DBAPIError as exc:
             if self._transient(exc):
