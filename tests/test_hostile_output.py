@@ -323,3 +323,21 @@ def test_validate_refuses_ids_the_store_cannot_hold_and_control_characters(
     assert not any("owner id" in line for line in lines)  # 200 characters fit
     assert not any(":7:" in line for line in lines)  # a tab and a line break are text
     assert _controls(result.output) == []
+
+
+def test_json_outputs_escape_every_control_character_and_keep_the_text(decided: Path) -> None:
+    """json escapes C0 itself; DEL and C1 (U+009B, a CSI to a terminal) are escaped too,
+    and the document still reads back as the note that was written."""
+    runner = CliRunner()
+    pb = str(decided)
+    status = _pdca(runner, "status", pb, "--format", "json", "--as-of", "2026-01-11")
+    history = _pdca(runner, "history", pb, "--format", "json")
+    check = _pdca(runner, "check", pb, "--format", "json", "--as-of", "2026-01-11")
+    for result in (status, history, check):
+        assert _controls(result.output) == []
+    assert json.loads(status.stdout)["objectives"]["happy"]["note"] == HOSTILE_NOTE
+    assert "\\u009b2J" in status.stdout and "\\u001b]0;owned\\u0007" in status.stdout
+    notes = [e["note"] for e in json.loads(history.stdout)["events"]]
+    assert HOSTILE_NOTE in notes and OSC_CLIPBOARD in notes
+    labels = {s["segment"] for s in json.loads(check.stdout)["metrics"]["score"]["segments"]}
+    assert labels == {f"{OSC_TITLE}north", f"south{C1_CSI}", "south"}
