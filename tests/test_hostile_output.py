@@ -71,8 +71,8 @@ def test_redact_url_hides_every_form_of_password() -> None:
     assert redact_url("/srv/pdca/state.db") == "/srv/pdca/state.db"
     assert redact_url("sqlite:////srv/state.db") == "sqlite:////srv/state.db"
     # a driver's message quoting the password or a piece of it read as the host
-    url = "postgresql://u:p%40ss@h/db?token=t0k"
-    assert redact("cannot use postgresql://u:p%40ss@h/db?token=t0k: bad p@ss t0k", url) == (
+    url = "postgresql://u:p%40ss@h/db?token=t0ken"
+    assert redact("cannot use postgresql://u:p%40ss@h/db?token=t0ken: bad p@ss t0ken", url) == (
         "cannot use postgresql://u:***@h/db?token=***: bad *** ***"
     )
     assert unencoded_at("postgresql://u:p@ss@h/db")
@@ -341,3 +341,10 @@ def test_json_outputs_escape_every_control_character_and_keep_the_text(decided: 
     assert HOSTILE_NOTE in notes and OSC_CLIPBOARD in notes
     labels = {s["segment"] for s in json.loads(check.stdout)["metrics"]["score"]["segments"]}
     assert labels == {f"{OSC_TITLE}north", f"south{C1_CSI}", "south"}
+
+
+def test_a_one_letter_password_is_hidden_in_the_url_without_garbling_the_message() -> None:
+    url = "postgresql://u:e@h/db"
+    assert redact(f"cannot use {url}: the server refused the connection", url) == (
+        "cannot use postgresql://u:***@h/db: the server refused the connection"
+    )

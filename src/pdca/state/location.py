@@ -85,12 +85,19 @@ def redact(message: str, url: str) -> str:
 
     Drivers and URL parsers quote what they were given (a host read out of a
     misplaced password, a connection string), so their words go through this
-    before anyone sees them.
+    before anyone sees them. A secret shorter than :data:`MIN_SECRET` characters
+    is hidden in the URL only: replacing every ``a`` of a message would leave
+    nothing to read, and such a password guards nothing anyway.
     """
     message = message.replace(url, redact_url(url))
     for secret in url_secrets(url):
-        message = message.replace(secret, HIDDEN)
+        if len(secret) >= MIN_SECRET:
+            message = message.replace(secret, HIDDEN)
     return message
+
+
+MIN_SECRET = 4
+"""Shortest secret :func:`redact` looks for in free text."""
 
 
 def unencoded_at(text: str) -> bool:
