@@ -6,6 +6,11 @@ surface as a driver's exception deep inside SQLAlchemy, and one location,
 SQLite without a file, would quietly keep the state in memory and lose it when
 the command ends. :func:`check_location` turns each of these into an error that
 quotes what was typed (its password hidden) and says how to write it.
+
+:func:`redact_url` is the one way a URL is shown, for state stores and SQL
+sources alike: messages, ``pdca status`` and reports all print what it gives,
+so a password written in any form a driver accepts (in the user information,
+holding ``:`` or ``@``, or as a query parameter) is never printed.
 """
 
 from __future__ import annotations
