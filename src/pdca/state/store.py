@@ -134,6 +134,7 @@ class Store:
         self.kind = sa.engine.make_url(url).get_backend_name()
         self.available = True
         self.read_only = False
+        """A SQLite state this command only reads and may not write: opened read-only."""
         self._engine: sa.Engine | None = None
         self._identity: tuple[int, int] | None = None
 
@@ -194,7 +195,7 @@ class Store:
             with self._connection(write=False) as conn, conn.begin():
                 version = migrate.stored_version(conn, self.kind, self.name)
             if version == s.SCHEMA_VERSION:
-                self._identity = sqlite.file_identity(self.name) if self.kind == "sqlite" else None
+                self._remember_file()
                 return
             if version is None and not create:
                 self.available = False
@@ -203,6 +204,10 @@ class Store:
                 if self.kind == "postgresql":
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
                 migrate.upgrade(conn, self.name, migrate.stored_version(conn, self.kind, self.name))
+        self._remember_file()
+
+    def _remember_file(self) -> None:
+        """Note which SQLite file is open, so that a commit can tell it was deleted since."""
         self._identity = sqlite.file_identity(self.name) if self.kind == "sqlite" else None
 
     @contextmanager
