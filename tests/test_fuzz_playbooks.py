@@ -25,6 +25,7 @@ fuzz (the default keeps the file well under a minute on two CI cores).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -35,7 +36,7 @@ import string
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -49,6 +50,7 @@ from hypothesis import strategies as st
 from pdca.errors import PlaybookError
 from pdca.playbook import inspect, load_checked
 from pdca.playbook.schema import PLAYBOOK, Spec
+from pdca.state.schema import tasks as tasks_table
 
 EXAMPLES = int(os.environ.get("PDCA_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -88,6 +90,7 @@ def assert_sound(path: Path) -> None:
     if result.ok:
         assert result.errors == []
         assert result.playbook is not None
+        assert_storable(result.playbook)
         _event("valid playbook")
     else:
         assert result.errors, "not ok, yet no error explains why"
@@ -109,6 +112,40 @@ def assert_sound(path: Path) -> None:
     else:
         assert result.ok
         assert checked.playbook is not None
+
+
+ID_COLUMN = tasks_table.c.task.type.length
+"""Characters the state store keeps for an id (its task, metric, owner ... columns)."""
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def assert_storable(pb: Any) -> None:
+    """A valid playbook fits the state store and holds no terminal control in any text:
+    every id within the store's columns, every string (keys too) free of C0 (but tab and
+    line break), DEL and C1 characters."""
+    ids = [pb.id, *(i for s in SECTIONS for i in getattr(pb, s))]
+    assert all(len(i) <= ID_COLUMN for i in ids), max(ids, key=len)[:80]
+    bad = [text for text in _all_strings(pb) if _CONTROL.search(text)]
+    assert bad == [], bad[:3]
+
+
+SECTIONS = ("owners", "sources", "metrics", "objectives", "tasks")
+
+
+def _all_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _all_strings(k)
+            yield from _all_strings(v)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            yield from _all_strings(v)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            if f.name not in ("loc", "locs"):
+                yield from _all_strings(getattr(value, f.name))
 
 
 def _event(name: str) -> None:
@@ -574,7 +611,9 @@ ODD_BOOLS = st.sampled_from([Raw("yes"), Raw("off"), "true", 1])
 JUNK = {True: junk(breakers=True), False: junk(breakers=False)}
 SMALL_JUNK = {True: junk(4, breakers=True), False: junk(4, breakers=False)}
 ODD_TEXT = st.one_of(TEXT, TEXT, LONG_TEXT)
-PLAIN_TEXT = st.text(max_size=30)
+PLAIN_TEXT = st.text(st.characters(categories=("L", "M", "N", "P", "S", "Zs")), max_size=30)
+"""Text a person writes: letters, marks, digits, punctuation, symbols and spaces of any
+script; control characters and line separators come in ODD_TEXT, which pdca refuses."""
 ODD_PLUGINS = st.lists(SAFE_PLUGIN_REFS, max_size=3)
 FREE = {wild: st.dictionaries(IDS, junk(6, breakers=wild), max_size=4) for wild in (True, False)}
 

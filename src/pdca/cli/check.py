@@ -93,10 +93,11 @@ def check(
     statuses = [m["status"] for m in report["metrics"].values()]
     if "error" in statuses:
         from pdca.check.datacheck import located
+        from pdca.playbook.messages import visible
 
         for mid, entry in report["metrics"].items():
             if entry["status"] == "error":
-                click.echo(located(entry["error"], f"metric '{mid}'"), err=True)
+                click.echo(visible(located(entry["error"], f"metric '{mid}'")), err=True)
         sys.exit(ExitCode.ERROR)
     bad = {"off_track"} if "off_track" in fail_on else set()
     if "at_risk" in fail_on:

@@ -7,6 +7,7 @@ Imports only click at the top, so command modules can use it and keep
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +17,15 @@ import click
 
 
 def as_error(message: str) -> str:
-    """Prefix 'error: ' unless each line already says what it is (FILE:LINE:COL: error: ...)."""
-    lines = message.splitlines() or [message]
+    """Prefix 'error: ' unless each line already says what it is (FILE:LINE:COL: error: ...).
+
+    Messages quote data, notes and databases' words; each line is made
+    ``visible`` so that none of it reaches the terminal as a control sequence.
+    """
+    from pdca.playbook.messages import visible
+
+    lines = [visible(line) for line in message.splitlines()] or [visible(message)]
+    message = "\n".join(lines)
     if all(
         ": error: " in line or ": warning: " in line or line.startswith(("error:", "warning:"))
         for line in lines
@@ -27,7 +35,16 @@ def as_error(message: str) -> str:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """JSON as UTF-8 text; DEL and the C1 controls escaped like the C0 ones json escapes.
+
+    ``ensure_ascii=False`` keeps names readable, but would pass U+009B (a CSI a
+    terminal obeys) through raw: escaped, the document means the same.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_C1.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
+
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 @contextmanager

@@ -110,12 +110,13 @@ def run(
     do and says which source is behind (--allow-stale enters anyway). Exit 1 when
     an automated task failed in this run.
     """
+    from pdca.playbook.messages import visible
     from pdca.state import events as ev
 
     def echo(e: Any) -> None:
         line = _run_line(e, ev)
         if line:
-            click.echo(line)
+            click.echo(visible(line))  # notes and errors are shown, never obeyed
 
     if dry_run:
         from pdca.cli.dry_run import dry_run
@@ -487,42 +488,10 @@ def history(
             }
         )
         return
-    if not data["cycles"] and not data["events"]:
-        click.echo(f"{pb.id}: no history yet (open cycle 1 with: pdca run {pb.path})")
-        return
-    for c in data["cycles"]:
-        closed = f", closed {c.closed_on or _when(c.closed)}" if c.closed else f", now in {c.phase}"
-        click.echo(f"cycle {c.number}: opened {c.started[:10]}{closed}")
-        for n, d in data["decisions"]:
-            if n != c.number:
-                continue
-            taken = f"{d.decision} by {d.by}: {d.note}" if d.decision else "not decided yet"
-            click.echo(
-                f"  {d.objective}: {d.status.replace('_', ' ')}, proposed {d.proposed}; {taken}"
-            )
-    if data["attempts"]:
-        click.echo("")
-        click.echo("automated runs:")
-        for n, a in data["attempts"]:
-            took = f" in {a.duration:.1f} s" if a.duration is not None else ""
-            code = f", exit {a.exit_code}" if a.exit_code is not None else ""
-            click.echo(
-                f"  cycle {n} {a.task} #{a.number}: {a.outcome}{took}{code} ({_when(a.started)})"
-            )
-            if subject and a.output:
-                for line in a.output.rstrip().splitlines()[-10:]:
-                    click.echo(f"      | {line}")
-    if data["events"]:
-        click.echo("")
-        click.echo("events:")
-        for e in data["events"]:
-            who = e.by or "pdca"
-            note = f'  "{e.note}"' if e.note else ""
-            at = e.at[:19].replace("T", " ")
-            late = ""
-            if e.on and e.on != e.at[:10]:  # recorded later: the day it happened comes first
-                at, late = f"{e.on:<19}", f" (recorded {e.at[:10]})"
-            click.echo(f"  {at}  c{e.cycle or '-'}  {who:<10} {ev.describe(e)}{note}{late}")
+    from pdca.cli.textout import history_lines
+
+    for line in history_lines(pb, data, subject):
+        click.echo(line)
 
 
 def _no_such_cycle(pid: str, number: int, state: Any) -> None:
@@ -535,10 +504,6 @@ def _no_such_cycle(pid: str, number: int, state: Any) -> None:
             "open cycle 1 with pdca run"
         )
     raise PdcaError(f"playbook '{pid}' has no cycle {number}; its cycles are {', '.join(numbers)}")
-
-
-def _when(stamp: str) -> str:
-    return stamp[:19].replace("T", " ")
 
 
 COMMANDS = (run, task, act, history)

@@ -15,7 +15,7 @@ import click
 
 from pdca.check.freshness import metric_note, source_sentence
 from pdca.cli.review_text import objective_lines
-from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number
+from pdca.cli.textout import STATUS_COLORS, STATUS_LABELS, number, visible_tree
 from pdca.playbook.messages import visible
 
 WIDTH = 80
@@ -59,6 +59,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def render_text(report: dict[str, Any], color: bool = False) -> str:
+    report = visible_tree(report)  # every name, note and label shown, never obeyed
     out: list[str] = []
     title = f"{report['title']} ({report['playbook']})"
     out.append(_paint(_cut(title, WIDTH), None, color, bold=True))
@@ -257,7 +258,10 @@ def _lessons_text(report: dict[str, Any]) -> list[str]:
 
 
 def _md(text: Any) -> str:
-    return str(text if text is not None else "-").replace("|", "\\|").replace("\n", " ")
+    """The report's Markdown escaping: names, titles and notes add no markup, HTML or links."""
+    from pdca.report.filters import md
+
+    return "-" if text is None else md(text)
 
 
 def render_markdown(report: dict[str, Any]) -> str:

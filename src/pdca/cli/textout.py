@@ -47,6 +47,23 @@ def number(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def visible_tree(value: Any) -> Any:
+    """A report with every text in it (keys too) made safe for a terminal by ``visible``.
+
+    Notes, titles, owner names, data labels and error messages come from people
+    and files; an escape sequence among them (a window title, a clipboard write,
+    a cleared screen) would be obeyed by the terminal, so text renderers start
+    from this copy rather than escaping each field and missing one.
+    """
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {visible_tree(k): visible_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible_tree(v) for v in value]
+    return value
+
+
 def status(name: str, color: bool) -> str:
     label = STATUS_LABELS.get(name, name)
     return click.style(label, fg=STATUS_COLORS.get(name), bold=True) if color else label
@@ -75,6 +92,7 @@ def verdict(entry: dict[str, Any]) -> str:
 
 def check_table(report: dict[str, Any], color: bool = False) -> str:
     """The ``pdca check`` text report: one line per metric, then objectives and notes."""
+    report = visible_tree(report)
     lines = [f"{report['title']} ({report['playbook']}), as of {report['as_of']}", ""]
     header = (
         f"{'metric':<20} {'value':>8} {'target':>8} {'baseline':>8} {'n':>7}  "
@@ -136,6 +154,7 @@ def _coef(value: float | None) -> str:
 
 def correlation_table(rows: list[dict[str, Any]]) -> str:
     """``pdca check --correlate``: strongest pairs first, with n and any caution."""
+    rows = visible_tree(rows)
     if not rows:
         return "correlations: no two metrics share a period length and enough history"
     lines = [f"{'metric a':<20} {'metric b':<20} {'r':>6} {'rho':>6} {'p':>7} {'n':>4}", "-" * 68]
@@ -151,3 +170,51 @@ def correlation_table(rows: list[dict[str, Any]]) -> str:
     lines.append("Correlation is not cause: a pair that moves together may share a third driver.")
     lines.extend(textwrap.fill(visible(c), width=78, subsequent_indent="    ") for c in cautions)
     return "\n".join(lines)
+
+
+def _when(stamp: str) -> str:
+    return stamp[:19].replace("T", " ")
+
+
+def history_lines(pb: Any, data: dict[str, Any], subject: str | None) -> list[str]:
+    """``pdca history`` as text: cycles and decisions, automated runs, then the audit log.
+
+    Notes, owners and an action's output are stored as people and programs
+    wrote them; each line is made ``visible`` so none of it can drive the terminal.
+    """
+    from pdca.state import events as ev
+
+    if not data["cycles"] and not data["events"]:
+        return [f"{pb.id}: no history yet (open cycle 1 with: pdca run {pb.path})"]
+    out: list[str] = []
+    for c in data["cycles"]:
+        closed = f", closed {c.closed_on or _when(c.closed)}" if c.closed else f", now in {c.phase}"
+        out.append(f"cycle {c.number}: opened {c.started[:10]}{closed}")
+        for n, d in data["decisions"]:
+            if n != c.number:
+                continue
+            taken = f"{d.decision} by {d.by}: {d.note}" if d.decision else "not decided yet"
+            out.append(
+                f"  {d.objective}: {d.status.replace('_', ' ')}, proposed {d.proposed}; {taken}"
+            )
+    if data["attempts"]:
+        out += ["", "automated runs:"]
+        for n, a in data["attempts"]:
+            took = f" in {a.duration:.1f} s" if a.duration is not None else ""
+            code = f", exit {a.exit_code}" if a.exit_code is not None else ""
+            out.append(
+                f"  cycle {n} {a.task} #{a.number}: {a.outcome}{took}{code} ({_when(a.started)})"
+            )
+            if subject and a.output:
+                out.extend(f"      | {line}" for line in a.output.rstrip().splitlines()[-10:])
+    if data["events"]:
+        out += ["", "events:"]
+        for e in data["events"]:
+            who = e.by or "pdca"
+            note = f'  "{e.note}"' if e.note else ""
+            at = e.at[:19].replace("T", " ")
+            late = ""
+            if e.on and e.on != e.at[:10]:  # recorded later: the day it happened comes first
+                at, late = f"{e.on:<19}", f" (recorded {e.at[:10]})"
+            out.append(f"  {at}  c{e.cycle or '-'}  {who:<10} {ev.describe(e)}{note}{late}")
+    return [visible(line) for line in out]

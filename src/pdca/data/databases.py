@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pdca.data import stamps
 from pdca.data.messages import QueryRefused, first_line, listing, source_error, suggestion
 from pdca.kpi import quote
+from pdca.state.location import AT_ADVICE, redact, redact_url, unencoded_at
 
 if TYPE_CHECKING:
     import duckdb
@@ -216,9 +217,13 @@ class SqlAlchemyBackend(Backend):
 
         super().__init__(source)
         url = resolve_url(source)
+        if unencoded_at(url):
+            raise source_error(
+                source, f"{_url_origin(source)} ({redact_url(url)}): {AT_ADVICE}", _url_key(source)
+            )
         try:
             parsed = sa.make_url(url)
-        except sa.exc.ArgumentError:
+        except (sa.exc.ArgumentError, ValueError):
             raise source_error(
                 source,
                 f"{_url_origin(source)} is not a database URL; write it as "
@@ -227,7 +232,7 @@ class SqlAlchemyBackend(Backend):
                 _url_key(source),
             ) from None
         parsed = _anchor_sqlite(source, parsed)
-        self.shown = parsed.render_as_string(hide_password=True)
+        self.shown = redact_url(parsed.render_as_string(hide_password=False))
         self.text_bounds = parsed.get_backend_name() == "sqlite"
         try:
             self.engine = sa.create_engine(parsed)
@@ -251,7 +256,7 @@ class SqlAlchemyBackend(Backend):
             self.engine.dispose()
             raise source_error(
                 source,
-                f"cannot connect to {self.shown}: {first_line(exc.orig or exc)}",
+                redact(f"cannot connect to {self.shown}: {first_line(exc.orig or exc)}", url),
                 _url_key(source),
             ) from None
 

@@ -86,6 +86,9 @@ class _Checker:
         return None
 
     def run(self) -> list[Problem]:
+        from pdca.playbook import storable
+
+        self.problems.extend(storable.problems(self.pb))
         self.owners()
         self.sources()
         self.metrics()

@@ -9,12 +9,16 @@ place, and the folder is fsynced so the rename itself survives.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from pdca.errors import StateError
+
+_NOT_HERE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+"""Errors that mean "not in this folder": a read-only file system, no permission."""
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -48,7 +52,8 @@ def replace_with(path: Path, fill: Callable[[Path], None]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise StateError(f"cannot write {path}: {exc.strerror or exc}") from None
+        where = "; write it to a writable place (-o FILE)" if exc.errno in _NOT_HERE else ""
+        raise StateError(f"cannot write {path}: {exc.strerror or exc}{where}") from None
     os.close(fd)
     tmp = Path(name)
     try:

@@ -6,6 +6,11 @@ surface as a driver's exception deep inside SQLAlchemy, and one location,
 SQLite without a file, would quietly keep the state in memory and lose it when
 the command ends. :func:`check_location` turns each of these into an error that
 quotes what was typed (its password hidden) and says how to write it.
+
+:func:`redact_url` is the one way a URL is shown, for state stores and SQL
+sources alike: messages, ``pdca status`` and reports all print what it gives,
+so a password written in any form a driver accepts (in the user information,
+holding ``:`` or ``@``, or as a query parameter) is never printed.
 """
 
 from __future__ import annotations
@@ -22,12 +27,100 @@ if TYPE_CHECKING:
 
 POSTGRES_EXTRA = "pip install 'pdca[postgres]'"
 URL_FORMS = "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:///PATH/TO/state.db"
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
+HIDDEN = "***"
+
+# Query parameters whose value is a secret, in the spellings drivers accept:
+# password, pass, passwd, pwd, sslpassword, token, access_token, secret, api_key ...
+_SECRET_PARAM = re.compile(
+    r"(?P<key>[?&;](?P<name>[^=&;#]*?(?:pass|pwd|secret|token|api[-_]?key|credential|auth)"
+    r"[^=&;#]*)=)(?P<value>[^&;#]*)",
+    re.IGNORECASE,
+)
 
 
-def shown_location(text: str) -> str:
-    """The location as it can be printed: a URL's password replaced by ``***``."""
-    return _PASSWORD.sub(r"\1***@", text)
+def _parts(text: str) -> tuple[str, str, str, str] | None:
+    """(scheme://, user, password, the rest) of a URL with a password; None otherwise.
+
+    The user information ends at the *last* ``@``: a password holding an
+    unencoded ``@`` or ``:`` (``u:p@ss:w@rd@host``) is hidden whole, where a
+    URL parser would read part of it as the host and print it.
+    """
+    head, sep, rest = text.partition("://")
+    if not sep or "@" not in rest:
+        return None
+    userinfo, _, after = rest.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not colon:
+        return None
+    return head + sep, user, password, after
+
+
+def url_secrets(text: str) -> list[str]:
+    """Every secret a URL holds (its password, secret query values), longest first.
+
+    Each is given as written and percent-decoded, so that a driver's message
+    quoting either form can be cleaned by :func:`redact`.
+    """
+    from urllib.parse import unquote
+
+    found: set[str] = set()
+    parts = _parts(text)
+    if parts is not None and parts[2]:
+        found.add(parts[2])
+    found.update(m.group("value") for m in _SECRET_PARAM.finditer(text) if m.group("value"))
+    found |= {unquote(s) for s in found}
+    return sorted((s for s in found if s and s != HIDDEN), key=len, reverse=True)
+
+
+def redact_url(text: str) -> str:
+    """The URL as it may be printed: its password and secret query values as ``***``.
+
+    The one function every message, status and report uses to show a state or
+    source URL; text that is not a URL comes back unchanged.
+    """
+    parts = _parts(text)
+    if parts is not None:
+        scheme, user, _, after = parts
+        text = f"{scheme}{user}:{HIDDEN}@{after}"
+    return _SECRET_PARAM.sub(lambda m: m.group("key") + HIDDEN, text)
+
+
+def redact(message: str, url: str) -> str:
+    """``message`` with ``url`` shown redacted and every secret of ``url`` replaced by ``***``.
+
+    Drivers and URL parsers quote what they were given (a host read out of a
+    misplaced password, a connection string), so their words go through this
+    before anyone sees them. A secret shorter than :data:`MIN_SECRET` characters
+    is hidden in the URL only: replacing every ``a`` of a message would leave
+    nothing to read, and such a password guards nothing anyway.
+    """
+    message = message.replace(url, redact_url(url))
+    for secret in url_secrets(url):
+        if len(secret) >= MIN_SECRET:
+            message = message.replace(secret, HIDDEN)
+    return message
+
+
+MIN_SECRET = 4
+"""Shortest secret :func:`redact` looks for in free text."""
+
+
+def unencoded_at(text: str) -> bool:
+    """Whether a URL's user or password holds an ``@`` that is not percent-encoded.
+
+    Parsers then read part of the password as the host, connect there and
+    print it; pdca refuses such a URL and asks for ``%40``. An ``@`` in the
+    query (``?application_name=a@b``) is not in the user information.
+    """
+    rest = text.partition("://")[2]
+    first, last = rest.find("@"), rest.rfind("@")
+    return 0 <= first < last and "?" not in rest[first:last]
+
+
+AT_ADVICE = (
+    "its user or password holds an '@' that is not percent-encoded, so the rest would be "
+    "read as the host; write '@' as %40 (and ':' in the user as %3A, '/' as %2F)"
+)
 
 
 def check_location(location: str | os.PathLike[str]) -> None:
@@ -35,7 +128,7 @@ def check_location(location: str | os.PathLike[str]) -> None:
     text = os.fspath(location)
     if "\x00" in text:
         raise StateError(
-            f"state location {shown_location(text)!r} contains a NUL character; "
+            f"state location {redact_url(text)!r} contains a NUL character; "
             "give a file path or a URL"
         )
     if "://" in text:
@@ -55,7 +148,9 @@ def _check_path(text: str) -> None:
 def _check_url(text: str) -> None:
     import sqlalchemy as sa
 
-    shown = shown_location(text)
+    shown = redact_url(text)
+    if unencoded_at(text):
+        raise StateError(f"state URL '{shown}': {AT_ADVICE}")
     for bare in ("postgresql://", "postgres://"):
         if text.startswith(bare):
             text = "postgresql+psycopg://" + text[len(bare) :]
@@ -63,7 +158,8 @@ def _check_url(text: str) -> None:
         url = sa.engine.make_url(text)
     except (sa.exc.ArgumentError, ValueError) as exc:
         raise StateError(
-            f"state URL '{shown}' is not a valid URL ({exc}); write it as {URL_FORMS}"
+            f"state URL '{shown}' is not a valid URL ({redact(str(exc), text)}); "
+            f"write it as {URL_FORMS}"
         ) from None
     backend = url.get_backend_name()
     if backend == "sqlite":
@@ -96,6 +192,7 @@ def _check_sqlite_url(shown: str, url: URL) -> None:
 def _check_postgres_url(shown: str, url: URL) -> None:
     import sqlalchemy as sa
 
+    text = url.render_as_string(hide_password=False)
     if url.port is not None and not 0 < url.port < 65536:
         raise StateError(f"state URL '{shown}': port {url.port} is out of range (1 to 65535)")
     drivername = url.drivername
@@ -117,5 +214,5 @@ def _check_postgres_url(shown: str, url: URL) -> None:
         )
         raise StateError(
             f"state URL '{shown}' needs the PostgreSQL driver for '{drivername}', which is "
-            f"not installed ({exc}); {how}"
+            f"not installed ({redact(str(exc), text)}); {how}"
         ) from None

@@ -9,6 +9,7 @@ that says what happened and what to do.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,12 @@ def describe(name: str, orig: sqlite3.Error | None, message: str) -> str:
             "left it: check the disk (free space, quota, file size limit, a network drive "
             "going away) and run the command again"
         )
+    if (
+        code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+        or "readonly database" in lower
+        or "unable to open" in lower
+    ) and read_only_fs(Path(name)):
+        return read_only_fs_message(name)
     if code == "SQLITE_READONLY_DIRECTORY":
         return (
             f"cannot use the state store {name}: its folder {Path(name).parent} is "
@@ -135,3 +142,95 @@ def describe(name: str, orig: sqlite3.Error | None, message: str) -> str:
             "exists and that this user may read and write both"
         )
     return f"state store {name}: {message}"
+
+
+def file_identity(name: str) -> tuple[int, int] | None:
+    """(device, inode) of the state file, or None when there is no file at ``name``."""
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def check_identity(name: str, opened: tuple[int, int]) -> None:
+    """Refuse to commit when the file at ``name`` is no longer the one this command opened.
+
+    SQLite keeps writing to the file it has open: after the state file was
+    deleted (by an automated task, a clean-up job, a person) every commit went
+    into a file nobody can open again, and ``pdca run`` reported success while
+    everything it recorded was lost. Checked before each commit; the commit is
+    rolled back and the command fails.
+    """
+    now = file_identity(name)
+    if now == opened:
+        return
+    what = "deleted" if now is None else "replaced by another file"
+    raise StateError(
+        f"the state file {name} was {what} while this command ran (by an automated task, "
+        "a clean-up job or a person); this change was not saved, and what was recorded in "
+        "the old file is lost with it: restore a backup with pdca state import PLAYBOOK "
+        "BACKUP --replace (backups are in .pdca/backups), then run the command again"
+    )
+
+
+def read_only_fs(path: Path) -> bool:
+    """Whether ``path`` (or the nearest folder above it that exists) is on a read-only file
+    system: a snapshot, a read-only mount, a backup volume."""
+    for folder in (path, *path.parents):
+        try:
+            return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except OSError:
+            continue
+    return False
+
+
+def writable(path: Path) -> bool:
+    """Whether this user may write the state file and create its -wal and -shm beside it."""
+    return (
+        not read_only_fs(path)
+        and os.access(path, os.W_OK)
+        and os.access(path.parent, os.W_OK | os.X_OK)
+    )
+
+
+def read_only_fs_message(name: str) -> str:
+    """Why a writing command cannot use a state on a read-only file system, and what to do."""
+    return (
+        f"cannot write the state store {name}: it is on a read-only file system (a snapshot "
+        "or a read-only mount); this change was not saved. Commands that only read it "
+        "(status, history, report, state export, state backup -o FILE) still work: copy "
+        "the state elsewhere with pdca state backup PLAYBOOK -o FILE and point --state at "
+        "the copy, or mount the file system read-write"
+    )
+
+
+def read_only_engine(path: Path) -> sa.Engine:
+    """An engine that only reads the state file, for commands that only read it.
+
+    A state that cannot be written (a snapshot, a read-only mount, a file or folder
+    of another user) is still worth reading. SQLite's ``mode=ro`` reads a WAL
+    database only when its -wal and -shm files exist (or can be created); when they
+    do not, no writer is at work and the file holds the whole state, so it is opened
+    ``immutable`` (no locks, no -shm).
+    """
+    from urllib.parse import quote
+
+    live = all(path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+    uri = f"file:{quote(str(path))}?{'mode=ro' if live else 'immutable=1'}"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+
+    engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
+    sa.event.listen(engine, "connect", on_connect_read_only)
+    sa.event.listen(engine, "begin", on_begin)
+    return engine
+
+
+def on_connect_read_only(dbapi_con: sqlite3.Connection, _record: Any) -> None:
+    """Set up a read-only connection: no journal mode to set, nothing to sync."""
+    dbapi_con.isolation_level = None
+    dbapi_con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -44,7 +44,7 @@ from pdca.errors import PdcaError, StateError
 from pdca.playbook.paths import STATE_FILE as STATE_FILE
 from pdca.state import events, migrate, reading, sqlite, writing
 from pdca.state import schema as s
-from pdca.state.location import check_location
+from pdca.state.location import check_location, redact, redact_url
 from pdca.state.model import Attempt as Attempt
 from pdca.state.model import Changes, Event, PlaybookRef, State
 from pdca.state.model import CycleState as CycleState
@@ -89,16 +89,17 @@ def resolve_location(location: str | os.PathLike[str]) -> tuple[str, str]:
                 text = "postgresql+psycopg://" + text[len(bare) :]
         try:
             url = sa.engine.make_url(text)
-        except sa.exc.ArgumentError as exc:
-            raise StateError(f"state URL '{text}' is not valid: {exc}") from None
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise StateError(
+                f"state URL '{redact_url(text)}' is not valid: {redact(str(exc), text)}"
+            ) from None
         if url.get_backend_name() == "sqlite":
             return text, url.database or ":memory:"
         if url.get_backend_name() != "postgresql":
             raise StateError(
-                f"state URL '{url.render_as_string(hide_password=True)}': only sqlite and "
-                "postgresql are supported"
+                f"state URL '{redact_url(text)}': only sqlite and postgresql are supported"
             )
-        return text, url.render_as_string(hide_password=True)
+        return text, redact_url(text)
     path = Path(text).expanduser()
     if path.is_dir() or text.endswith(("/", os.sep)):
         path = path / STATE_FILE
@@ -132,7 +133,10 @@ class Store:
         self.name = name
         self.kind = sa.engine.make_url(url).get_backend_name()
         self.available = True
+        self.read_only = False
+        """A SQLite state this command only reads and may not write: opened read-only."""
         self._engine: sa.Engine | None = None
+        self._identity: tuple[int, int] | None = None
 
     # -- connection and schema ------------------------------------------------------
 
@@ -143,6 +147,8 @@ class Store:
         return self._engine
 
     def _make_engine(self) -> sa.Engine:
+        if self.kind == "sqlite" and self.read_only:
+            return sqlite.read_only_engine(Path(self.name))
         if self.kind == "sqlite":
             engine = sa.create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             sa_event.listen(engine, "connect", _sqlite_connect)
@@ -169,6 +175,8 @@ class Store:
         """Check the schema version; create or migrate the tables when allowed to."""
         if self.kind == "sqlite":
             path = Path(self.name)
+            if self.name != ":memory:" and create and sqlite.read_only_fs(path):
+                raise StateError(sqlite.read_only_fs_message(self.name))
             if self.name != ":memory:" and not path.exists():
                 if not create:
                     self.available = False
@@ -181,10 +189,13 @@ class Store:
                     ) from None
             elif self.name != ":memory:":
                 sqlite.check_header(path)
+                # a command that only reads opens a state it may not write read-only
+                self.read_only = not create and not sqlite.writable(path)
         with self._errors():
             with self._connection(write=False) as conn, conn.begin():
                 version = migrate.stored_version(conn, self.kind, self.name)
             if version == s.SCHEMA_VERSION:
+                self._remember_file()
                 return
             if version is None and not create:
                 self.available = False
@@ -193,6 +204,11 @@ class Store:
                 if self.kind == "postgresql":
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
                 migrate.upgrade(conn, self.name, migrate.stored_version(conn, self.kind, self.name))
+        self._remember_file()
+
+    def _remember_file(self) -> None:
+        """Note which SQLite file is open, so that a commit can tell it was deleted since."""
+        self._identity = sqlite.file_identity(self.name) if self.kind == "sqlite" else None
 
     @contextmanager
     def _connection(self, *, write: bool) -> Iterator[sa.Connection]:
@@ -211,9 +227,9 @@ class Store:
         except PdcaError:
             raise
         except sa.exc.DBAPIError as exc:
-            raise StateError(self._describe(exc)) from None
+            raise StateError(redact(self._describe(exc), self.url)) from None
         except sa.exc.SQLAlchemyError as exc:
-            raise StateError(f"state store {self.name}: {exc}") from None
+            raise StateError(redact(f"state store {self.name}: {exc}", self.url)) from None
         except UnicodeDecodeError as exc:
             # Python's sqlite3 cannot decode an error message that quotes damaged bytes
             if self.kind != "sqlite":
@@ -301,6 +317,8 @@ class Store:
                 changes, value = decide(state)
                 if changes:
                     writing.apply(conn, state, changes)
+                    if self._identity is not None:  # a SQLite file: is it still the one opened?
+                        sqlite.check_identity(self.name, self._identity)
                 return value
         except sa.exc.DBAPIError as exc:
             if self._transient(exc):
