@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,7 @@ import pytest
 
 from pdca.data.session import DataSession
 from pdca.playbook import load
+from pdca_process import pdca
 
 SECRET = "TOPSECRET-4242"
 CSV = (
@@ -33,15 +33,7 @@ def run(cwd: Path, *args: str, pythonpath: Path | None = None) -> subprocess.Com
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(pythonpath), env.get("PYTHONPATH", "")) if p
         )
-    return subprocess.run(
-        [sys.executable, "-m", "pdca", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+    return pdca(cwd, *args, env=env)
 
 
 @pytest.fixture
