@@ -190,6 +190,7 @@ def test_a_filter_is_an_expression_over_columns(
         # rows: 9 Email, 3 phone, 6 email, 10 (no channel), on 2, 3, 4 and 5 March
         ("lower(channel) = 'email'", 7.5, 2),
         ("channel IS NULL", 10.0, 1),
+        ("channel COLLATE nocase = 'EMAIL'", 7.5, 2),
         ("channel ILIKE 'e%' AND score BETWEEN 0 AND 8", 6.0, 1),
         ("CASE WHEN score > 5 THEN 1 ELSE 0 END = 1", 25 / 3, 3),
         ("CAST(score AS DOUBLE) NOT BETWEEN 4 AND 9", 6.5, 2),

@@ -9,7 +9,7 @@ expression over the source's columns.
 
 The filter is parsed by DuckDB (``json_serialize_sql``) and its tree walked;
 only column references, constants, comparisons, AND/OR/NOT, IN, BETWEEN,
-LIKE/ILIKE/GLOB/SIMILAR TO, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CASE, casts,
+LIKE/ILIKE/GLOB/SIMILAR TO, IS [NOT] NULL, IS [NOT] DISTINCT FROM, CASE, casts, COLLATE,
 arithmetic and the scalar functions of :data:`FUNCTIONS` pass. Anything else
 (subqueries, table functions, unknown functions, window functions, lambdas,
 parameters, ``*``, several statements) is refused, with its name.
@@ -65,7 +65,17 @@ FUNCTIONS = frozenset(
 """Scalar functions a filter may call: pure functions of their arguments and the clock."""
 
 CLASSES = frozenset(
-    {"COLUMN_REF", "CONSTANT", "COMPARISON", "CONJUNCTION", "BETWEEN", "CASE", "CAST", "TYPE"}
+    {
+        "COLUMN_REF",
+        "CONSTANT",
+        "COMPARISON",
+        "CONJUNCTION",
+        "BETWEEN",
+        "CASE",
+        "CAST",
+        "TYPE",
+        "COLLATE",
+    }
 )
 """Expression kinds that are harmless whatever they hold (their children are checked too)."""
 
@@ -89,7 +99,6 @@ REFUSED_CLASSES = {
     "LAMBDA": "a lambda (x -> ...)",
     "PARAMETER": "a parameter (?, $1)",
     "STAR": "* or COLUMNS(...)",
-    "COLLATE": "COLLATE",
     "FUNCTION_REF": "a table function",
 }
 
