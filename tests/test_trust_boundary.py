@@ -364,3 +364,30 @@ def test_long_inputs_are_quoted_in_bounded_excerpts(folder: Path) -> None:
     assert len(errors) == 2 and all(len(x) < 1_000 for x in errors), [len(x) for x in errors]
     assert "(available: " + "a" * 60 + "... (300000 characters))" in errors[0] + errors[1]
     assert "x" * 189 + "\"... (5,027 characters) names column 'nosuch'" in out.stdout
+
+
+def test_a_sqlite_url_outside_the_folder_is_refused(tmp_path: Path, folder: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "outside" / "x.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (score INTEGER)")
+    con.executemany("INSERT INTO t VALUES (?)", [(4,), (8,)])
+    con.commit()
+    con.close()
+    source = "  s: {type: sql, url: 'sqlite:///../outside/x.db', table: t}\n"
+    playbook(folder, source, "  a: {source: s, kpi: mean, field: score, target: 1}\n")
+    out = run(folder, "check", "p.yaml", "--as-of", "2026-03-08", "--format", "json")
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["metrics"]["a"]["error"] == (
+        "p.yaml:4:23: source 's': the SQLite file '../outside/x.db' is outside the playbook's "
+        f"folder ({folder.resolve()}): pdca reads only files under it; move the file into the "
+        "folder, or add 'allow_outside: true' to the source if you trust this playbook"
+    )
+    playbook(
+        folder,
+        source.replace("table: t", "table: t, allow_outside: true"),
+        "  a: {source: s, kpi: mean, field: score, target: 1}\n",
+    )
+    out = run(folder, "check", "p.yaml", "--as-of", "2026-03-08", "--format", "json")
+    assert json.loads(out.stdout)["metrics"]["a"]["value"] == 6.0

@@ -62,11 +62,21 @@ def outside(source: Source) -> Path | None:
     Resolved first, links followed: a link inside the folder that leads out is
     out. Nothing is opened here, so a refused path is never read.
     """
-    path = source.path
-    if path is None or source.allow_outside:
+    return None if source.path is None else leaves_folder(source, source.path)
+
+
+def leaves_folder(source: Source, path: Path) -> Path | None:
+    """``path`` resolved, when it is outside the source's playbook folder and the source
+    does not say ``allow_outside``; None when it may be read."""
+    if source.allow_outside:
         return None
     resolved = path.resolve()
     return None if resolved.is_relative_to(source.base_dir.resolve()) else resolved
+
+
+def outside_error(source: Source, resolved: Path, what: str, key: str) -> SourceError:
+    """The error for a file out of bounds that is not the ``path`` option (a URL's file)."""
+    return source_error(source, _outside_message(source, resolved, what), key)
 
 
 def boundary_problems(source: Source) -> list[tuple[str | None, str]]:
@@ -77,10 +87,10 @@ def boundary_problems(source: Source) -> list[tuple[str | None, str]]:
     return [("path", _outside_message(source, resolved))]
 
 
-def _outside_message(source: Source, resolved: Path) -> str:
-    raw = str(source.options.get("path"))
+def _outside_message(source: Source, resolved: Path, what: str = "") -> str:
+    what = what or f"'path' {quoted(str(source.options.get('path')))}"
     return (
-        f"'path' {quoted(raw)} is outside the playbook's folder "
+        f"{what} is outside the playbook's folder "
         f"({excerpt(str(source.base_dir.resolve()))}): pdca reads only files under it; "
         "move the file into the folder, or add 'allow_outside: true' to the source "
         "if you trust this playbook"
