@@ -391,3 +391,21 @@ def test_a_sqlite_url_outside_the_folder_is_refused(tmp_path: Path, folder: Path
     )
     out = run(folder, "check", "p.yaml", "--as-of", "2026-03-08", "--format", "json")
     assert json.loads(out.stdout)["metrics"]["a"]["value"] == 6.0
+
+
+def test_a_path_no_file_can_have_is_an_error_not_a_crash(folder: Path) -> None:
+    (folder / "loop1").symlink_to("loop2")
+    (folder / "loop2").symlink_to("loop1")
+    sources = '  s: {type: csv, path: "a\\0b.csv"}\n  t: {type: csv, path: loop1}\n'
+    metrics = "  a: {source: s, kpi: count, target: 1}\n  b: {source: t, kpi: count, target: 1}\n"
+    playbook(folder, sources, metrics)
+    out = run(folder, "validate", "p.yaml")
+    assert out.returncode == 1 and "internal error" not in out.stderr
+    nul, loop = out.stdout.splitlines()
+    assert nul == (
+        "p.yaml:4:24: error: source 's': 'path' 'a\\x00b.csv' holds a NUL character, which "
+        "no file name can"
+    )
+    assert loop.startswith(
+        "p.yaml:5:24: error: source 't': 'path' 'loop1' cannot be resolved (Symlink loop from '"
+    )

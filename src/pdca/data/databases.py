@@ -321,10 +321,9 @@ def _anchor_sqlite(source: Source, url: Any) -> Any:
     path = Path(url.database).expanduser()
     if not path.is_absolute():
         path = source.base_dir / path
-    from pdca.data.files import leaves_folder, outside_error
+    from pdca.data.files import check_inside
 
-    if (out := leaves_folder(source, path)) is not None:
-        raise outside_error(source, out, f"the SQLite file {url.database!r}", _url_key(source))
+    check_inside(source, path, f"the SQLite file {url.database!r}", _url_key(source))
     path = path.resolve()
     if not path.is_file():
         raise source_error(

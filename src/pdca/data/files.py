@@ -65,29 +65,50 @@ def outside(source: Source) -> Path | None:
     return None if source.path is None else leaves_folder(source, source.path)
 
 
+class UnusablePath(ValueError):
+    """A path no file can have (a NUL character) or that cannot be resolved (a link loop)."""
+
+
+def resolved(path: Path) -> Path:
+    """``path`` made absolute, links followed; :class:`UnusablePath` saying why not."""
+    try:
+        return path.resolve()
+    except ValueError:
+        raise UnusablePath("holds a NUL character, which no file name can") from None
+    except (OSError, RuntimeError) as exc:
+        raise UnusablePath(f"cannot be resolved ({excerpt(str(exc))})") from None
+
+
 def leaves_folder(source: Source, path: Path) -> Path | None:
     """``path`` resolved, when it is outside the source's playbook folder and the source
     does not say ``allow_outside``; None when it may be read."""
     if source.allow_outside:
         return None
-    resolved = path.resolve()
-    return None if resolved.is_relative_to(source.base_dir.resolve()) else resolved
+    out = resolved(path)
+    return None if out.is_relative_to(source.base_dir.resolve()) else out
 
 
-def outside_error(source: Source, resolved: Path, what: str, key: str) -> SourceError:
-    """The error for a file out of bounds that is not the ``path`` option (a URL's file)."""
-    return source_error(source, _outside_message(source, resolved, what), key)
+def check_inside(source: Source, path: Path, what: str, key: str) -> None:
+    """SourceError at ``key`` when ``path`` (a file named by the source, ``what`` in
+    messages) is unusable or leaves the playbook's folder without ``allow_outside``."""
+    try:
+        out = leaves_folder(source, path)
+    except UnusablePath as exc:
+        raise source_error(source, f"{what} {exc}", key) from None
+    if out is not None:
+        raise source_error(source, _outside_message(source, what), key)
 
 
 def boundary_problems(source: Source) -> list[tuple[str | None, str]]:
     """``pdca validate``'s finding for a path out of bounds (see :func:`outside`)."""
-    resolved = outside(source)
-    if resolved is None:
-        return []
-    return [("path", _outside_message(source, resolved))]
+    try:
+        out = outside(source)
+    except UnusablePath as exc:
+        return [("path", f"'path' {quoted(str(source.options.get('path')))} {exc}")]
+    return [] if out is None else [("path", _outside_message(source))]
 
 
-def _outside_message(source: Source, resolved: Path, what: str = "") -> str:
+def _outside_message(source: Source, what: str = "") -> str:
     what = what or f"'path' {quoted(str(source.options.get('path')))}"
     return (
         f"{what} is outside the playbook's folder "
@@ -116,11 +137,9 @@ def existing_file(source: Source) -> Path:
     raw = source.options.get("path")
     if path is None:
         raise source_error(source, f"needs a 'path' to the {source.type} file")
-    resolved = outside(source)
-    if resolved is not None:
-        raise source_error(source, _outside_message(source, resolved), "path")
-    path = path.resolve()
     shown = quoted(str(raw))
+    check_inside(source, path, f"'path' {shown}", "path")
+    path = resolved(path)
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -155,8 +174,11 @@ def allowed_paths(playbook: Playbook) -> list[str]:
     """The files DuckDB may open for ``playbook``: each source's ``path`` within bounds."""
     out = []
     for source in playbook.sources.values():
-        if source.path is not None and outside(source) is None:
-            out.append(str(source.path.resolve()))
+        try:
+            if source.path is not None and outside(source) is None:
+                out.append(str(resolved(source.path)))
+        except UnusablePath:
+            continue  # refused when the source is read
     return out
 
 
