@@ -165,6 +165,8 @@ def test_validate_no_plugins_data_reads_what_builtins_can(tmp_path: Path, folder
         ("1 = 1) ORDER BY (1", "is more than a condition"),
         ("true); COPY (SELECT 1) TO '{secret}.x'; SELECT (1", "not several statements"),
         ("score >", "is not a SQL condition"),
+        ("score > 1 -- and the rest", "holds a comment"),
+        ("   ", "is empty"),
     ],
 )
 def test_a_filter_is_an_expression_over_columns(

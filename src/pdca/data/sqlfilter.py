@@ -121,6 +121,13 @@ def vet(con: duckdb.DuckDBPyConnection | None, text: str) -> VettedFilter:
     """
     import duckdb
 
+    if not text.strip():
+        raise FilterRefused("is empty: write a condition, or leave 'filter' out")
+    if any(kind == duckdb.token_type.comment for _, kind in _tokens(text)):
+        raise FilterRefused(
+            "holds a comment (-- or /* */), which would hide the SQL pdca writes after it; "
+            "write comments in YAML (# ...) next to the filter"
+        )
     if con is None:
         con = duckdb.connect(":memory:")
 
@@ -154,13 +161,12 @@ def _balanced(text: str) -> None:
 
     pdca writes ``... AND (FILTER)``; ``a = 1) OR (b = 2`` would turn that into
     ``... AND (a = 1) OR (b = 2)`` and escape the time window. Strings, quoted
-    names and comments are skipped by DuckDB's own tokenizer.
+    names are skipped by DuckDB's own tokenizer (comments are refused before).
     """
     import duckdb
 
-    try:
-        tokens = duckdb.tokenize(text)
-    except Exception:  # the parser below reports what does not tokenize
+    tokens = _tokens(text)
+    if not tokens:  # only blanks or a comment: nothing to balance
         return
     depth = 0
     ends = [pos for pos, _ in tokens[1:]] + [len(text)]
@@ -174,6 +180,17 @@ def _balanced(text: str) -> None:
                     "closes a parenthesis it did not open: a filter is one condition; "
                     "balance its parentheses"
                 )
+
+
+def _tokens(text: str) -> list[tuple[int, Any]]:
+    """DuckDB's tokens of ``text`` (start, kind); none when it does not tokenize (the
+    parser then says what is wrong)."""
+    import duckdb
+
+    try:
+        return list(duckdb.tokenize(text))
+    except Exception:
+        return []
 
 
 def _plain_select(node: dict[str, Any]) -> None:
