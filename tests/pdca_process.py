@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 
 
-def pdca(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m pdca ARGS`` in ``cwd``; output as text, the exit status not checked."""
+def pdca(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m pdca ARGS`` in ``cwd``; output as text, the exit status not checked.
+
+    ``env`` replaces the environment (None: this process's)."""
     return subprocess.run(
         [sys.executable, "-m", "pdca", *args],
         cwd=cwd,
@@ -16,4 +20,5 @@ def pdca(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         check=False,
+        env=env,
     )

@@ -564,10 +564,16 @@ def pool_for(key: str) -> str | None:
 
 
 # Plugin-aware values for tame playbooks, so that some of them pass every check: the
-# built-in source types with a path, KPIs that need no params, the shell action.
+# built-in source types with a path, KPIs that need no params, filters that are
+# conditions, the shell action.
 TAME_OVERRIDES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "source": {"type": st.sampled_from(["csv", "json", "parquet"]), "path": st.just("data.csv")},
-    "metric": {"kpi": st.sampled_from(["count", "mean", "rate"]), "field": st.just("x")},
+    "metric": {
+        "kpi": st.sampled_from(["count", "mean", "rate"]),
+        "field": st.just("x"),
+        # validate parses filters (a condition over columns): tame ones are such conditions
+        "filter": st.sampled_from(["x = 1", "lower(x) IN ('a', 'b')", "x IS NOT NULL"]),
+    },
     "action": {"type": st.just("shell"), "command": st.just("echo hi")},
 }
 

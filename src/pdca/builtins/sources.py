@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from pdca.playbook.model import Source
 
 CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
-PATH_DOC = "the file to read; a relative path starts at the playbook's folder"
+PATH_DOC = (
+    "the file to read; a relative path starts at the playbook's folder, which the file "
+    "must be in unless the source sets allow_outside: true"
+)
 
 
 class FileSource(SourceType):
@@ -35,6 +38,11 @@ class FileSource(SourceType):
 
     def read_arguments(self, source: Source) -> dict[str, Any]:
         return {}
+
+    def check(self, source: Source) -> list[OptionProblem]:
+        from pdca.data.files import boundary_problems
+
+        return super().check(source) + boundary_problems(source)
 
     def relation(
         self, source: Source, request: DataRequest, ctx: SourceContext
@@ -147,6 +155,11 @@ class SqliteSource(DatabaseSource):
         "query": "a SELECT whose result is read as a table (or give 'table')",
         FORMAT_OPTION: FORMAT_DOC,
     }
+
+    def check(self, source: Source) -> list[OptionProblem]:
+        from pdca.data.files import boundary_problems
+
+        return super().check(source) + boundary_problems(source)
 
     def backend(self, source: Source) -> Any:
         from pdca.data.databases import SqliteBackend

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,11 +14,22 @@ from pdca.cli.common import echo_json, loaded
 from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode, PdcaError
 
+if TYPE_CHECKING:
+    from pdca.playbook import Inspection
+    from pdca.playbook.model import Metric, Playbook
+
 DATA_NOTE = (
     "note: the data was not read; 'pdca validate --data' also checks column names "
     "(field, timestamp, segment_by ...), filters and timestamp values against the sources"
 )
 """Said after a plain validate, so an ok playbook is not mistaken for one whose data fits."""
+
+NO_PLUGINS_NOTE = (
+    "note: --no-plugins: nothing was imported, neither the playbook's 'plugins:' nor "
+    "installed plugins; entries using what only a plugin provides were not checked "
+    "(see the warnings)"
+)
+"""Said after ``validate --no-plugins``: a pass covers pdca's built-ins, not the plugins."""
 
 
 @click.command()
@@ -28,13 +40,26 @@ DATA_NOTE = (
 @as_of_option()
 @click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
+@click.option(
+    "--no-plugins",
+    is_flag=True,
+    help="Import no plugin code (the playbook's 'plugins:', installed plugins): pdca's "
+    "built-ins only; what only a plugin provides is a warning, not an error.",
+)
 def validate(
-    playbooks: tuple[Path, ...], data: bool, as_of: date | None, fmt: str, quiet: bool
+    playbooks: tuple[Path, ...],
+    data: bool,
+    as_of: date | None,
+    fmt: str,
+    quiet: bool,
+    no_plugins: bool,
 ) -> None:
     """Check playbooks: syntax, keys, references, dependencies, plugin settings.
 
     Prints one line per problem as FILE:LINE:COL: error: MESSAGE and exits 1 if
-    any playbook has an error.
+    any playbook has an error. With --no-plugins no plugin is imported (safe for
+    a playbook nobody has reviewed yet, e.g. in CI); names only a plugin could
+    provide are warnings, so they do not change the exit code.
     """
     from pdca.playbook import inspect
 
@@ -42,13 +67,15 @@ def validate(
     unread = False
     report = []
     for path in playbooks:
-        result = inspect(path)
+        result = inspect(path, plugins=not no_plugins)
         unread = unread or bool(result.ok and result.playbook and result.playbook.metrics)
         problems = list(result.problems)
         if result.ok and data:
             from pdca.check.datacheck import check_data
 
-            problems.extend(check_data(result.playbook, result.registry, as_of))
+            assert result.playbook is not None and result.registry is not None
+            pb = result.playbook if not no_plugins else _builtin_part(result)
+            problems.extend(check_data(pb, result.registry, as_of))
         errors = [p for p in problems if p.severity == "error"]
         failed = failed or bool(errors)
         if fmt == "json":
@@ -56,6 +83,7 @@ def validate(
                 {
                     "file": str(path),
                     "valid": not errors,
+                    "plugins_loaded": not no_plugins,
                     "problems": [
                         {
                             "severity": p.severity,
@@ -70,8 +98,10 @@ def validate(
                 }
             )
             continue
-        for problem in problems:
-            click.echo(str(problem) if problem.location else f"{path}: {problem}")
+        from pdca.playbook.messages import visible
+
+        for problem in problems:  # data quoted in a message is shown, never obeyed
+            click.echo(visible(str(problem) if problem.location else f"{path}: {problem}"))
         if not errors and not quiet:
             pb = result.playbook
             click.echo(
@@ -82,8 +112,29 @@ def validate(
         echo_json(report)
     elif unread and not data and not quiet:
         click.echo(DATA_NOTE, err=True)
+    if no_plugins and fmt != "json" and not quiet:
+        click.echo(NO_PLUGINS_NOTE, err=True)
     if failed:
         sys.exit(ExitCode.ERROR)
+
+
+def _builtin_part(result: Inspection) -> Playbook:
+    """The playbook without the metrics whose KPI or source type no built-in provides:
+    ``validate --no-plugins --data`` reads what pdca itself can read, and no more."""
+    from dataclasses import replace
+
+    pb, registry = result.playbook, result.registry
+    assert pb is not None and registry is not None
+
+    def readable(metric: Metric) -> bool:
+        source = pb.sources.get(metric.source)
+        return (
+            metric.kpi in registry.kpis
+            and source is not None
+            and source.type in registry.source_types
+        )
+
+    return replace(pb, metrics={mid: m for mid, m in pb.metrics.items() if readable(m)})
 
 
 @click.command()

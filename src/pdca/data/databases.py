@@ -326,6 +326,9 @@ def _anchor_sqlite(source: Source, url: Any) -> Any:
     path = Path(url.database).expanduser()
     if not path.is_absolute():
         path = source.base_dir / path
+    from pdca.data.files import check_inside
+
+    check_inside(source, path, f"the SQLite file {url.database!r}", _url_key(source))
     path = path.resolve()
     if not path.is_file():
         raise source_error(

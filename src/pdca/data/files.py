@@ -8,12 +8,14 @@ text nor re-check the timestamps.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdca.data import stamps
-from pdca.data.messages import first_line, source_error
+from pdca.data.messages import excerpt, first_line, quoted, source_error
 from pdca.kpi import quote, sql_literal
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
     from pdca.data.base import SourceContext
     from pdca.errors import SourceError
-    from pdca.playbook.model import Source
+    from pdca.playbook.model import Playbook, Source
 
 CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
 
@@ -54,25 +56,159 @@ def scan_sql(reader: str, path: Path, arguments: Mapping[str, Any]) -> str:
     return f"{reader}({', '.join(args)})"
 
 
+def outside(source: Source) -> Path | None:
+    """The resolved ``path`` when it leaves the playbook's folder without ``allow_outside``.
+
+    Resolved first, links followed: a link inside the folder that leads out is
+    out. Nothing is opened here, so a refused path is never read.
+    """
+    return None if source.path is None else leaves_folder(source, source.path)
+
+
+class UnusablePath(ValueError):
+    """A path no file can have (a NUL character) or that cannot be resolved (a link loop)."""
+
+
+def resolved(path: Path) -> Path:
+    """``path`` made absolute, links followed; :class:`UnusablePath` saying why not."""
+    try:
+        return path.resolve()
+    except ValueError:
+        raise UnusablePath("holds a NUL character, which no file name can") from None
+    except (OSError, RuntimeError) as exc:
+        raise UnusablePath(f"cannot be resolved ({excerpt(str(exc))})") from None
+
+
+def leaves_folder(source: Source, path: Path) -> Path | None:
+    """``path`` resolved, when it is outside the source's playbook folder and the source
+    does not say ``allow_outside``; None when it may be read."""
+    if source.allow_outside:
+        return None
+    out = resolved(path)
+    return None if out.is_relative_to(source.base_dir.resolve()) else out
+
+
+def check_inside(source: Source, path: Path, what: str, key: str) -> None:
+    """SourceError at ``key`` when ``path`` (a file named by the source, ``what`` in
+    messages) is unusable or leaves the playbook's folder without ``allow_outside``."""
+    try:
+        out = leaves_folder(source, path)
+    except UnusablePath as exc:
+        raise source_error(source, f"{what} {exc}", key) from None
+    if out is not None:
+        raise source_error(source, _outside_message(source, what), key)
+
+
+def boundary_problems(source: Source) -> list[tuple[str | None, str]]:
+    """``pdca validate``'s finding for a path out of bounds (see :func:`outside`)."""
+    try:
+        out = outside(source)
+    except UnusablePath as exc:
+        return [("path", f"'path' {quoted(str(source.options.get('path')))} {exc}")]
+    return [] if out is None else [("path", _outside_message(source))]
+
+
+def _outside_message(source: Source, what: str = "") -> str:
+    what = what or f"'path' {quoted(str(source.options.get('path')))}"
+    return (
+        f"{what} is outside the playbook's folder "
+        f"({excerpt(str(source.base_dir.resolve()))}): pdca reads only files under it; "
+        "move the file into the folder, or add 'allow_outside: true' to the source "
+        "if you trust this playbook"
+    )
+
+
+_KINDS = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def existing_file(source: Source) -> Path:
-    """The absolute path of the source's file, or an error saying where pdca looked."""
+    """The absolute path of the source's file, or an error saying where pdca looked.
+
+    Refused before anything opens it: a path outside the playbook's folder (unless
+    ``allow_outside``), and anything but a regular file. ``/dev/zero`` or a FIFO
+    never ends, and DuckDB would read it until memory or patience ran out.
+    """
     path = source.path
     raw = source.options.get("path")
     if path is None:
         raise source_error(source, f"needs a 'path' to the {source.type} file")
-    path = path.resolve()
-    if path.is_dir():
+    shown = quoted(str(raw))
+    check_inside(source, path, f"'path' {shown}", "path")
+    path = resolved(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
         raise source_error(
-            source, f"'path' {raw!r} is a folder ({path}); point it at a file", "path"
+            source, f"file {shown} cannot be read ({exc.strerror or exc}); fix 'path'", "path"
+        ) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise source_error(
+            source, f"'path' {shown} is a folder ({path}); point it at a file", "path"
         )
-    if not path.is_file():
+    if mode is None:
         raise source_error(
             source,
-            f"file {str(raw)!r} not found (looked for {path}); fix 'path' "
+            f"file {shown} not found (looked for {excerpt(str(path))}); fix 'path' "
             "(a relative path starts at the playbook's folder)",
             "path",
         )
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise source_error(
+            source,
+            f"'path' {shown} is {kind} ({excerpt(str(path))}), not a file; pdca reads only "
+            "regular files: point 'path' at the export itself",
+            "path",
+        )
     return path
+
+
+def allowed_paths(playbook: Playbook) -> list[str]:
+    """The files DuckDB may open for ``playbook``: each source's ``path`` within bounds."""
+    out = []
+    for source in playbook.sources.values():
+        try:
+            if source.path is not None and outside(source) is None:
+                out.append(str(resolved(source.path)))
+        except UnusablePath:
+            continue  # refused when the source is read
+    return out
+
+
+def confine(con: duckdb.DuckDBPyConnection, playbook: Playbook, cache_dir: Path | None) -> bool:
+    """Let DuckDB open only the sources' files and the cache folder, for good.
+
+    Defence in depth behind the vetted filters (:mod:`pdca.data.sqlfilter`): even
+    SQL nobody foresaw cannot read ``/etc/passwd``, write a file, attach a
+    database or install an extension. Once external access is off DuckDB itself
+    refuses to turn it on again or to widen the allowed paths, so the rest of the
+    configuration stays open (``lock_configuration`` would also stop a plugin or a
+    test from setting the time zone). False with a DuckDB too old for
+    ``allowed_paths``, which is then left as it was.
+    """
+    import duckdb
+
+    folders = []
+    if cache_dir is not None:
+        folders = sorted({f"{Path(cache_dir)}{os.sep}", f"{Path(cache_dir).resolve()}{os.sep}"})
+    try:
+        con.execute(f"SET allowed_paths = {_list_sql(allowed_paths(playbook))}").fetchall()
+        con.execute(f"SET allowed_directories = {_list_sql(folders)}").fetchall()
+    except duckdb.Error:
+        return False
+    con.execute("SET enable_external_access = false").fetchall()
+    return True
+
+
+def _list_sql(items: list[str]) -> str:
+    return "[" + ", ".join(sql_literal(item) for item in items) + "]::VARCHAR[]"
 
 
 def unreadable(source: Source, reader: str, path: Path, exc: BaseException) -> SourceError:
@@ -104,7 +240,7 @@ def file_relation(
     fmt = source.options.get(stamps.FORMAT_OPTION)
     scan = scan_sql(reader, path, arguments)
     if reader in ("read_csv", "read_json"):
-        _refuse_empty(source, path)
+        _refuse_empty(source, path, str(arguments.get("encoding", "")))
     try:
         rel = ctx.con.sql(f"SELECT * FROM {scan}")
         if reader == "read_csv" and "delim" not in arguments:
@@ -118,10 +254,22 @@ def file_relation(
         raise unreadable(source, reader, path, exc) from None
 
 
-def _refuse_empty(source: Source, path: Path) -> None:
-    """An empty export is an error, not a file with one column called ``column0``."""
+def _refuse_empty(source: Source, path: Path, encoding: str = "") -> None:
+    """An empty export is an error, not a file with one column called ``column0``; so is
+    a text file holding NUL bytes (binary, or damaged), which DuckDB would read as one
+    column named after the whole file."""
     with path.open("rb") as f:
         head = f.read(65536)
+    utf16 = encoding.lower().startswith("utf-16") or head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if b"\x00" in head and not utf16:
+        offset = head.index(b"\x00")
+        raise source_error(
+            source,
+            f"file {path.name} holds NUL bytes (the first at byte {offset:,}): it is not a "
+            f"text {source.type} file; check the export that writes it (a UTF-16 file "
+            "takes encoding: utf-16)",
+            "path",
+        )
     if head.strip(b" \t\r\n\xef\xbb\xbf") or len(head) == 65536:
         return
     what = "is empty (0 bytes)" if not head else "holds nothing but blank lines"

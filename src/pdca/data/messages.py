@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 
 MAX_LISTED = 40
 
+EXCERPT = 200
+"""Characters of any input (a filter, a database's error, a line of data) a message quotes.
+
+Data is not trusted to be short: a 300 KB file of NUL bytes read as one column
+name once made a 300,111-character message line."""
+
 
 def at(location: Location | None) -> str:
     """``"FILE:LINE:COL: "`` for a known place, nothing otherwise."""
@@ -39,9 +45,28 @@ def source_error(
     return cls(f"{at(source.where(key))}source '{source.id}': {message}")
 
 
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """``text`` cut to ``limit`` characters with its length said, control characters visible."""
+    from pdca.playbook.messages import visible
+
+    if len(text) <= limit:
+        return visible(text)
+    return f"{visible(text[:limit])}... ({len(text):,} characters)"
+
+
+def quoted(text: str) -> str:
+    """``'text'`` as messages quote the author's input (Python's quoting, which also
+    escapes control characters), bounded."""
+    if len(text) <= EXCERPT:
+        return repr(text)
+    return f"{text[:EXCERPT]!r}... ({len(text):,} characters)"
+
+
 def listing(names: Iterable[str]) -> str:
-    """``a, b, c`` for messages; very wide tables are cut so the message stays readable."""
-    names = list(names)
+    """``a, b, c`` for messages; very wide tables, and very long names, are cut."""
+    from pdca.playbook.messages import shown as cut
+
+    names = [cut(str(name)) for name in names]
     if not names:
         return "none"
     shown = ", ".join(names[:MAX_LISTED])
@@ -55,9 +80,9 @@ def suggestion(name: str, names: Sequence[str]) -> str:
     Column names are often short and alike (``id``, ``ts``), so a spelling must
     be closer than the playbook's own names need to be to be offered.
     """
-    from pdca.playbook.messages import suggest
+    from pdca.playbook.messages import shown, suggest
 
-    return suggest(name, names, cutoff=0.75)
+    return suggest(name, [shown(n) for n in names if len(n) <= 1000], cutoff=0.75)
 
 
 def unknown_column(name: str, names: Sequence[str]) -> str:
@@ -65,9 +90,12 @@ def unknown_column(name: str, names: Sequence[str]) -> str:
 
 
 def first_line(exc: BaseException) -> str:
-    """The useful part of a database error: DuckDB appends a SQL excerpt we did not write."""
+    """The useful part of a database error: DuckDB appends a SQL excerpt we did not write.
+
+    Bounded: a database quotes the values and lines it could not read, whatever their size.
+    """
     text = str(exc).strip()
     for marker in ("\n\nLINE ", "\nLINE "):
         text = text.split(marker, 1)[0]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(lines[:3]) if lines else type(exc).__name__
+    return excerpt(" ".join(lines[:3]), 2 * EXCERPT) if lines else type(exc).__name__

@@ -14,7 +14,6 @@ single point rather than a history the data cannot give.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -23,7 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from pdca.data.base import DataRequest, SourceContext, SourceType
 from pdca.data.databases import timestamp_literal
-from pdca.data.messages import QueryRefused, at, first_line, unknown_column
+from pdca.data.files import confine
+from pdca.data.messages import (
+    EXCERPT,
+    QueryRefused,
+    at,
+    excerpt,
+    first_line,
+    quoted,
+    unknown_column,
+)
+from pdca.data.sqlfilter import FilterRefused, vet
 from pdca.errors import SourceError
 from pdca.kpi import TS, quote, sql_literal
 
@@ -56,6 +65,7 @@ class DataSession:
         limit = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)
         self.con.execute(f"SET memory_limit = {sql_literal(limit)}").fetchall()
         self.ctx = SourceContext(self.con, Path(cache_dir) if cache_dir is not None else None)
+        confine(self.con, playbook, self.ctx.cache_dir)
         self._views: dict[str, str] = {}
         self._plans: dict[str, tuple[set[str] | None, datetime, datetime]] = {}
         self._shared: dict[str, str] = {}
@@ -142,11 +152,12 @@ class DataSession:
             if metric.segment_by:
                 columns.add(metric.segment_by)
             if metric.filter:
-                parsed = self._parse_filter(metric.filter)
-                if parsed.get("error") or parsed.get("opaque"):
-                    columns = None  # cannot tell which columns it reads: keep them all
+                try:
+                    vetted = vet(self.con, metric.filter)
+                except FilterRefused:
+                    columns = None  # refused when the metric's table is made
                 else:
-                    columns.update(names[-1] for names in parsed["columns"])
+                    columns.update(names[-1] for names in vetted.columns if names)
             old = self._plans.get(source.id)
             if old is not None:
                 old_cols, old_start, old_end = old
@@ -273,30 +284,28 @@ class DataSession:
     def _check_filter(
         self, metric: Metric, source: Source, available: list[str], pushdown: bool
     ) -> None:
-        """Parse the filter with DuckDB and check its column names before any data is read.
+        """Vet the filter (:mod:`pdca.data.sqlfilter`) and check its column names before
+        any data is read; for files, also bind it in DuckDB.
 
-        A database source runs the filter in its own dialect, so a filter DuckDB
-        cannot parse is left for that database to judge.
+        Database sources get the same vetting: a filter runs there too, and must
+        be a condition over columns, whatever the database's dialect allows.
         """
         assert metric.filter is not None
         where = at(metric.where("filter"))
-        lead = f"{where}metric '{metric.id}' filter {metric.filter!r}"
-        parsed = self._parse_filter(metric.filter)
-        if "error" in parsed:
-            if pushdown:
-                return
-            raise SourceError(f"{lead} is not a SQL condition: {parsed['error']}")
-        if parsed["opaque"]:
-            return
-        for names in parsed["columns"]:
+        lead = f"{where}metric '{metric.id}' filter {quoted(metric.filter)}"
+        try:
+            vetted = vet(self.con, metric.filter)
+        except FilterRefused as exc:
+            raise SourceError(f"{lead} {exc}") from None
+        for names in vetted.columns:
             if not any(n in available for n in names):
                 col = ".".join(names)
                 hint = ""
                 if f'"{col}"' in metric.filter:
                     hint = "; text values take single quotes, e.g. status = 'open'"
                 raise SourceError(
-                    f"{lead} names column '{col}' which source '{source.id}' does not have "
-                    f"{unknown_column(col, available)}{hint}"
+                    f"{lead} names column {quoted(col)} which source '{source.id}' does not "
+                    f"have {unknown_column(col, available)}{hint}"
                 )
         if not pushdown:
             import duckdb
@@ -308,37 +317,6 @@ class DataSession:
                 raise SourceError(
                     f"{lead} does not work on source '{source.id}': {first_line(exc)}"
                 ) from None
-
-    def _parse_filter(self, text: str) -> dict[str, Any]:
-        """Column names in the filter; ``opaque`` if some may not be columns (lambda, subquery)."""
-        import duckdb
-
-        try:
-            (raw,) = self.con.execute(
-                "SELECT json_serialize_sql(?)", [f"SELECT 1 FROM __t WHERE ({text})"]
-            ).fetchall()[0]
-        except duckdb.Error:  # a DuckDB built without JSON: leave the filter to the binder
-            return {"columns": [], "opaque": True}
-        tree = json.loads(raw)
-        if tree.get("error"):
-            return {"error": tree.get("error_message", "syntax error")}
-        if len(tree.get("statements", [])) != 1:
-            return {"error": "give one condition, not several statements"}
-        columns: list[list[str]] = []
-        opaque = False
-        stack: list[Any] = [tree["statements"][0]["node"]["where_clause"]]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                kind = str(node.get("class", ""))
-                if kind == "COLUMN_REF":
-                    columns.append([str(n) for n in node.get("column_names", [])])
-                elif kind in ("LAMBDA", "SUBQUERY") or "SUBQUERY" in str(node.get("type", "")):
-                    opaque = True
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
-        return {"columns": columns, "opaque": opaque}
 
     def _select_list(self, source: Source, needed: list[str], end: datetime) -> str:
         if source.timestamp is not None:
@@ -410,7 +388,7 @@ class DataSession:
         recipe = self._recipes.get(table)
         if recipe is not None and recipe[3] and self._probe(recipe[0], recipe[1], recipe[2][:-1]):
             return SourceError(
-                f"{at(metric.where('filter'))}metric '{metric.id}' filter {metric.filter!r} "
+                f"{at(metric.where('filter'))}metric '{metric.id}' filter {quoted(metric.filter)} "
                 f"failed on the data of source '{source.id}': {first_line(exc)}; fix the "
                 "filter (for instance TRY_CAST instead of CAST) or the data"
             )
@@ -452,8 +430,9 @@ class DataSession:
         except QueryRefused as exc:
             if metric.filter and exc.detail:
                 raise SourceError(
-                    f"{at(metric.where('filter'))}metric '{metric.id}' filter {metric.filter!r} "
-                    f"was refused by the database of source '{source.id}': {exc.detail}"
+                    f"{at(metric.where('filter'))}metric '{metric.id}' filter "
+                    f"{quoted(metric.filter)} was refused by the database of source "
+                    f"'{source.id}': {excerpt(exc.detail, 2 * EXCERPT)}"
                 ) from None
             raise
         name = f"__pdca_fetch_{next(self._names)}"

@@ -27,6 +27,8 @@ class Inspection:
     problems: list[Problem] = field(default_factory=list)
     plugin_manager: pluggy.PluginManager | None = None
     registry: Registry | None = None
+    plugins_loaded: bool = True
+    """False when only pdca's built-ins were loaded (``inspect(..., plugins=False)``)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -41,10 +43,15 @@ class Inspection:
         return self.playbook is not None and not self.errors
 
 
-def inspect(path: str | Path, *, plugin_manager: Any = None) -> Inspection:
-    """Read, build and check a playbook, collecting every problem instead of raising."""
+def inspect(path: str | Path, *, plugin_manager: Any = None, plugins: bool = True) -> Inspection:
+    """Read, build and check a playbook, collecting every problem instead of raising.
+
+    ``plugins=False`` imports nothing the playbook or the installation adds: only
+    pdca's built-ins are loaded, and a source type, KPI or action that only a
+    plugin could provide is a warning (not checked) instead of an error.
+    """
     with _gc_paused():
-        return _inspect(path, plugin_manager)
+        return _inspect(path, plugin_manager, plugins)
 
 
 @contextmanager
@@ -65,13 +72,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _inspect(path: str | Path, plugin_manager: Any) -> Inspection:
+def _inspect(path: str | Path, plugin_manager: Any, load_plugins: bool = True) -> Inspection:
     from pdca import plugins
     from pdca.playbook import build, loader, validate
 
     p = Path(path)
     filename = str(path)
-    result = Inspection(p)
+    result = Inspection(p, plugins_loaded=load_plugins)
     try:
         text = loader.read_text(p)
         root = loader.parse(text, filename)
@@ -85,7 +92,9 @@ def _inspect(path: str | Path, plugin_manager: Any) -> Inspection:
     result.playbook = playbook
     pm = plugin_manager
     try:
-        if pm is None:
+        if pm is None and not load_plugins:
+            pm = plugins.builtin_plugin_manager()
+        elif pm is None:
             pm = plugins.get_plugin_manager(p.parent, playbook.plugins)
         registry = plugins.build_registry(pm)
     except PluginError as exc:
@@ -94,7 +103,7 @@ def _inspect(path: str | Path, plugin_manager: Any) -> Inspection:
         )
         registry = None
     result.plugin_manager, result.registry = pm, registry
-    result.problems.extend(validate.check(playbook, registry))
+    result.problems.extend(validate.check(playbook, registry, plugins_loaded=load_plugins))
     result.problems.sort(key=lambda pr: pr.sort_key)
     return result
 

@@ -86,6 +86,11 @@ SOURCE = S(
             "default one period of the metric (7d for week, 1d for day, 31d for month).",
             units="hdw",
         ),
+        "allow_outside": S(
+            "bool",
+            "true lets `path` name a file outside the playbook's folder (absolute, `..`, or a "
+            "link leading out); without it such a path is refused before anything is read.",
+        ),
     },
     open=True,
 )

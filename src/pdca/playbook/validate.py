@@ -37,10 +37,13 @@ def tidy(message: str) -> str:
 
 
 class _Checker:
-    def __init__(self, playbook: Playbook, registry: Registry | None):
+    def __init__(self, playbook: Playbook, registry: Registry | None, plugins_loaded: bool = True):
         self.pb = playbook
         self.registry = registry
+        self.plugins_loaded = plugins_loaded
         self.problems: list[Problem] = []
+        self._parser: Any = None
+        """A DuckDB connection, opened for the first filter (its parser vets filters)."""
 
     def error(self, message: str, where: Location | None) -> None:
         self.problems.append(Problem(tidy(message), where))
@@ -77,6 +80,13 @@ class _Checker:
         table = getattr(self.registry, kind)
         if name in table:
             return table[name].obj
+        if not self.plugins_loaded:
+            self.warn(
+                f"{context} uses {what} '{name}', which is not one of pdca's built-ins: not "
+                "checked (plugins were not loaded: --no-plugins)",
+                where,
+            )
+            return None
         available = ", ".join(sorted(table)) or "none"
         self.error(
             f"{context} uses unknown {what} '{name}'{suggest(name, table)} "
@@ -86,6 +96,13 @@ class _Checker:
         return None
 
     def run(self) -> list[Problem]:
+        try:
+            return self._run()
+        finally:
+            if self._parser is not None:
+                self._parser.close()
+
+    def _run(self) -> list[Problem]:
         from pdca.playbook import storable
 
         self.problems.extend(storable.problems(self.pb))
@@ -131,6 +148,8 @@ class _Checker:
             self.ref(
                 metric.source, self.pb.sources, "source", partial(metric.where, "source"), context
             )
+            if metric.filter:
+                self.filter(metric, context)
             kpi = self.plugin("kpis", metric.kpi, "KPI", metric.where("kpi"), context)
             if kpi is not None:
                 for key, message in kpi.check(metric.field, metric.params):
@@ -167,6 +186,21 @@ class _Checker:
                     f"{context}: baseline equals target: there is nothing to improve",
                     metric.where("baseline"),
                 )
+
+    def filter(self, metric: Any, context: str) -> None:
+        """A filter must be a condition over columns (:mod:`pdca.data.sqlfilter`): found
+        here, without the data, so CI refuses ``read_text('/etc/passwd')`` before any check."""
+        from pdca.data.messages import quoted
+        from pdca.data.sqlfilter import FilterRefused, vet
+
+        if self._parser is None:
+            import duckdb
+
+            self._parser = duckdb.connect(":memory:")
+        try:
+            vet(self._parser, metric.filter)
+        except FilterRefused as exc:
+            self.error(f"{context} filter {quoted(metric.filter)} {exc}", metric.where("filter"))
 
     def ranges(self, metric: Any, kpi: Any, context: str) -> None:
         """Values outside the KPI's range, and percents that look like fractions."""
@@ -338,9 +372,15 @@ def _child(entry: Any, key: str, sub: str | None) -> Location | None:
     return entry.where(key)
 
 
-def check(playbook: Playbook, registry: Registry | None) -> list[Problem]:
-    """Every cross-entry problem in the playbook (errors and warnings)."""
-    return _Checker(playbook, registry).run()
+def check(
+    playbook: Playbook, registry: Registry | None, *, plugins_loaded: bool = True
+) -> list[Problem]:
+    """Every cross-entry problem in the playbook (errors and warnings).
+
+    ``plugins_loaded=False``: the registry holds pdca's built-ins only, so a name
+    only a plugin could provide is a warning, not an error.
+    """
+    return _Checker(playbook, registry, plugins_loaded).run()
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

@@ -80,6 +80,16 @@ def get_plugin_manager(
     return pm
 
 
+def builtin_plugin_manager() -> pluggy.PluginManager:
+    """A manager with pdca's built-ins only: nothing installed, nothing the playbook names.
+
+    ``pdca validate --no-plugins`` uses it to check a playbook nobody has vetted
+    yet (a pull request in CI): importing a plugin runs its code, with the
+    rights (and secrets) of whoever validates. ``PDCA_DISABLE_PLUGINS`` still applies.
+    """
+    return get_plugin_manager(None, (), entry_points=False)
+
+
 def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
     try:
         pm.register(plugin, name=name)
