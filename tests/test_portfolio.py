@@ -99,15 +99,29 @@ def test_a_portfolio_is_each_playbooks_status_unchanged_and_a_roll_up(desks: Pat
 def test_text_and_markdown_have_a_section_per_playbook_and_escape_titles(desks: Path) -> None:
     hostile = desks / "x"
     hostile.mkdir()
-    text = playbook("x").replace(
-        "title: Desk X", 'title: "<img src=x> [a](javascript:1) \\e]0;t\\a"'
-    )
+    text = playbook("x").replace("title: Desk X", 'title: "<img src=x> [a](javascript:1)"')
     (hostile / "playbook.yaml").write_text(text)
-    out = pdca("status", desks, "--as-of", "2026-01-12").stdout
+    # a note is text people type: it may hold anything, and reaches the terminal inert
+    note = "fine \x1b]0;owned\x07"
+    pdca(
+        "checkin",
+        hostile / "playbook.yaml",
+        "happy",
+        "--confidence",
+        5,
+        "--note",
+        note,
+        "--by",
+        "maria",
+    )
+    result = CliRunner().invoke(cli, ["status", str(desks), "--as-of", "2026-01-12"], color=True)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
     assert "4 playbooks, as of 2026-01-12" in out
     assert "Desk A (a): cycle 1, plan phase" in out and "Desk C (c): no cycle yet" in out
     assert "ALL PLAYBOOKS" in out and "overdue: 2 (a/analyse, b/analyse)" in out
-    assert "\x1b" not in out and "\\x1b]0;t\\x07" in out
+    assert "\x1b" not in out and "happy: confidence 5/10 (maria, " in out
+    assert "fine \\x1b]0;owned\\x07" in out
     md = pdca("status", desks, "--as-of", "2026-01-12", "--format", "markdown").stdout
     assert "<img" not in md and "&lt;img src=x&gt;" in md
     assert "\\[a\\](javascript:1)" in md  # escaped: no link

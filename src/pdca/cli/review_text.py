@@ -51,7 +51,8 @@ def _playbook_line(pid: str, doc: Mapping[str, Any]) -> list[str]:
     for oid, o in doc["objectives"].items():
         c = o.get("checkin")
         if c:
-            lines.append(f"  {oid}: confidence {c['confidence']}/10 ({c['by']}, {c['on']})")
+            said = f"confidence {c['confidence']}/10 ({c['by']}, {c['on']}): {c['note']}"
+            lines.append(f"  {oid}: {said}")
         if o.get("watermelon"):
             lines.append(f"  {oid}: {o['watermelon']}")
     return lines

@@ -105,7 +105,6 @@ class _Checker:
     def _run(self) -> list[Problem]:
         from pdca.playbook import storable
 
-        self.problems.extend(storable.problems(self.pb))
         self.owners()
         self.sources()
         self.metrics()
@@ -113,6 +112,13 @@ class _Checker:
         self.tasks()
         self.cycles()
         self.rules()
+        # what the store cannot hold, unless a check above already spoke of that place
+        placed = {(p.location.line, p.location.col) for p in self.problems if p.location}
+        self.problems.extend(
+            p
+            for p in storable.problems(self.pb)
+            if not p.location or (p.location.line, p.location.col) not in placed
+        )
         return self.problems
 
     def owners(self) -> None:
