@@ -94,9 +94,11 @@ class Recorded:
         )
 
     @classmethod
-    def from_store(cls, pb: Playbook, store: Any) -> Recorded:
-        """:meth:`from_state` with every cycle's countermeasures, read from ``store``."""
-        return cls.from_state(pb, store.read(pb.id), store.events(pb.id, ("task_changed",)))
+    def from_store(cls, pb: Playbook, store: Any, state: State | None = None) -> Recorded:
+        """:meth:`from_state` with every cycle's countermeasures, read from ``store``;
+        ``state`` when it was already read, else the store's current one."""
+        current = store.read(pb.id) if state is None else state
+        return cls.from_state(pb, current, store.events(pb.id, ("task_changed",)))
 
 
 NOTHING_RECORDED = Recorded()

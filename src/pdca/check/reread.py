@@ -71,7 +71,7 @@ def with_notes(playbook: Playbook, registry: Any, state: State, store: Any) -> S
     changed = state.annotations.changed
     if snap is None or state.cycle is None or not any(t > snap.taken for t in changed.values()):
         return state
-    recorded = Recorded.from_state(playbook, state, store.events(playbook.id, ("task_changed",)))
+    recorded = Recorded.from_store(playbook, store, state)
     start = planned_start(playbook, state.cycle.number)
     report = reread(playbook, registry, snap.report, recorded, snap.taken, start)
     return replace(state, snapshot=replace(snap, report=report))

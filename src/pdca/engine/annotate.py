@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from pdca.engine.draft import CycleError, Draft
+from pdca.engine.people import not_after_today
 from pdca.engine.permissions import check_person, may_annotate
 from pdca.playbook.model import Metric
 from pdca.state import annotations as notes
@@ -107,9 +108,8 @@ def _decide(
         if not reason.strip():
             raise CycleError("--reason must say why (it is shown on the chart and in the log)")
         d = Draft(state, now, on)
+        not_after_today(d)
         today = now[:10]
-        if d.on > today:
-            raise CycleError(f"--on {d.on} is after today ({today}): record what has happened")
         if key > today:
             what = "period" if kind in (notes.EXCLUDED, notes.INCLUDED) else "rebase day"
             raise CycleError(f"{what} {label} starts after today ({today}): nothing to read yet")
@@ -165,8 +165,7 @@ def checkin(
         if not note.strip():
             raise CycleError("--note must say why (what the confidence rests on)")
         d = Draft(state, now, on)
-        if d.on > now[:10]:
-            raise CycleError(f"--on {d.on} is after today ({now[:10]}): record what has happened")
+        not_after_today(d)
         e = d.event(CHECKIN, by=by, subject=oid, new=str(confidence), note=note.strip())
         return d.changes, e
 

@@ -86,14 +86,19 @@ def person(pb: Playbook, d: Draft, action: str, tid: str, by: str, note: str | N
     return [t for t in downstream(pb, [tid]) if t in d.tasks and d.tasks[t].status == "done"]
 
 
+def not_after_today(d: Draft) -> None:
+    """Refuse a draft's ``on`` after today (the day of ``d.now``, the recording clock)."""
+    if d.on > d.now[:10]:
+        raise CycleError(f"--on {d.on} is after today ({d.now[:10]}): record what has happened")
+
+
 def check_day(d: Draft, what: str, previous: str | None = None) -> None:
     """Refuse the draft's ``on`` (the day a person says it happened) when it cannot be.
 
     Today is the day of ``d.now``, the clock the change is recorded by.
     """
-    on, today = d.on, d.now[:10]
-    if on > today:
-        raise CycleError(f"--on {on} is after today ({today}): record what has happened")
+    not_after_today(d)
+    on = d.on
     if d.cycle is not None and on < d.cycle.started[:10]:
         raise CycleError(
             f"--on {on} is before cycle {d.cycle.number} opened ({d.cycle.started[:10]})"

@@ -358,9 +358,7 @@ class Engine:
             cache_dir=self.cache_dir,
             plugin_manager=None,
             cycle_start=tr.planned_start(self.pb, d.number),
-            recorded=Recorded.from_state(
-                self.pb, d.state, self.store.events(self.pb.id, ("task_changed",))
-            ),
+            recorded=Recorded.from_store(self.pb, self.store, d.state),
         )
         broken = [(mid, m["error"]) for mid, m in report["metrics"].items() if m.get("error")]
         if broken:

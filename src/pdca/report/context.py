@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdca.check.freshness import metric_note, source_sentence
+from pdca.check.phases import COUNTERMEASURE_PHASES as COUNTERMEASURE_PHASES
 from pdca.errors import PdcaError
 from pdca.report.verdicts import deciding_rule as deciding_rule
 from pdca.report.verdicts import false_alarm_budget, reading
@@ -49,10 +50,6 @@ if TYPE_CHECKING:
 
 SCHEMA = "pdca-report/1"
 """Version of the document's shape; bumped when a key changes meaning or goes away."""
-
-COUNTERMEASURE_PHASES = ("do",)
-"""Tasks whose completion is a countermeasure: the do phase's work (plan tasks find
-causes, check and act tasks judge and standardise; none of them changes the process)."""
 
 
 class ReportError(PdcaError):
@@ -489,7 +486,7 @@ def document_for(
             registry,
             day,
             cache_dir=cache_dir,
-            recorded=Recorded.from_state(pb, current, store.events(pb.id, ("task_changed",))),
+            recorded=Recorded.from_store(pb, store, current),
         )
         measured = Measured("fresh", day.isoformat(), now_utc(), report)
     else:
