@@ -237,6 +237,49 @@ IMAGE_STATS_JS = """new Promise((resolve, reject) => {
 })"""
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """How the page is shown: viewport width in CSS px, phone or desktop, media type and
+    colour scheme, all emulated over DevTools before the page loads."""
+
+    width: int = 1280
+    height: int = 2000
+    mobile: bool = False
+    media: str = ""
+    """``print`` or ``screen``; empty for the browser's own."""
+    scheme: str = ""
+    """``dark`` or ``light`` for ``prefers-color-scheme``; empty for the browser's own."""
+    full: bool = True
+    """A screenshot of the whole page; False for only the viewport (where it is scrolled to)."""
+
+    def calls(self) -> list[tuple[str, dict[str, Any]]]:
+        features = [{"name": "prefers-color-scheme", "value": self.scheme}] if self.scheme else []
+        return [
+            (
+                "Emulation.setDeviceMetricsOverride",
+                {
+                    "width": self.width,
+                    "height": self.height,
+                    "deviceScaleFactor": 1,
+                    "mobile": self.mobile,
+                },
+            ),
+            ("Emulation.setEmulatedMedia", {"media": self.media, "features": features}),
+        ]
+
+
+PHONE = View(width=390, height=844, mobile=True)
+"""A phone held upright: the width of most current phones, in CSS px."""
+
+AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
+"""axe-core, vendored (MPL-2.0, see tests/vendor/README.md): no network at test time."""
+
+AXE_RUN_JS = """axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(
+  r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                              summary: n.failureSummary}))}))))"""
+
+
 class Chromium:
     """One headless Chromium binary; every method is a separate, isolated launch."""
 
@@ -323,9 +366,17 @@ class Chromium:
         width: int = 1280,
         height: int = 2000,
         settle: float = 0.3,
+        view: View | None = None,
+        scripts: tuple[str, ...] = (),
+        pdf: tuple[str | os.PathLike[str], Mapping[str, Any]] | None = None,
+        png: str | os.PathLike[str] | None = None,
     ) -> PageRun:
         """Load the page over DevTools, wait for ``load`` + ``settle`` seconds, evaluate.
 
+        ``view`` emulates a viewport and media (print, dark) from before the load;
+        ``scripts`` run after the load and before the expressions (axe-core);
+        ``pdf`` is ``(path, Page.printToPDF options)``: the page printed there last;
+        ``png`` a path for a screenshot of the whole page as shown in ``view``.
         Each expression's value is returned by value (strings that hold JSON are
         decoded); an expression that throws raises BrowserError.
         """
@@ -364,11 +415,17 @@ class Chromium:
                 )["sessionId"]
                 for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
                     pipe.call(domain, session=session)
+                for method, params in view.calls() if view else ():
+                    pipe.call(method, params, session)
                 nav = pipe.call("Page.navigate", {"url": url}, session)
                 if nav.get("errorText"):
                     raise BrowserError(f"cannot open {url}: {nav['errorText']}")
                 pipe.receive(lambda m: m.get("method") == "Page.loadEventFired", None)
                 pipe.drain(settle)
+                for script in scripts:
+                    reply = pipe.call("Runtime.evaluate", {"expression": script}, session)
+                    if "exceptionDetails" in reply:
+                        raise BrowserError(f"a script threw: {reply['exceptionDetails']}")
                 for name, expression in (expressions or {}).items():
                     reply = pipe.call(
                         "Runtime.evaluate",
@@ -384,6 +441,16 @@ class Chromium:
                         with contextlib.suppress(ValueError):
                             value = json.loads(value)
                     result.values[name] = value
+                if png is not None:
+                    shot = pipe.call(
+                        "Page.captureScreenshot",
+                        {"format": "png", "captureBeyondViewport": view is None or view.full},
+                        session,
+                    )
+                    Path(png).write_bytes(base64.b64decode(shot["data"]))
+                if pdf is not None:
+                    printed = pipe.call("Page.printToPDF", dict(pdf[1]), session)
+                    Path(pdf[0]).write_bytes(base64.b64decode(printed["data"]))
                 with contextlib.suppress(BrowserError, TimeoutError, OSError):
                     pipe.deadline = min(deadline, time.monotonic() + 5)
                     pipe.call("Browser.close")
@@ -404,6 +471,12 @@ class Chromium:
                 os.close(out_read)
             result.console = _console_messages(pipe.events)
             return result
+
+    def axe(self, html_path: str | os.PathLike[str], view: View | None = None) -> list[dict]:
+        """axe-core's violations on the page as shown in ``view``: ``{id, impact, help, nodes}``."""
+        source = AXE_JS.read_text(encoding="utf-8")
+        run = self.run(html_path, {"violations": AXE_RUN_JS}, view=view, scripts=(source,))
+        return run.values["violations"]
 
     def console_messages(self, html_path: str | os.PathLike[str]) -> list[ConsoleMessage]:
         return self.run(html_path).console

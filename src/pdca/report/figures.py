@@ -25,6 +25,7 @@ from pdca.report.charts.mdc import assurance_icon, variation_icon
 from pdca.report.charts.sparkline import sparkline
 from pdca.report.depgraph import dependency_graph
 from pdca.report.filters import mermaid_text, status_label, task_label
+from pdca.report.palette import css_variables
 from pdca.report.svg import as_float
 
 MERMAID_MAX_NODES = 200
@@ -227,3 +228,41 @@ def graph_svg(graph: Mapping[str, Any], title: str = "") -> Markup:
     if size:
         svg = svg.replace('width="100%"', f'width="{size[1]}" height="{size[2]}"', 1)
     return Markup(svg)
+
+
+_SVG_BLOCK = re.compile(r"<svg\b.*?</svg>", re.S)
+_SVG_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def unique_ids(html: str) -> Markup:
+    """The page with every SVG's ids made unique: a repeated picture (the same badge on
+    three cards, two empty sparklines) gets ``-2``, ``-3``... on its ids and on its own
+    references to them (``aria-labelledby``, ``url(#...)``), so the page stays valid
+    HTML and each picture keeps its own accessible name. The pictures' ids are stable
+    hashes of what they show, which is what makes repeats possible."""
+    seen: set[str] = set()
+
+    def renumber(match: re.Match[str]) -> str:
+        block = match.group(0)
+        for ident in dict.fromkeys(_SVG_ID.findall(block)):
+            if ident not in seen:
+                seen.add(ident)
+                continue
+            k = 2
+            while f"{ident}-{k}" in seen:
+                k += 1
+            fresh = f"{ident}-{k}"
+            seen.add(fresh)
+            block = re.sub(rf'(?<=["#\s]){re.escape(ident)}(?=["\s)])', fresh, block)
+        return block
+
+    return Markup(_SVG_BLOCK.sub(renumber, str(html)))
+
+
+def chart_colours() -> Markup:
+    """CSS rules giving the charts' colour roles their light values, and their dark ones
+    on a screen that prefers dark (print stays light: paper is white)."""
+    return Markup(
+        f":root {{ {css_variables('light')} }}\n"
+        f"@media screen and (prefers-color-scheme: dark) {{ :root {{ {css_variables('dark')} }} }}"
+    )

@@ -2,8 +2,10 @@
 
 Everything drawn in a report ends up inline in one HTML file that may be mailed,
 archived or printed, so these helpers produce plain SVG 1.1 text with
-presentation attributes only: no CSS classes that need a stylesheet, no
-JavaScript, no fonts or images fetched from anywhere.
+presentation attributes: no CSS classes that need a stylesheet, no
+JavaScript, no fonts or images fetched from anywhere. A colour with a role in
+:mod:`pdca.report.palette` also names it in a ``style`` (a CSS custom property
+falling back to the same colour), so the page can repaint it for dark mode.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from pdca.report.palette import role_style
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -69,13 +73,25 @@ def num(x: float) -> str:
 
 
 def attrs(values: Mapping[str, Any]) -> str:
-    """Attributes in the given order; None values are left out, floats are rounded."""
-    parts = []
+    """Attributes in the given order; None values are left out, floats are rounded.
+
+    A colour with a palette role adds its custom property to a ``style`` attribute
+    (after any ``style`` given), so a stylesheet can repaint it."""
+    parts, styles = [], []
     for key, value in values.items():
         if value is None:
             continue
+        name = key.replace("_", "-")
+        if name == "style":
+            styles.insert(0, str(value).rstrip(";"))
+            continue
         text = num(value) if isinstance(value, float) else esc(value)
-        parts.append(f' {key.replace("_", "-")}="{text}"')
+        parts.append(f' {name}="{text}"')
+        role = role_style(name, text) if isinstance(value, str) else None
+        if role:
+            styles.append(role)
+    if styles:
+        parts.append(f' style="{esc(";".join(styles))}"')
     return "".join(parts)
 
 

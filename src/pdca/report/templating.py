@@ -36,7 +36,17 @@ from jinja2.sandbox import SandboxedEnvironment
 from pdca import __version__
 from pdca.check.mdc_words import chart_notes
 from pdca.report.context import ReportError
-from pdca.report.figures import badge, chart, graph_svg, mdc_icons, mermaid, mr_chart, spark
+from pdca.report.figures import (
+    badge,
+    chart,
+    chart_colours,
+    graph_svg,
+    mdc_icons,
+    mermaid,
+    mr_chart,
+    spark,
+    unique_ids,
+)
 from pdca.report.filters import (
     assurance_label,
     day,
@@ -238,6 +248,7 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "variation_label": variation_label,
     "assurance_label": assurance_label,
     "reason_label": reason_label,
+    "unique_ids": unique_ids,
 }
 """Filters every template can use (plugins add theirs in ``pdca_prepare_jinja_env``)."""
 
@@ -248,6 +259,7 @@ GLOBALS: Mapping[str, Any] = {
     "badge": badge,
     "mdc_icons": mdc_icons,
     "graph_svg": graph_svg,
+    "chart_colours": chart_colours,
     "mermaid": mermaid,
     "percent": percent,
     "plural": plural,

@@ -41,10 +41,10 @@ LINE_STYLES: dict[str, LineStyle] = {
     "median": LineStyle(
         "Median", "#52606d", 1.2, None, "Median (run chart: too few baseline periods for limits)"
     ),
-    "upper": LineStyle("Upper limit", "#7b8794", 1.2, "6 4", "Natural process limits"),
-    "lower": LineStyle("Lower limit", "#7b8794", 1.2, "6 4", "Natural process limits"),
+    "upper": LineStyle("Upper limit", "#66717e", 1.2, "6 4", "Natural process limits"),
+    "lower": LineStyle("Lower limit", "#66717e", 1.2, "6 4", "Natural process limits"),
     "target": LineStyle("Target", "#1f7a4d", 2.0, "10 3 2 3", "Target"),
-    "warn": LineStyle("Warn", "#b7791f", 1.4, "1.5 3", "Warn level"),
+    "warn": LineStyle("Warn", "#94610f", 1.4, "1.5 3", "Warn level"),
     "baseline": LineStyle("Baseline", "#3f6e8c", 1.4, "8 3 2 3 2 3", "Baseline"),
     "benchmark": LineStyle("Benchmark", "#7a4f7d", 1.4, "12 4", "Benchmark"),
 }
