@@ -35,6 +35,7 @@ from pdca.report.svg import (
     nice_step,
     nice_ticks,
     text_width,
+    truncate,
 )
 
 NS = f"{{{SVG_NS}}}"
@@ -414,12 +415,25 @@ def test_markers_fall_between_the_right_periods() -> None:
     assert "Countermeasure" in text_of(root)  # in the legend
 
 
-def test_markers_in_one_slot_share_a_line_and_never_overlap() -> None:
+def test_markers_in_one_slot_share_a_line_each_keep_a_label_and_never_overlap() -> None:
     pts = weekly(SERIES)
     same = [{"date": f"2026-02-{d:02d}", "label": f"Change {d}"} for d in (10, 11, 12)]
     root = parse(control_chart(pts, markers=same))
-    (group,) = with_class(root, "pdca-marker")
-    assert tooltip(group).count("Change") == 3
+    groups = with_class(root, "pdca-marker")
+    assert [g.find(f"{NS}text").text for g in groups] == ["Change 10", "Change 11", "Change 12"]
+    assert [len(g.findall(f"{NS}line")) for g in groups] == [1, 0, 0]  # one line for the slot
+    rows = [float(g.find(f"{NS}text").get("y")) for g in groups]
+    assert rows[1] - rows[0] == rows[2] - rows[1] == 15.0  # stacked a row apart
+    assert {g.get("data-x") for g in groups} == {groups[0].get("data-x")}
+    many = [{"date": "2026-02-10", "label": f"Change {k}"} for k in range(1, 7)]
+    groups = with_class(parse(control_chart(pts, markers=many)), "pdca-marker")
+    assert [g.find(f"{NS}text").text for g in groups] == [
+        "Change 1",
+        "Change 2",
+        "Change 3",
+        "+ 3 more",
+    ]
+    assert tooltip(groups[-1]).count("Change") == 3  # the ones not drawn, by name
     near = [
         {"date": (date(2026, 1, 6) + timedelta(weeks=k)).isoformat(), "label": "x" * 30}
         for k in range(6)
@@ -448,7 +462,7 @@ def test_missing_values_break_the_line() -> None:
     assert len(with_class(root, "pdca-point")) == 4
 
 
-def test_partial_last_period_is_hollow_and_linked_with_a_dashed_line() -> None:
+def test_partial_last_period_is_hollow_and_stands_apart_from_the_line() -> None:
     pts = weekly([10.0, 12.0, 11.0, 9.0])
     pts[-1]["partial"] = True
     root = parse(control_chart(pts))
@@ -457,10 +471,11 @@ def test_partial_last_period_is_hollow_and_linked_with_a_dashed_line() -> None:
     dot = circles(partial)[-1]
     assert dot.get("fill") == "#ffffff"
     assert "Partial period" in tooltip(partial)
-    (link,) = with_class(root, "pdca-series-partial")
-    assert link.get("stroke-dasharray")
-    (solid,) = with_class(root, "pdca-series", "path")
+    assert with_class(root, "pdca-series-partial") == []  # no link: a week just begun
+    (solid,) = with_class(root, "pdca-series", "path")  # is not a dive of the line
     assert len(re.findall(r"[ML]", solid.get("d"))) == 3
+    x_partial = float(circles(partial)[-1].get("cx"))
+    assert all(float(x) < x_partial for x in re.findall(r"[ML]([\d.]+) ", solid.get("d")))
     # the headline is the latest complete period (11), not the week still running (9)
     (headline,) = [t.text for t in root.iter() if (t.text or "").startswith("Latest ")]
     assert headline == f"Latest {pts[2]['period']}: 11"
@@ -697,6 +712,16 @@ def test_dependency_graph_lays_out_left_to_right() -> None:
     assert obj.find(f"{NS}rect").get("stroke") == "#a3281d"
     t1 = next(g for g in with_class(root, "pdca-node") if g.get("data-id") == "t1")
     assert "TASK · DO" in text_of(t1) and "Done" in text_of(t1)
+
+
+def test_labels_are_cut_between_words() -> None:
+    # 0.6 em a letter, 0.34 em a space, at 10 px: "aaaa bbbb c…" is 66.8 wide and fits
+    # 70, but would end in half a word; the cut goes back to the space before it
+    assert truncate("aaaa bbbb cccc", 70, 10) == "aaaa bbbb…"
+    assert truncate("aaaa bbbb cccc", 80, 10) == "aaaa bbbb cccc"  # 78.8: fits whole
+    # one word longer than the room is cut inside: seven x and the ellipsis are 48 wide
+    assert truncate("x" * 100, 50, 10) == "x" * 7 + "…"
+    assert truncate("Agent coaching, then macros", 100, 10) == "Agent coaching…"
 
 
 def test_long_labels_wrap_then_truncate_with_full_title() -> None:

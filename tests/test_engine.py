@@ -583,21 +583,18 @@ def test_review_shows_snapshot_values_ratcheted_baselines_and_lessons() -> None:
     assert report["objectives"]["loyal"]["status"] == "at_risk"
 
 
-def test_review_trend_reads_recent_full_periods_in_the_metrics_direction() -> None:
-    from pdca.engine.review import _trend
+def test_review_trend_is_the_direction_check_read() -> None:
+    """One trend: status and reports say what Check's trend test said (its slope over the
+    complete periods and its p-value), never a second reading of a shorter window."""
+    from pdca.engine.review import check_trend
 
-    rising = [{"value": float(v)} for v in range(1, 13)]
-    assert _trend(rising, higher_is_better=True) == "improving"
-    assert _trend(rising, higher_is_better=False) == "worsening"
-    assert _trend([{"value": 5.0}] * 12, higher_is_better=True) == "flat"
-    assert _trend(rising[:3], higher_is_better=True) is None
-    # a partial last period is not part of the trend
-    assert _trend([*rising, {"value": -100.0, "partial": True}], higher_is_better=True) == (
-        "improving"
-    )
-    # the recent periods are calendar periods: 9 gap weeks leave 3 values, too few
-    gappy = [*rising[:8], *[{"value": None, "n": 0, "gap": True}] * 9, *rising[8:11]]
-    assert _trend(gappy, higher_is_better=True) is None
+    improving = {"slope": 1.71, "p_value": 0.0009, "significant": True, "direction": "improving"}
+    assert check_trend({"trend": improving}) == "improving"
+    assert check_trend({"trend": {**improving, "direction": "worsening"}}) == "worsening"
+    assert check_trend({"trend": {"significant": False, "direction": "flat"}}) == "flat"
+    assert check_trend({"trend": None}) is None  # too few periods for Check
+    assert check_trend({"status": "error"}) is None and check_trend(None) is None
+    assert check_trend({"trend": {"direction": "<b>up</b>"}}) is None  # only the three words
 
 
 def test_planned_start_of_later_cycles_in_data_time() -> None:

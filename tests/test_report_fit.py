@@ -221,6 +221,49 @@ def test_on_a_phone_charts_are_readable_and_wide_content_scrolls_in_labelled_reg
     assert charts and not any(r["scrolls"] or r["hint"] for r in charts)
 
 
+# -- chart details ---------------------------------------------------------------------------
+
+CHART_PARTS_JS = """JSON.stringify([...document.querySelectorAll('figure.chart')].map(f => {
+  const svg = f.querySelector('svg'), box = svg.getBoundingClientRect();
+  const out = [...svg.querySelectorAll('text')].filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5); })
+    .map(t => t.textContent);
+  const line = svg.querySelector('path.pdca-series');
+  const xs = line ? [...line.getAttribute('d').matchAll(/[ML]([\\d.]+) /g)].map(m => +m[1]) : [];
+  const partial = svg.querySelector('.pdca-partial circle');
+  return {metric: f.dataset.metric, outside: out,
+          labels: [...svg.querySelectorAll('.pdca-marker text')].map(t => t.textContent),
+          lines: svg.querySelectorAll('.pdca-marker line').length,
+          links: svg.querySelectorAll('.pdca-series-partial').length,
+          line_end: xs.length ? Math.max(...xs) : null,
+          partial_x: partial ? +partial.getAttribute('cx') : null};
+}))"""
+
+
+def test_charts_label_each_countermeasure_whole_words_inside_the_chart(
+    chromium: Chromium, report_page: Path, demo_doc: dict[str, Any]
+) -> None:
+    charts = chromium.run(report_page, {"charts": CHART_PARTS_JS}).values["charts"]
+    assert len(charts) == len(demo_doc["metrics"])
+    for chart in charts:
+        metric = demo_doc["metrics"][chart["metric"]]
+        assert chart["outside"] == [], chart  # no text runs past the chart's edge
+        titles = [m["label"] for m in sorted(metric["markers"], key=lambda m: m["date"])]
+        assert len(chart["labels"]) == len(titles), chart  # one label per countermeasure
+        slots = len({m["date"] for m in metric["markers"]})
+        assert 1 <= chart["lines"] <= slots
+        for label, full in zip(chart["labels"], titles, strict=True):
+            kept = label.removesuffix("…")
+            assert full.startswith(kept), (label, full)
+            assert kept == full or full[len(kept)] in " ,(", (label, full)  # between words
+        assert chart["links"] == 0  # the partial week stands apart
+        if chart["partial_x"] is not None:
+            assert chart["line_end"] < chart["partial_x"], chart
+    nps = next(c for c in charts if c["metric"] == "nps")
+    assert nps["partial_x"] is not None  # 2026-04-06 is a Monday: its week has just begun
+
+
 # -- dark mode ---------------------------------------------------------------------------------
 
 CHART_INK_JS = """JSON.stringify([...document.querySelectorAll('figure.chart svg text')]
@@ -320,3 +363,41 @@ def test_the_validator_sees_an_error_when_there_is_one(tmp_path: Path) -> None:
     )
     text = " ".join(m["message"] for m in validate(page))
     assert "small" in text and "Duplicate ID" in text
+
+
+# -- one trend ---------------------------------------------------------------------------------
+
+
+def test_status_report_and_check_read_one_trend(
+    support_desk: Pdca, demo_doc: dict[str, Any]
+) -> None:
+    """NPS rises 1.7 points a week with p < 0.001 over the cycle's weeks: Check calls that
+    improving, and so must the report and ``pdca status`` (they once said flat, from a
+    second, shorter reading)."""
+    nps = demo_doc["metrics"]["nps"]
+    assert nps["trend_detail"]["p_value"] < 0.001 and nps["trend_detail"]["slope"] > 1
+    assert nps["trend"] == nps["trend_detail"]["direction"] == "improving"
+    for mid, m in demo_doc["metrics"].items():
+        assert m["trend"] == (m["trend_detail"] or {}).get("direction"), mid
+    status = json.loads(support_desk("status", "--format", "json", "--as-of", "2026-04-06").output)
+    assert {mid: m["trend"] for mid, m in status["metrics"].items()} == {
+        mid: m["trend"] for mid, m in demo_doc["metrics"].items()
+    }
+
+
+def test_a_metric_without_current_data_never_reads_improved() -> None:
+    from pdca.report.filters import short_reading
+    from pdca.report.verdicts import NO_CURRENT_DATA, reading
+
+    signal = {
+        "verdict": "improved",
+        "reasons": [{"kind": "cycle_mean", "direction": "up", "message": "mean above"}],
+        "rules": [{"rule": 2, "direction": "up", "indices": [3, 4], "description": "run"}],
+    }
+    gone = {"status": "no_data", "value": None, "signal": signal}
+    assert reading(gone) == reading(gone, because=False) == NO_CURRENT_DATA
+    assert short_reading(gone) == "no current data"
+    assert "improved" not in reading(gone) + short_reading(gone)
+    here = {**gone, "status": "met", "value": 31.0}
+    assert reading(here) == "improved (mean above)"
+    assert short_reading(here) == "improved (rule 2)"

@@ -10,6 +10,7 @@ cycle's decisions are about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -20,8 +21,6 @@ from pdca.state.model import FINISHED, State
 
 NOT_MEASURED = "not_measured"
 ATTENTION = ("ready", "in_progress", "blocked", "failed")
-TREND_PERIODS = 12
-"""Recent full periods the trend is judged on: a quarter of weeks."""
 
 
 def review(
@@ -176,7 +175,7 @@ def _metrics(pb: Playbook, d: tr.Draft) -> dict[str, dict[str, Any]]:
             "baseline_from": d.origins.get(mid, "playbook"),
             "direction": metric.direction,
             "status": entry.get("status", "no_data") if entry else NOT_MEASURED,
-            "trend": _trend(entry.get("series") or [], metric.higher_is_better) if entry else None,
+            "trend": check_trend(entry),
             "measured_as_of": d.snapshot.as_of if d.snapshot and entry else None,
             "signal": entry.get("signal") if entry else None,
             "data_until": entry.get("data_until") if entry else None,
@@ -190,18 +189,13 @@ def _metrics(pb: Playbook, d: tr.Draft) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _trend(series: list[dict[str, Any]], higher_is_better: bool) -> str | None:
-    """improving / worsening / flat over the recent full periods; None with too little data."""
-    # Gaps stay in (as None) so the slope is per calendar period, not per period with data.
-    values = [p.get("value") for p in series if not p.get("partial")][-TREND_PERIODS:]
-    if sum(v is not None for v in values) < 4:
-        return None
-    from pdca.check.stats.trend import trend
-
-    result = trend(values)
-    if not result.significant or not result.slope:
-        return "flat"
-    return "improving" if (result.slope > 0) == higher_is_better else "worsening"
+def check_trend(entry: Mapping[str, Any] | None) -> str | None:
+    """improving / worsening / flat as Check read it (``trend.direction``: the slope over
+    the complete periods and its significance, check/readout.py), so status, reports and
+    check never disagree; None when Check had too few periods or did not measure."""
+    detail = (entry or {}).get("trend")
+    direction = detail.get("direction") if isinstance(detail, Mapping) else None
+    return direction if direction in ("improving", "worsening", "flat") else None
 
 
 def _objectives(

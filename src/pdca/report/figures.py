@@ -11,7 +11,6 @@ markers) into the chart functions' arguments, so templates just say
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,26 +83,22 @@ def mermaid(graph: Mapping[str, Any]) -> str:
 
 
 MARKER_LABEL_CHARS = 48
-"""A countermeasure's label on a chart is cut to this; the full titles are in the report."""
+"""A countermeasure's label on a chart is cut to this, between words; the full titles are
+in the report."""
 
 
 def chart_markers(metric: Mapping[str, Any]) -> list[dict[str, str]]:
-    """One marker per charted period: the countermeasures finished in the same period
-    share a line, labelled with the first one and how many more (twenty task titles
-    side by side would be unreadable, and slow to lay out)."""
-    starts = [str(p.get("start")) for p in metric.get("series") or [] if p.get("start")]
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for m in sorted(metric.get("markers") or [], key=lambda m: str(m.get("date"))):
-        day = str(m.get("date"))
-        k = bisect_left(starts, day)
-        groups.setdefault(starts[k] if k < len(starts) else day, []).append(m)
+    """One marker per countermeasure, in date order, each with its own label: the chart
+    stacks the labels of those that share a line (finished in the same period)."""
     out = []
-    for group in groups.values():
-        first = str(group[0].get("label") or "Countermeasure")
-        if len(first) > MARKER_LABEL_CHARS:
-            first = first[: MARKER_LABEL_CHARS - 1].rstrip() + "…"
-        more = f" + {len(group) - 1} more" if len(group) > 1 else ""
-        out.append({"date": str(group[0].get("date")), "label": first + more})
+    for m in sorted(metric.get("markers") or [], key=lambda m: str(m.get("date"))):
+        label = str(m.get("label") or "Countermeasure")
+        if len(label) > MARKER_LABEL_CHARS:
+            cut = label[: MARKER_LABEL_CHARS - 1]
+            if not label[MARKER_LABEL_CHARS - 1].isspace() and " " in cut:
+                cut = cut[: cut.rfind(" ")]
+            label = cut.rstrip(" ,;:·-–—") + "…"
+        out.append({"date": str(m.get("date")), "label": label})
     return out
 
 

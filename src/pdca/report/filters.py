@@ -187,6 +187,8 @@ def short_reading(metric: Mapping[str, Any]) -> str:
     verdict = signal.get("verdict")
     if verdict == "no_signal":
         return "no signal: possibly luck" if metric.get("status") == "met" else "noise only"
+    if metric.get("status") == "no_data":  # never "improved" beside "No data"
+        return "no current data"
     rule = deciding_rule(signal)
     if rule:
         return f"{verdict_label(verdict)} (rule {rule['rule']})"

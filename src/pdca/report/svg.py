@@ -131,7 +131,11 @@ def text_width(text: str, size: float) -> float:
 
 
 def truncate(text: str, max_width: float, size: float) -> str:
-    """``text`` cut with an ellipsis so it fits ``max_width`` (the full text goes in a title)."""
+    """``text`` cut with an ellipsis so it fits ``max_width`` (the full text goes in a title).
+
+    The cut falls between words ("Agent coaching on…", not "Agent coaching on empathy a…"):
+    a half word reads as a different word. Only a first word too long for the room is
+    cut inside."""
     if text_width(text, size) <= max_width:
         return text
     # the longest prefix that fits with the ellipsis: widths grow with length, so a
@@ -143,7 +147,12 @@ def truncate(text: str, max_width: float, size: float) -> str:
             lo = mid
         else:
             hi = mid - 1
-    return text[:lo].rstrip() + "…"
+    cut = text[:lo]
+    if lo < len(text) and not text[lo].isspace():
+        space = cut.rstrip().rfind(" ")
+        if space > 0:
+            cut = cut[:space]
+    return cut.rstrip(" ,;:·-–—") + "…"
 
 
 # --- numbers -----------------------------------------------------------------

@@ -20,6 +20,9 @@ JUDGED_WORDS: Mapping[str, str] = {
 }
 """The verdicts that rest on evidence, in words; the evidence follows them in brackets."""
 
+NO_CURRENT_DATA = "no data in the current window, so no verdict on it"
+"""The reading of a metric with a verdict on its series but no value now (status no_data)."""
+
 
 def deciding_rule(signal: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """The latest directed rule signal that agrees with the verdict, if any.
@@ -68,6 +71,9 @@ def reading(entry: Mapping[str, Any], *, because: bool = True) -> str:
     if entry.get("status") == "not_measured" or not signal:
         return "not measured yet"
     verdict = signal.get("verdict")
+    if verdict in JUDGED_WORDS and entry.get("status") == "no_data":
+        # a verdict on earlier periods beside a "No data" badge reads as news about now
+        return NO_CURRENT_DATA
     if verdict in JUDGED_WORDS:
         return JUDGED_WORDS[verdict] + (_because(signal) if because else "")
     if verdict == "no_signal":

@@ -2,9 +2,10 @@
 
 A marker goes on the boundary before the first period wholly after the change,
 so the chart splits where :mod:`pdca.check.stats.effects` splits "before" from
-"after". Markers in the same slot share one line and one label (stacked lines
-at one x would be unreadable), and labels that would collide go on rows above
-the plot. A marker outside the charted periods is not drawn but is named in
+"after". Markers in the same slot share one line (stacked dashes at one x would
+be unreadable) but each keeps its own label, stacked on rows above the plot (up
+to :data:`MAX_STACK`, the rest counted on the last), and labels that would
+collide go on further rows. A marker outside the charted periods is not drawn but is named in
 the chart's description, so it is never silently lost.
 """
 
@@ -23,6 +24,10 @@ from pdca.report.svg import title as tooltip
 
 ROW_HEIGHT = 15.0
 """Vertical room per row of marker labels above the plot."""
+MAX_STACK = 4
+"""Labels drawn at one line at most; the last of them then says how many more there are."""
+LABEL_WIDTH = 200.0
+"""The room one marker label may take, in chart units."""
 
 
 def marker_slot(marker_day: date, points: list[Point]) -> int | None:
@@ -59,6 +64,8 @@ class MarkerLabel:
     row: int
     anchor: str
     """``start`` (label right of the line) or ``end`` when that would leave the chart."""
+    line: bool = True
+    """Whether this label draws the slot's line: only the first (topmost) of a slot does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +116,22 @@ def place_markers(
     row_ends: list[float] = []
     for slot, group in sorted(by_slot.items()):
         x = cols.boundary(slot)
-        tip = "\n".join(t for _, t in group)
-        text = truncate(" · ".join(lab for lab, _ in group), 170, SMALL_FONT)
-        w = text_width(text, SMALL_FONT) + 10
-        anchor = "start" if x + w <= WIDTH - 2 else "end"
-        x0, x1 = (x, x + w) if anchor == "start" else (x - w, x)
-        row = next((r for r, end in enumerate(row_ends) if x0 > end + 6), None)
-        if row is None:
-            row_ends.append(x1)
-            row = len(row_ends) - 1
-        row_ends[row] = max(row_ends[row], x1)
-        labels.append(MarkerLabel(x, text, tip, row, anchor))
+        shown = group if len(group) <= MAX_STACK else group[: MAX_STACK - 1]
+        texts = [lab for lab, _ in shown]
+        if len(shown) < len(group):
+            texts.append(f"+ {len(group) - len(shown)} more")
+        tips = [t for _, t in shown] + ["\n".join(t for _, t in group[len(shown) :])]
+        for k, raw in enumerate(texts):
+            text = truncate(raw, LABEL_WIDTH, SMALL_FONT)
+            w = text_width(text, SMALL_FONT) + 10
+            anchor = "start" if x + w <= WIDTH - 2 else "end"
+            x0, x1 = (x, x + w) if anchor == "start" else (x - w, x)
+            row = next((r for r, end in enumerate(row_ends) if x0 > end + 6), None)
+            if row is None:
+                row_ends.append(x1)
+                row = len(row_ends) - 1
+            row_ends[row] = max(row_ends[row], x1)
+            labels.append(MarkerLabel(x, text, tips[k], row, anchor, line=k == 0))
     return Markers(tuple(labels), len(row_ends), tuple(skipped))
 
 
@@ -128,20 +140,25 @@ def draw_markers(layout: Markers, top: float, bottom: float) -> list[str]:
     parts = []
     for m in layout.labels:
         ly = top + 11 + m.row * ROW_HEIGHT
+        line = (
+            el(
+                "line",
+                x1=m.x,
+                x2=m.x,
+                y1=ly + 3,
+                y2=bottom,
+                stroke=MARKER_COLOUR,
+                stroke_width=1.3,
+                stroke_dasharray="4 3",
+            )
+            if m.line
+            else ""
+        )
         parts.append(
             el(
                 "g",
                 tooltip(m.tip)
-                + el(
-                    "line",
-                    x1=m.x,
-                    x2=m.x,
-                    y1=ly + 3,
-                    y2=bottom,
-                    stroke=MARKER_COLOUR,
-                    stroke_width=1.3,
-                    stroke_dasharray="4 3",
-                )
+                + line
                 + el(
                     "text",
                     esc(m.text),
@@ -151,7 +168,7 @@ def draw_markers(layout: Markers, top: float, bottom: float) -> list[str]:
                     font_size=SMALL_FONT,
                     fill=MARKER_COLOUR,
                 ),
-                class_="pdca-marker",
+                class_="pdca-marker" + ("" if m.line else " pdca-marker-stacked"),
                 data_x=m.x,
             )
         )

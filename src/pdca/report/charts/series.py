@@ -1,7 +1,8 @@
 """The measured values on the control chart: the line through them and a point per period.
 
 A missing value breaks the line (drawing through it would invent data), a
-period still collecting data is a hollow point joined by a dashed link, and a
+period still collecting data is a hollow point standing apart from the line
+(joined to it, a week with two days of answers reads as a dive), and a
 point a signal marks is ringed in the signal's colour. Every point carries its
 exact value, sample size, start date and signals as a tooltip, and its index
 and value as data attributes, so the numbers are there for whoever needs them.
@@ -9,7 +10,6 @@ and value as data attributes, so the numbers are there for whoever needs them.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 
 from pdca.report.charts.axes import PlotArea, Point
@@ -36,7 +36,7 @@ def runs(points: Sequence[Point]) -> list[list[Point]]:
 
 
 def series_lines(area: PlotArea, points: Sequence[Point]) -> list[str]:
-    """Solid runs between gaps, and a dashed link into (or out of) a partial period."""
+    """Solid runs between gaps; a partial period is left out of the line, drawn on its own."""
     parts = []
     for run in runs(points):
         solid = [p for p in run if not p.partial]
@@ -56,20 +56,6 @@ def series_lines(area: PlotArea, points: Sequence[Point]) -> list[str]:
                     class_="pdca-series",
                 )
             )
-        for a, b in itertools.pairwise(run):
-            if b.partial or a.partial:
-                parts.append(
-                    el(
-                        "path",
-                        d=f"M{num(area.x_at(a.index))} {num(area.y_at(a.value or 0.0))}"
-                        f" L{num(area.x_at(b.index))} {num(area.y_at(b.value or 0.0))}",
-                        fill="none",
-                        stroke=SERIES,
-                        stroke_width=1.6,
-                        stroke_dasharray="3 3",
-                        class_="pdca-series-partial",
-                    )
-                )
     return parts
 
 
