@@ -401,3 +401,54 @@ def test_a_metric_without_current_data_never_reads_improved() -> None:
     here = {**gone, "status": "met", "value": 31.0}
     assert reading(here) == "improved (mean above)"
     assert short_reading(here) == "improved (rule 2)"
+
+
+# -- the A3 ------------------------------------------------------------------------------------
+
+A3_JS = """JSON.stringify({
+  scroll: document.documentElement.scrollWidth,
+  outside: [...document.body.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .map(e => e.tagName + '.' + e.getAttribute('class')).slice(0, 5),
+  lessons: [...document.querySelectorAll('#a3-followup .lessons li')]
+    .map(li => ({objective: li.dataset.objective, text: li.textContent})),
+  dues: Object.fromEntries([...document.querySelectorAll('#a3-target tbody tr')]
+    .map(tr => [tr.cells[0].textContent, tr.cells[3].textContent])),
+})"""
+
+
+@pytest.fixture(scope="module")
+def demo_cycle_two(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pdca demo``: cycle 1 run and closed with a lesson per objective, cycle 2 open."""
+    from pdca_process import pdca
+
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    ran = pdca(folder.parent, "demo", str(folder))
+    assert ran.returncode == 0, ran.stderr
+    ran = pdca(folder, "report", "playbook.yaml", "--format", "a3", "-o", "a3.html")
+    assert ran.returncode == 0, ran.stderr
+    return folder / "a3.html"
+
+
+@pytest.mark.parametrize("which", ["cycle-1-in-act", "cycle-2"])
+def test_the_a3_fits_1400_px_names_each_lessons_objective_and_the_cycles_due_dates(
+    chromium: Chromium, a3_page: Path, demo_cycle_two: Path, which: str
+) -> None:
+    page = a3_page if which == "cycle-1-in-act" else demo_cycle_two
+    a3 = chromium.run(page, {"a3": A3_JS}, view=View(width=1400, height=1000)).values["a3"]
+    assert a3["scroll"] <= 1400 and a3["outside"] == []
+    if which == "cycle-1-in-act":
+        assert a3["lessons"] == []  # no earlier cycle to learn from
+        assert a3["dues"]["Net Promoter Score"] == "2026-03-31"  # as the playbook writes it
+        return
+    titles = {
+        "loyal-customers": "Customers recommend us",
+        "fast-first-response": "Nobody waits long for a first answer",
+        "right-first-time": "Solved on first contact, with little effort",
+    }
+    assert sorted(x["objective"] for x in a3["lessons"]) == sorted(titles)
+    for lesson in a3["lessons"]:
+        assert lesson["text"].startswith(f"Cycle 1, {titles[lesson['objective']]}, "), lesson
+    # cycle 2 opened on 2026-04-24; the objective written due 2026-03-31 (85 days after
+    # cycle 1 opened on 2026-01-05) is due 85 days after that: 2026-07-18
+    assert a3["dues"]["Net Promoter Score"] == "2026-07-18"
