@@ -370,18 +370,21 @@ class Chromium:
         scripts: tuple[str, ...] = (),
         pdf: tuple[str | os.PathLike[str], Mapping[str, Any]] | None = None,
         png: str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
     ) -> PageRun:
         """Load the page over DevTools, wait for ``load`` + ``settle`` seconds, evaluate.
 
         ``view`` emulates a viewport and media (print, dark) from before the load;
         ``scripts`` run after the load and before the expressions (axe-core);
         ``pdf`` is ``(path, Page.printToPDF options)``: the page printed there last;
-        ``png`` a path for a screenshot of the whole page as shown in ``view``.
+        ``png`` a path for a screenshot of the whole page as shown in ``view``;
+        ``timeout`` replaces the browser's own for this load (axe on a long page).
         Each expression's value is returned by value (strings that hold JSON are
         decoded); an expression that throws raises BrowserError.
         """
         url = file_url(html_path)
-        deadline = time.monotonic() + self.timeout
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         cmd_read, cmd_write = os.pipe()
         out_read, out_write = os.pipe()
 
@@ -457,7 +460,7 @@ class Chromium:
             except TimeoutError as exc:
                 stderr.seek(0)
                 raise BrowserError(
-                    f"Chromium did not answer within {self.timeout:.0f}s loading {url}\n"
+                    f"Chromium did not answer within {limit:.0f}s loading {url}\n"
                     + _tail(stderr.read().decode(errors="replace"))
                 ) from exc
             except (BrowserError, OSError, StopIteration) as exc:
@@ -475,7 +478,13 @@ class Chromium:
     def axe(self, html_path: str | os.PathLike[str], view: View | None = None) -> list[dict]:
         """axe-core's violations on the page as shown in ``view``: ``{id, impact, help, nodes}``."""
         source = AXE_JS.read_text(encoding="utf-8")
-        run = self.run(html_path, {"violations": AXE_RUN_JS}, view=view, scripts=(source,))
+        run = self.run(
+            html_path,
+            {"violations": AXE_RUN_JS},
+            view=view,
+            scripts=(source,),
+            timeout=3 * self.timeout,  # axe walks every node: minutes on a loaded machine
+        )
         return run.values["violations"]
 
     def console_messages(self, html_path: str | os.PathLike[str]) -> list[ConsoleMessage]:
