@@ -73,6 +73,9 @@ PRINT_GEOMETRY_JS = """JSON.stringify((() => {
     nodes: [...svg.querySelectorAll('g.pdca-node')].map(g => ({id: g.dataset.id, ...box(g)})),
     cards: [...document.querySelectorAll('article.objective-card')].map(c => ({
       card: box(c), title: box(c.querySelector('h3'))})),
+    date_lines: [...document.querySelectorAll('table.cycles td:is(:nth-child(2), :nth-child(3))')]
+      .map(td => { const r = document.createRange(); r.selectNodeContents(td);
+        return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }),
     steps: [...document.querySelectorAll('.steps li')].map(li => {
       const s = getComputedStyle(li);
       return {text: li.textContent.trim(), tick: getComputedStyle(li, '::before').content,
@@ -133,6 +136,7 @@ def test_the_report_prints_whole_on_the_paper(
         node = drawn[ident]
         assert g["graph"]["left"] <= node["left"] and node["right"] <= g["graph"]["right"] + 0.5
         assert node["right"] <= text_width + 0.5, (ident, node)
+    assert g["date_lines"] and set(g["date_lines"]) == {1}  # cycle dates never wrap
     assert len(g["cards"]) == 3
     for card in g["cards"]:
         assert card["title"]["right"] <= card["card"]["right"] + 0.5, card
@@ -197,6 +201,14 @@ PHONE_JS = """JSON.stringify((() => {
     e.focus(); return document.activeElement === e; });
   return {vw, scroll: document.documentElement.scrollWidth, stray, regions, text, focus};
 })())"""
+
+
+def test_on_a_phone_the_hostile_report_stays_inside_the_screen(
+    chromium: Chromium, hostile_pages: dict[str, Path]
+) -> None:
+    phone = chromium.run(hostile_pages["html"], {"page": PHONE_JS}, view=PHONE).values["page"]
+    assert phone["scroll"] <= 390 and phone["stray"] == []
+    assert all(r["accessible"] for r in phone["regions"]) and phone["focus"]
 
 
 def test_on_a_phone_charts_are_readable_and_wide_content_scrolls_in_labelled_regions(
