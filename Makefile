@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   installs pdca into .venv and runs the bundled example
-#   make test   installs pdca with its test tools (and PostgreSQL/Chromium when missing) and runs the tests
+#   make test   installs pdca with its test tools (and PostgreSQL/Chromium/Java when missing) and runs the tests
 # Both install the versions pinned in constraints.txt. Maintenance:
 #   make test-latest   the same checks in .venv-latest with the newest versions the ranges allow
 #   make lock          refresh constraints.txt to those newest versions
@@ -28,6 +28,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash .ci/postgres-install.sh
 	bash .ci/chromium-install.sh
+	bash .ci/java-install.sh
 	CONSTRAINTS=$(CONSTRAINTS) bash .ci/test.sh $(BIN)/python
 
 # a new venv each time, so every dependency is the newest its range allows
@@ -40,6 +41,7 @@ test-latest:
 	@$(LATEST_VENV)/bin/python -m pip freeze --exclude-editable | grep -vxFf $(CONSTRAINTS) || echo "none"
 	bash .ci/postgres-install.sh
 	bash .ci/chromium-install.sh
+	bash .ci/java-install.sh
 	CONSTRAINTS= bash .ci/test.sh $(LATEST_VENV)/bin/python
 
 lock:
