@@ -427,6 +427,8 @@ A3_JS = """JSON.stringify({
     .map(li => ({objective: li.dataset.objective, text: li.textContent})),
   dues: Object.fromEntries([...document.querySelectorAll('#a3-target tbody tr')]
     .map(tr => [tr.cells[0].textContent, tr.cells[3].textContent])),
+  background: Object.fromEntries([...document.querySelectorAll('#a3-background li')]
+    .map(li => [li.dataset.objective, li.querySelector('.muted').textContent])),
 })"""
 
 
@@ -453,6 +455,7 @@ def test_the_a3_fits_1400_px_names_each_lessons_objective_and_the_cycles_due_dat
     if which == "cycle-1-in-act":
         assert a3["lessons"] == []  # no earlier cycle to learn from
         assert a3["dues"]["Net Promoter Score"] == "2026-03-31"  # as the playbook writes it
+        assert a3["background"]["loyal-customers"] == "(Maria Lopez, due 2026-03-31)"
         return
     titles = {
         "loyal-customers": "Customers recommend us",
@@ -465,3 +468,4 @@ def test_the_a3_fits_1400_px_names_each_lessons_objective_and_the_cycles_due_dat
     # cycle 2 opened on 2026-04-24; the objective written due 2026-03-31 (85 days after
     # cycle 1 opened on 2026-01-05) is due 85 days after that: 2026-07-18
     assert a3["dues"]["Net Promoter Score"] == "2026-07-18"
+    assert a3["background"]["loyal-customers"] == "(Maria Lopez, due 2026-07-18)"
