@@ -790,3 +790,23 @@ def test_control_chart_never_breaks(
         assert 0 < point_xy(g)[1] < vb_height
     for line in with_class(root, "pdca-ref"):
         assert 0 < float(line.get("y1")) < vb_height
+
+
+def test_repeated_pictures_get_unique_ids_and_keep_their_own_names() -> None:
+    from pdca.report.figures import unique_ids
+
+    pic = (
+        '<svg role="img" aria-labelledby="pdca-b-1-title pdca-b-1-desc">'
+        '<title id="pdca-b-1-title">Met</title><desc id="pdca-b-1-desc">d</desc>'
+        '<rect fill="url(#pdca-b-1)"/><g id="pdca-b-1"/></svg>'
+    )
+    page = f'<p id="pdca-b-1-title">text, not a picture</p>{pic}<hr>{pic}{pic}'
+    out = str(unique_ids(page))
+    first, second, third = out.split("<svg ")[1:]
+    assert 'id="pdca-b-1-title"' in first and "url(#pdca-b-1)" in first
+    assert second.startswith('role="img" aria-labelledby="pdca-b-1-title-2 pdca-b-1-desc-2"')
+    assert 'id="pdca-b-1-title-2"' in second and "url(#pdca-b-1-2)" in second
+    assert 'id="pdca-b-1-2"' in second  # the prefix id renamed on its own, not inside others
+    assert 'aria-labelledby="pdca-b-1-title-3 pdca-b-1-desc-3"' in third
+    assert out.startswith('<p id="pdca-b-1-title">')  # HTML outside pictures is left alone
+    assert unique_ids("<p>no pictures</p>") == "<p>no pictures</p>"

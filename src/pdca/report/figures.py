@@ -225,8 +225,7 @@ def graph_svg(graph: Mapping[str, Any], title: str = "") -> Markup:
     return Markup(svg)
 
 
-_SVG_BLOCK = re.compile(r"<svg\b.*?</svg>", re.S)
-_SVG_ID = re.compile(r'\bid="([^"]+)"')
+_SVG_ID = re.compile(r' id="([^"]+)"')
 
 
 def unique_ids(html: str) -> Markup:
@@ -234,24 +233,42 @@ def unique_ids(html: str) -> Markup:
     three cards, two empty sparklines) gets ``-2``, ``-3``... on its ids and on its own
     references to them (``aria-labelledby``, ``url(#...)``), so the page stays valid
     HTML and each picture keeps its own accessible name. The pictures' ids are stable
-    hashes of what they show, which is what makes repeats possible."""
+    hashes of what they show, which is what makes repeats possible.
+
+    Pictures are found with ``str.find`` and ids with a pattern that starts with a
+    literal: a report of a thousand tasks is megabytes, and this runs on all of it."""
+    text = str(html)
     seen: set[str] = set()
+    out: list[str] = []
+    pos = 0
+    while (start := text.find("<svg ", pos)) >= 0:
+        end = text.find("</svg>", start)
+        end = len(text) if end < 0 else end + len("</svg>")
+        out.append(text[pos:start])
+        out.append(_renumber(text[start:end], seen))
+        pos = end
+    out.append(text[pos:])
+    return Markup("".join(out))
 
-    def renumber(match: re.Match[str]) -> str:
-        block = match.group(0)
-        for ident in dict.fromkeys(_SVG_ID.findall(block)):
-            if ident not in seen:
-                seen.add(ident)
-                continue
-            k = 2
-            while f"{ident}-{k}" in seen:
-                k += 1
-            fresh = f"{ident}-{k}"
-            seen.add(fresh)
-            block = re.sub(rf'(?<=["#\s]){re.escape(ident)}(?=["\s)])', fresh, block)
+
+def _renumber(block: str, seen: set[str]) -> str:
+    """One picture with each id already ``seen`` on the page renamed, in one pass."""
+    fresh: dict[str, str] = {}
+    for ident in _SVG_ID.findall(block):
+        if ident in fresh:
+            continue
+        if ident not in seen:
+            seen.add(ident)
+            continue
+        k = 2
+        while f"{ident}-{k}" in seen:
+            k += 1
+        fresh[ident] = f"{ident}-{k}"
+        seen.add(fresh[ident])
+    if not fresh:
         return block
-
-    return Markup(_SVG_BLOCK.sub(renumber, str(html)))
+    names = "|".join(re.escape(i) for i in sorted(fresh, key=len, reverse=True))
+    return re.sub(rf'(?<=["#\s])({names})(?=["\s)])', lambda m: fresh[m[1]], block)
 
 
 def chart_colours() -> Markup:

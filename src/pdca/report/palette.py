@@ -69,12 +69,18 @@ PAINTED = frozenset({"fill", "stroke", "stop-color"})
 """The SVG properties that carry a colour role."""
 
 
+ROLE_STYLES: dict[tuple[str, str], str] = {
+    (prop, colour): f"{prop}:var(--pdca-{paint.name},{paint.light})"
+    for prop in PAINTED
+    for colour, paint in BY_LIGHT.items()
+}
+"""``(property, light colour)`` → its ``style`` declaration, made once: charts draw tens of
+thousands of elements and look this up for each coloured attribute."""
+
+
 def role_style(prop: str, colour: str) -> str | None:
     """``fill:var(--pdca-series,#2b5c8a)`` for a colour with a role, None for any other."""
-    paint = BY_LIGHT.get(colour.lower()) if prop in PAINTED else None
-    if paint is None:
-        return None
-    return f"{prop}:var(--pdca-{paint.name},{paint.light})"
+    return ROLE_STYLES.get((prop, colour.lower()))
 
 
 def css_variables(scheme: str = "light") -> str:

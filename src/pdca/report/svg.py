@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pdca.report.palette import role_style
+from pdca.report.palette import PAINTED, role_style
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -82,16 +82,20 @@ def attrs(values: Mapping[str, Any]) -> str:
         if value is None:
             continue
         name = key.replace("_", "-")
-        if name == "style":
-            styles.insert(0, str(value).rstrip(";"))
+        if isinstance(value, float):
+            parts.append(f' {name}="{num(value)}"')
             continue
-        text = num(value) if isinstance(value, float) else esc(value)
+        if name == "style":
+            styles.insert(0, esc(str(value).rstrip(";")))
+            continue
+        text = esc(value)
         parts.append(f' {name}="{text}"')
-        role = role_style(name, text) if isinstance(value, str) else None
-        if role:
-            styles.append(role)
+        if name in PAINTED:
+            role = role_style(name, text)
+            if role:
+                styles.append(role)  # made of palette names and hex digits: nothing to escape
     if styles:
-        parts.append(f' style="{esc(";".join(styles))}"')
+        parts.append(f' style="{";".join(styles)}"')
     return "".join(parts)
 
 
