@@ -11,7 +11,12 @@ page in Debian's Chromium. Fixture ``chromium`` (session scope) offers:
   returning every console message, uncaught exception and failed resource load
   plus the JSON values of the given JavaScript expressions;
 * ``console_errors(html)``, ``svg_boxes(html)`` and ``image_stats(png)`` on top
-  of ``run``.
+  of ``run``;
+* ``run(..., view=View(...))`` shows the page as a phone (``PHONE``: 390 CSS px),
+  under print media or with ``prefers-color-scheme: dark``, emulated over DevTools
+  before the load; ``pdf=`` prints it (``Page.printToPDF``), ``png=`` screenshots it;
+* ``axe(html, view)``: axe-core's violations, the vendored ``tests/vendor/axe.min.js``
+  evaluated in the page (no network, the page's CSP untouched).
 
 Console errors come from the DevTools protocol over ``--remote-debugging-pipe``
 (file descriptors 3 and 4, NUL-separated JSON), which needs no extra package
