@@ -445,13 +445,19 @@ def demo_cycle_two(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "a3.html"
 
 
-@pytest.mark.parametrize("which", ["cycle-1-in-act", "cycle-2"])
+@pytest.mark.parametrize("which", ["cycle-1-in-act", "cycle-2", "hostile"])
 def test_the_a3_fits_1400_px_names_each_lessons_objective_and_the_cycles_due_dates(
-    chromium: Chromium, a3_page: Path, demo_cycle_two: Path, which: str
+    chromium: Chromium,
+    a3_page: Path,
+    demo_cycle_two: Path,
+    hostile_pages: dict[str, Path],
+    which: str,
 ) -> None:
-    page = a3_page if which == "cycle-1-in-act" else demo_cycle_two
-    a3 = chromium.run(page, {"a3": A3_JS}, view=View(width=1400, height=1000)).values["a3"]
+    page = {"cycle-1-in-act": a3_page, "cycle-2": demo_cycle_two, "hostile": hostile_pages["a3"]}
+    a3 = chromium.run(page[which], {"a3": A3_JS}, view=View(width=1400, height=1000)).values["a3"]
     assert a3["scroll"] <= 1400 and a3["outside"] == []
+    if which == "hostile":  # long titles full of markup wrap inside their boxes
+        return
     if which == "cycle-1-in-act":
         assert a3["lessons"] == []  # no earlier cycle to learn from
         assert a3["dues"]["Net Promoter Score"] == "2026-03-31"  # as the playbook writes it
