@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, loaded
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option, state_option
+from pdca.cli.options import (
+    FORMAT_TEXT_JSON,
+    PLAYBOOK_ARG,
+    as_of_option,
+    colour_wanted,
+    state_option,
+)
 from pdca.errors import ExitCode
 from pdca.playbook.paths import cache_dir
 
@@ -87,7 +93,7 @@ def check(
     else:
         from pdca.cli.textout import check_table, correlation_table
 
-        click.echo(check_table(report, color=sys.stdout.isatty()))
+        click.echo(check_table(report, color=colour_wanted()))
         if correlate:
             click.echo("\n" + correlation_table(report["correlations"]))
     statuses = [m["status"] for m in report["metrics"].values()]

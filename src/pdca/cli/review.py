@@ -8,7 +8,6 @@ the list a weekly review should discuss.
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,14 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option, parse_date, state_option
+from pdca.cli.options import (
+    FORMAT_TEXT_JSON,
+    PLAYBOOK_ARG,
+    as_of_option,
+    colour_wanted,
+    parse_date,
+    state_option,
+)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -167,7 +173,7 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
         return
     from pdca.cli.status_text import render_text
 
-    text = render_text(report, color=sys.stdout.isatty())
+    text = render_text(report, color=colour_wanted())
     if report.get("inbox") is not None:
         doc = {"owner": report.get("owner"), "inbox": report["inbox"]}
         text += "\n" + review_text.inbox_text(doc, explain=explain) + "\n"
