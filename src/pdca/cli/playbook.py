@@ -171,7 +171,8 @@ def schema(output: Path | None) -> None:
 @click.option(
     "--critical-path",
     is_flag=True,
-    help="Print the longest chain of dependent tasks by estimate, and its total.",
+    help="The longest chain of dependent tasks by estimate and its total; with --format "
+    "mermaid or dot, the whole graph with that chain drawn in red.",
 )
 def graph(playbook: Path, fmt: str, critical_path: bool) -> None:
     """Show how sources, metrics, objectives and tasks depend on each other."""
@@ -179,22 +180,25 @@ def graph(playbook: Path, fmt: str, critical_path: bool) -> None:
 
     with loaded(playbook) as result:
         pb = result.playbook
+        path: list[str] = []
         if critical_path:
             path, hours = g.critical_path(pb)
             if fmt == "json":
                 echo_json({"tasks": path, "hours": hours, "total": g.format_hours(hours)})
                 return
-            for tid in path:
-                task = pb.tasks[tid]
-                est = g.format_hours(task.estimate_hours or 0)
-                click.echo(f"{tid:30} {est:>8}  {task.phase:6} {task.owner}")
-            click.echo(f"total: {g.format_hours(hours)} over {len(path)} tasks")
-            return
+            if fmt == "text":
+                for tid in path:
+                    task = pb.tasks[tid]
+                    est = g.format_hours(task.estimate_hours or 0)
+                    click.echo(f"{tid:30} {est:>8}  {task.phase:6} {task.owner}")
+                click.echo(f"total: {g.format_hours(hours)} over {len(path)} tasks")
+                return
         dg = g.build(pb)
+        marked = [g.key("task", tid) for tid in path]
         if fmt == "mermaid":
-            click.echo(g.to_mermaid(dg), nl=False)
+            click.echo(g.to_mermaid(dg, highlight=marked), nl=False)
         elif fmt == "dot":
-            click.echo(g.to_dot(dg, pb.id), nl=False)
+            click.echo(g.to_dot(dg, pb.id, highlight=marked), nl=False)
         elif fmt == "json":
             echo_json(
                 {
