@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, loaded
+from pdca.cli.completion import complete_ids
 from pdca.cli.options import (
     FORMAT_TEXT_JSON,
     PLAYBOOK_ARG,
@@ -28,7 +29,12 @@ FAIL_ON = click.Choice(["off_track", "at_risk", "stale"])
 @as_of_option()
 @click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
 @click.option(
-    "--metric", "metric_ids", multiple=True, metavar="ID", help="Only this metric (repeatable)."
+    "--metric",
+    "metric_ids",
+    multiple=True,
+    metavar="ID",
+    shell_complete=complete_ids("metrics"),
+    help="Only this metric (repeatable).",
 )
 @click.option(
     "--fail-on",

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
+from pdca.cli.completion import complete_ids
 from pdca.cli.options import (
     FORMAT_TEXT_JSON,
     PLAYBOOK_ARG,
@@ -70,7 +71,12 @@ def _people(pb: Any, owner: str) -> set[str]:
 
 @click.command()
 @click.argument("playbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--owner", metavar="ID", help="Only this person's work (and their teams').")
+@click.option(
+    "--owner",
+    metavar="ID",
+    shell_complete=complete_ids("owners"),
+    help="Only this person's work (and their teams').",
+)
 @as_of_option("Count tasks as overdue as of this date (YYYY-MM-DD); default today.")
 @state_option
 @click.option(
@@ -184,7 +190,7 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("objective")
+@click.argument("objective", shell_complete=complete_ids("objectives"))
 @click.option(
     "--confidence",
     required=True,
@@ -192,7 +198,14 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
     help="1 (it will not be met) to 10 (it certainly will).",
 )
 @click.option("--note", required=True, help="What the confidence rests on.")
-@click.option("--by", "by", required=True, metavar="OWNER", help="Who says it (an owner id).")
+@click.option(
+    "--by",
+    "by",
+    required=True,
+    metavar="OWNER",
+    shell_complete=complete_ids("owners"),
+    help="Who says it (an owner id).",
+)
 @click.option(
     "--on", "on", callback=parse_date, metavar="DATE", help="The day it was said (default today)."
 )
