@@ -277,6 +277,8 @@ def _cases() -> Iterator[tuple[str, str, list[str], str]]:
     for target in ("{empty_dir}", "{garbage}/inside"):
         yield f"schema:output={_label(target)}", "schema", ["-o", target], ""
     for target in ("{garbage}", "{garbage}/inside", "{pb}"):
+        yield f"schema:vscode={_label(target)}", "schema", ["--vscode", "--root", target], ""
+    for target in ("{garbage}", "{garbage}/inside", "{pb}"):
         yield f"demo:folder={_label(target)}", "demo", [target], ""
 
 

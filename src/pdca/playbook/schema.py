@@ -22,6 +22,13 @@ from pdca.playbook.model import (
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
+SCHEMA_FILE = "playbook.schema.json"
+"""The schema's file name beside a playbook (``pdca schema -o playbook.schema.json``)."""
+MODELINE = f"# yaml-language-server: $schema={SCHEMA_FILE}"
+"""The first line of the example playbooks: editors using the YAML language server
+(VS Code, Neovim, Helix ...) check the file against pdca's schema, not the Ansible one
+SchemaStore gives every ``playbook.yaml``."""
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -271,6 +278,13 @@ PLAYBOOK = S(
         "plugins": S("list", "Playbook-local plugin files or modules.", item=S("str")),
     },
 )
+
+
+def schema_text() -> str:
+    """The schema as ``pdca schema`` prints it and as it is written beside playbooks."""
+    import json
+
+    return json.dumps(json_schema(), indent=2) + "\n"
 
 
 def json_schema() -> dict[str, Any]:
