@@ -148,5 +148,41 @@ def plugins(ctx: click.Context, fmt: str, playbook: Path | None, check_only: boo
         click.echo(line)
 
 
+@plugins.command("new")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["source", "kpi", "renderer", "action"]),
+    required=True,
+    help="What the plugin registers: a source type, a KPI, a report format, an action.",
+)
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Where to create the package's folder (named NAME).",
+)
+def new(name: str, kind: str, parent: Path) -> None:
+    """Write a working plugin package NAME (e.g. pdca-survey) to start from.
+
+    A pyproject with the entry point pdca finds installed plugins by, the
+    module, and tests that use pdca's pytest plugin and pass as written. It
+    refuses a folder that already has anything in it.
+    """
+    from pdca import __version__
+    from pdca.plugins.scaffold import new_plugin
+
+    folder, files = new_plugin(parent, name, kind, __version__)
+    click.echo(f"wrote {folder}:")
+    for rel in files:
+        click.echo(f"  {rel}")
+    click.echo("next:")
+    click.echo(f"  cd {folder}")
+    click.echo("  pip install /path/to/pdca   # a checkout or wheel of pdca, if not installed")
+    click.echo("  pip install -e '.[test]' && python -m pytest -q")
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(plugins)
