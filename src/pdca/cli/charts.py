@@ -16,16 +16,9 @@ import click
 
 from pdca.cli.common import echo_json, session
 from pdca.cli.completion import complete_ids
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, parse_date, state_option
+from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, by_option, parse_date, state_option
 
-_by = click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="OWNER",
-    shell_complete=complete_ids("owners"),
-    help="Who decides (an owner id).",
-)
+_by = by_option("Who decides (an owner id).")
 _reason = click.option(
     "--reason", required=True, metavar="TEXT", help="Why; shown on the chart and in the log."
 )

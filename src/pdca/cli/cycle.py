@@ -26,6 +26,7 @@ from pdca.cli.options import (
     CYCLE_NUMBER,
     PLAYBOOK_ARG,
     as_of_option,
+    by_option,
     parse_date,
     state_option,
 )
@@ -269,14 +270,7 @@ def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
 @PLAYBOOK_ARG
 @click.argument("action", type=click.Choice(["start", "done", "block", "reopen", "skip"]))
 @click.argument("task_id", metavar="TASK", shell_complete=complete_ids("tasks"))
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="OWNER",
-    shell_complete=complete_ids("owners"),
-    help="Who does this (an owner id).",
-)
+@by_option("Who does this (an owner id).")
 @click.option("--note", help="Why, or what was done; required for block and skip (the reason).")
 @on_option
 @state_option
@@ -374,14 +368,7 @@ def _now_ready(out: Any, tid: str) -> list[str]:
     help="standardize what worked, adjust and run another cycle, or abandon the objective.",
 )
 @click.option("--note", required=True, help="What this cycle taught; carried over as a lesson.")
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="OWNER",
-    shell_complete=complete_ids("owners"),
-    help="Who decides (an owner id).",
-)
+@by_option("Who decides (an owner id).")
 @on_option
 @state_option
 @_format_option("text", "json")

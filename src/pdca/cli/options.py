@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from pdca.cli.completion import complete_ids
 from pdca.errors import PdcaError
 
 STATE_ENV = "PDCA_STATE"
@@ -162,3 +163,15 @@ color_option: Decorator = click.option(
     help=f"Colour the output, or not; default: colour on a terminal unless {NO_COLOR_ENV} "
     "is set or TERM is dumb.",
 )
+
+
+def by_option(help_text: str) -> Decorator:
+    """``--by OWNER``: who records an update or decision; completes the playbook's owners."""
+    return click.option(
+        "--by",
+        "by",
+        required=True,
+        metavar="OWNER",
+        shell_complete=complete_ids("owners"),
+        help=help_text,
+    )

@@ -20,6 +20,7 @@ from pdca.cli.options import (
     FORMAT_TEXT_JSON,
     PLAYBOOK_ARG,
     as_of_option,
+    by_option,
     colour_wanted,
     parse_date,
     state_option,
@@ -198,14 +199,7 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
     help="1 (it will not be met) to 10 (it certainly will).",
 )
 @click.option("--note", required=True, help="What the confidence rests on.")
-@click.option(
-    "--by",
-    "by",
-    required=True,
-    metavar="OWNER",
-    shell_complete=complete_ids("owners"),
-    help="Who says it (an owner id).",
-)
+@by_option("Who says it (an owner id).")
 @click.option(
     "--on", "on", callback=parse_date, metavar="DATE", help="The day it was said (default today)."
 )
