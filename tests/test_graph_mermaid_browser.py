@@ -89,6 +89,14 @@ def _diagrams(tmp_path: Path) -> dict[str, str]:
         result = CliRunner().invoke(cli, ["graph", str(path), "--format", "mermaid", *extra])
         assert result.exit_code == 0, result.output
         out[name] = result.output
+    from pdca.report.figures import mermaid
+
+    nodes = [
+        {"id": f"task:{i}", "label": t, "kind": "task", "status": "done"}
+        for i, t in enumerate(HOSTILE)
+    ]
+    nodes.append({"id": "objective:o", "label": "dash", "kind": "objective", "status": "met"})
+    out["report"] = mermaid({"nodes": nodes, "edges": [["task:0", "objective:o"]]})
     out["broken"] = 'flowchart LR\n    n0["a "quoted" title"]\n'  # what unescaped text does
     return out
 
@@ -127,9 +135,13 @@ def test_mermaid_parses_and_renders_what_pdca_writes(chromium, tmp_path: Path) -
     results = run.values["results"]
     assert results is not None, run.console
     assert results["broken"]["ok"] is False  # the check can fail
-    for name in ("graph", "critical"):
+    for name in ("graph", "critical", "report"):  # pdca graph, and the Markdown report's
         assert results[name]["ok"], results[name]
         labels = " | ".join(results[name]["labels"])
-        for title in [*HOSTILE, "dash", "underscore", 'Win [big] "now"', "m; #1 `x`"]:
+        titles = [*HOSTILE, "dash"]
+        if name != "report":
+            titles += ["underscore", 'Win [big] "now"', "m; #1 `x`"]
+        for title in titles:
             assert title in labels, (title, labels)
-        assert "dashdo · o" in labels  # title, then phase and owner id on the next line
+        if name != "report":
+            assert "dashdo · o" in labels  # title, then phase and owner id on the next line
