@@ -29,6 +29,7 @@ HOSTILE = [
     "pipe | and & amp",
     "comment %% here",
     "braces {{x}} (y)",
+    "less <b>than</b> & more",
 ]
 
 NODE = re.compile(r'^    (n\d+)(\[\("|\(\["|\{\{"|\[")([^"]*)("\)\]|"\]\)|"\}\}|"\])$')
@@ -42,15 +43,16 @@ def _decode(label: str) -> str:
     return ENTITY.sub(lambda m: names.get(m[1]) or chr(int(m[1])), label)
 
 
-def _playbook(tmp_path: Path) -> Path:
+def _playbook(tmp_path: Path, more: str = "") -> Path:
+    """Two tasks whose ids differ only in punctuation, and one task per hostile title;
+    ``more`` adds sections (sources, metrics, objectives) before the tasks."""
     tasks = "".join(
         f"  t{i}: {{title: {json.dumps(title)}, owner: o, depends_on: [a-b]}}\n"
         for i, title in enumerate(HOSTILE)
     )
     path = tmp_path / "playbook.yaml"
     path.write_text(
-        "playbook: p\ntitle: P\nowners: {o: {name: O}}\n"
-        "tasks:\n"
+        "playbook: p\ntitle: P\nowners: {o: {name: O}}\n" + more + "tasks:\n"
         "  a-b: {title: dash, owner: o, estimate: 2d}\n"
         "  a_b: {title: underscore, owner: o, depends_on: [a-b], estimate: 1d}\n" + tasks,
         encoding="utf-8",

@@ -22,19 +22,10 @@ import pytest
 from click.testing import CliRunner
 
 from pdca.cli import cli
+from test_graph_mermaid import HOSTILE, _playbook
 
 MERMAID = "mermaid@11.17.2"
 CACHE = Path.home() / ".cache" / "pdca-tests" / "mermaid-11.17.2.min.js"
-HOSTILE = [
-    'a "quoted" title',
-    "back`tick`s",
-    "less <b>than</b> & more",
-    "hash #1 and #quot; literally",
-    "semi; colon",
-    "close] bracket [open",
-    "pipe | and %% comment",
-    "braces {{x}} (y)",
-]
 
 
 def _bundle() -> Path:
@@ -69,20 +60,11 @@ def _bundle() -> Path:
 
 
 def _diagrams(tmp_path: Path) -> dict[str, str]:
-    tasks = "".join(
-        f"  t{i}: {{title: {json.dumps(t)}, owner: o, depends_on: [a-b], estimate: 1d}}\n"
-        for i, t in enumerate(HOSTILE)
-    )
-    path = tmp_path / "playbook.yaml"
-    path.write_text(
-        "playbook: p\ntitle: P\nowners: {o: {name: 'O \"the\" <owner>'}}\n"
+    path = _playbook(
+        tmp_path,
         "sources: {'s': {type: csv, path: s.csv}}\n"
         "metrics: {m: {source: s, kpi: mean, field: x, target: 1, title: 'm; #1 `x`'}}\n"
-        "objectives: {ob: {title: 'Win [big] \"now\"', metrics: [m]}}\n"
-        "tasks:\n"
-        "  a-b: {title: dash, owner: o, estimate: 2d, objective: ob}\n"
-        "  a_b: {title: underscore, owner: o, depends_on: [a-b]}\n" + tasks,
-        encoding="utf-8",
+        "objectives: {ob: {title: 'Win [big] \"now\"', metrics: [m]}}\n",
     )
     out = {}
     for name, extra in (("graph", []), ("critical", ["--critical-path"])):
