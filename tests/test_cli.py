@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -199,9 +200,19 @@ def test_graph_text(run) -> None:
 def test_graph_mermaid_and_dot(run) -> None:
     mermaid = run("graph", FULL, "--format", "mermaid").output
     assert mermaid.startswith("flowchart LR\n")
-    assert "    t_analyse_detractors --> t_coach_agents" in mermaid
-    assert "    s_surveys --> m_nps" in mermaid
-    assert "    m_nps --> o_loyal_customers" in mermaid
+    ids = {  # node lines: '    n4["Root-cause analysis ...<br/>..."]' -> label: id
+        line.split('"')[1].split("<br/>")[0]: re.match(r"\s*(n\d+)", line)[1]
+        for line in mermaid.splitlines()[1:]
+        if '"' in line
+    }
+    edges = {line.strip() for line in mermaid.splitlines() if "-->" in line}
+    analyse, coach = (
+        ids["Root-cause analysis of detractor comments"],
+        ids["Coach agents on empathy"],
+    )
+    assert f"{analyse} --> {coach}" in edges
+    assert f"{ids['surveys']} --> {ids['Net Promoter Score']}" in edges
+    assert f"{ids['Net Promoter Score']} --> {ids['Customers recommend us']}" in edges
     dot = run("graph", FULL, "--format", "dot").output
     assert dot.startswith('digraph "service-desk-q1" {')
     assert '"task:coach-agents" -> "task:review-effect";' in dot
@@ -373,7 +384,9 @@ def test_plugins_with_a_playbook_local_plugin(run, tmp_path: Path) -> None:
     path.write_text("playbook: p\ntitle: T\nplugins: [local_kpis.py]\n")
     data = json.loads(run("plugins", "--playbook", path, "--format", "json").output)
     local = next(p for p in data if p["name"] == "local_kpis")
-    assert local["kpis"] == [{"name": "spread", "summary": "max minus min"}]
+    assert [{k: e[k] for k in ("name", "summary")} for e in local["kpis"]] == [
+        {"name": "spread", "summary": "max minus min"}
+    ]
 
 
 def test_disabled_plugin_is_not_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

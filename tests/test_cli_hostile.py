@@ -277,7 +277,18 @@ def _cases() -> Iterator[tuple[str, str, list[str], str]]:
     for target in ("{empty_dir}", "{garbage}/inside"):
         yield f"schema:output={_label(target)}", "schema", ["-o", target], ""
     for target in ("{garbage}", "{garbage}/inside", "{pb}"):
+        yield f"schema:vscode={_label(target)}", "schema", ["--vscode", "--root", target], ""
+    for target in ("{garbage}", "{garbage}/inside", "{pb}"):
         yield f"demo:folder={_label(target)}", "demo", [target], ""
+    for label, args in (
+        ("bad-name", ["Bad Name", "--kind", "kpi", "--dir", "{empty_dir}"]),
+        ("dot-dot", ["../up", "--kind", "kpi", "--dir", "{empty_dir}"]),
+        ("bad-kind", ["pdca-x", "--kind", "nope", "--dir", "{empty_dir}"]),
+        ("dir-is-file", ["pdca-x", "--kind", "kpi", "--dir", "{garbage}"]),
+        ("dir-inside-file", ["pdca-x", "--kind", "kpi", "--dir", "{garbage}/inside"]),
+        ("exists", ["data", "--kind", "source", "--dir", "{root}"]),
+    ):
+        yield f"plugins new:{label}", "plugins new", args, ""
 
 
 CASES = list(_cases())

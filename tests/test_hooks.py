@@ -170,8 +170,12 @@ def test_pdca_register_renderers(
     assert rendered == "metric,status\nnps,met\ncsat,at_risk\n"
     listed = pdca_cli("plugins", "--format", "json", plugins=[("reports", Renderers())]).json()
     entry = next(p for p in listed if p["name"] == "reports")
-    assert entry["renderers"] == [
-        {"name": "csv-report", "summary": "the check report as one CSV row per metric"}
+    assert [{k: r[k] for k in ("name", "summary", "extension")} for r in entry["renderers"]] == [
+        {
+            "name": "csv-report",
+            "summary": "the check report as one CSV row per metric",
+            "extension": "txt",
+        }
     ]
     assert pdca_cli("plugins", "--check", plugins=[("reports", Renderers())]).exit_code == 0
 

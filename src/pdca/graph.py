@@ -145,34 +145,34 @@ _MERMAID_SHAPES = {
 }
 
 
-def _mermaid_id(node: str) -> str:
-    kind, ident = node.split(":", 1)
-    return kind[0] + "_" + "".join(c if c.isalnum() else "_" for c in ident)
-
-
-def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-
-
 def to_mermaid(g: nx.DiGraph, highlight: Iterable[str] = ()) -> str:
-    """A mermaid flowchart, which GitHub and GitLab render in Markdown."""
+    """A mermaid flowchart, which GitHub and GitLab render in Markdown.
+
+    Ids and labels are written as the Markdown report writes its graph
+    (:mod:`pdca.report.mermaid`): ``n0``, ``n1`` ... in node order, and labels in
+    quotes with mermaid's entity codes, so no title can end a label or add a statement.
+    """
+    from pdca.report.mermaid import mermaid_ids, mermaid_text
+
     marked = set(highlight)
+    ids = mermaid_ids(g.nodes)
     lines = ["flowchart LR"]
     for node, data in g.nodes(data=True):
         left, right = _MERMAID_SHAPES[data["kind"]]
-        label = _mermaid_text(data.get("label") or data["id"])
+        label = mermaid_text(data.get("label") or data["id"])
         if data["kind"] == "task":
-            label = f"{label}<br/><small>{data['phase']} · {_mermaid_text(data['owner'])}</small>"
-        lines.append(f"    {_mermaid_id(node)}{left}{label}{right}")
+            who = f"{mermaid_text(data['phase'])} · {mermaid_text(data['owner'])}"
+            label = f"{label}<br/><small>{who}</small>"
+        lines.append(f"    {ids[node]}{left}{label}{right}")
     for u, v in g.edges():
-        lines.append(f"    {_mermaid_id(u)} --> {_mermaid_id(v)}")
+        lines.append(f"    {ids[u]} --> {ids[v]}")
     for kind in KINDS:
         lines.append(f"    classDef {kind} {_MERMAID_STYLE[kind]}")
     for node, data in g.nodes(data=True):
-        lines.append(f"    class {_mermaid_id(node)} {data['kind']}")
+        lines.append(f"    class {ids[node]} {data['kind']}")
     for node in sorted(marked):
         if node in g:
-            lines.append(f"    style {_mermaid_id(node)} stroke:#c0392b,stroke-width:3px")
+            lines.append(f"    style {ids[node]} stroke:#c0392b,stroke-width:3px")
     return "\n".join(lines) + "\n"
 
 

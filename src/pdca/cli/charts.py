@@ -15,9 +15,10 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, parse_date, state_option
+from pdca.cli.completion import complete_ids
+from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, by_option, parse_date, state_option
 
-_by = click.option("--by", "by", required=True, metavar="OWNER", help="Who decides (an owner id).")
+_by = by_option("Who decides (an owner id).")
 _reason = click.option(
     "--reason", required=True, metavar="TEXT", help="Why; shown on the chart and in the log."
 )
@@ -103,7 +104,7 @@ def _period(
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("metric")
+@click.argument("metric", shell_complete=complete_ids("metrics"))
 @click.argument("period")
 @_common
 def exclude(playbook: Path, metric: str, period: str, **options: Any) -> None:
@@ -118,7 +119,7 @@ def exclude(playbook: Path, metric: str, period: str, **options: Any) -> None:
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("metric")
+@click.argument("metric", shell_complete=complete_ids("metrics"))
 @click.argument("period")
 @_common
 def include(playbook: Path, metric: str, period: str, **options: Any) -> None:
@@ -128,7 +129,7 @@ def include(playbook: Path, metric: str, period: str, **options: Any) -> None:
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("metric")
+@click.argument("metric", shell_complete=complete_ids("metrics"))
 @click.option(
     "--on",
     "day",

@@ -10,7 +10,14 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, loaded
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option, state_option
+from pdca.cli.completion import complete_ids
+from pdca.cli.options import (
+    FORMAT_TEXT_JSON,
+    PLAYBOOK_ARG,
+    as_of_option,
+    colour_wanted,
+    state_option,
+)
 from pdca.errors import ExitCode
 from pdca.playbook.paths import cache_dir
 
@@ -22,7 +29,12 @@ FAIL_ON = click.Choice(["off_track", "at_risk", "stale"])
 @as_of_option()
 @click.option("--format", "fmt", type=FORMAT_TEXT_JSON, default="text", show_default=True)
 @click.option(
-    "--metric", "metric_ids", multiple=True, metavar="ID", help="Only this metric (repeatable)."
+    "--metric",
+    "metric_ids",
+    multiple=True,
+    metavar="ID",
+    shell_complete=complete_ids("metrics"),
+    help="Only this metric (repeatable).",
 )
 @click.option(
     "--fail-on",
@@ -87,7 +99,7 @@ def check(
     else:
         from pdca.cli.textout import check_table, correlation_table
 
-        click.echo(check_table(report, color=sys.stdout.isatty()))
+        click.echo(check_table(report, color=colour_wanted()))
         if correlate:
             click.echo("\n" + correlation_table(report["correlations"]))
     statuses = [m["status"] for m in report["metrics"].values()]

@@ -20,11 +20,13 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
+from pdca.cli.completion import complete_ids
 from pdca.cli.options import (
     COUNT,
     CYCLE_NUMBER,
     PLAYBOOK_ARG,
     as_of_option,
+    by_option,
     parse_date,
     state_option,
 )
@@ -267,8 +269,8 @@ def _run_summary(engine: Any, out: Any) -> dict[str, Any]:
 @click.command()
 @PLAYBOOK_ARG
 @click.argument("action", type=click.Choice(["start", "done", "block", "reopen", "skip"]))
-@click.argument("task_id", metavar="TASK")
-@click.option("--by", "by", required=True, metavar="OWNER", help="Who does this (an owner id).")
+@click.argument("task_id", metavar="TASK", shell_complete=complete_ids("tasks"))
+@by_option("Who does this (an owner id).")
 @click.option("--note", help="Why, or what was done; required for block and skip (the reason).")
 @on_option
 @state_option
@@ -358,7 +360,7 @@ def _now_ready(out: Any, tid: str) -> list[str]:
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("objective")
+@click.argument("objective", shell_complete=complete_ids("objectives"))
 @click.option(
     "--decision",
     required=True,
@@ -366,7 +368,7 @@ def _now_ready(out: Any, tid: str) -> list[str]:
     help="standardize what worked, adjust and run another cycle, or abandon the objective.",
 )
 @click.option("--note", required=True, help="What this cycle taught; carried over as a lesson.")
-@click.option("--by", "by", required=True, metavar="OWNER", help="Who decides (an owner id).")
+@by_option("Who decides (an owner id).")
 @on_option
 @state_option
 @_format_option("text", "json")
@@ -433,7 +435,13 @@ def act(
 @click.command()
 @PLAYBOOK_ARG
 @click.option("--cycle", "cycle", type=CYCLE_NUMBER, metavar="N", help="Only this cycle.")
-@click.option("--task", "subject", metavar="ID", help="Only this task (or objective).")
+@click.option(
+    "--task",
+    "subject",
+    metavar="ID",
+    shell_complete=complete_ids("tasks", "objectives"),
+    help="Only this task (or objective).",
+)
 @click.option("--limit", type=COUNT, metavar="N", help="Only the last N events.")
 @state_option
 @_format_option("text", "json")

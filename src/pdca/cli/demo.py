@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+
+from pdca.cli.options import colour_wanted
 
 
 @click.command()
@@ -39,7 +40,7 @@ def demo(folder: Path) -> None:
                 step()
 
     result = run_demo(
-        folder, click.echo, color=sys.stdout.isatty(), progress=progress, shown_as=str(folder)
+        folder, click.echo, color=colour_wanted(), progress=progress, shown_as=str(folder)
     )
     click.echo(f"\nEverything is in {result.folder}:")
     click.echo(f"  playbook   {result.playbook}")

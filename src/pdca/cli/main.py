@@ -14,6 +14,7 @@ import click
 
 from pdca import __version__
 from pdca.cli.common import as_error
+from pdca.cli.options import color_option, colour_setting
 from pdca.errors import ExitCode, PdcaError
 
 DEBUG_ENV = "PDCA_DEBUG"
@@ -103,12 +104,15 @@ class PdcaGroup(click.Group):
 
 @click.group(cls=PdcaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="pdca")
-def cli() -> None:
+@color_option
+@click.pass_context
+def cli(ctx: click.Context, color: bool | None) -> None:
     """Plan-Do-Check-Act improvement cycles driven by YAML playbooks.
 
     Write a playbook (objectives, tasks, metrics over your data), check it with
     `pdca validate`, measure it with `pdca check`. Every command takes --help.
     """
+    ctx.color = colour_setting(color)
 
 
 def _register_builtin_commands(group: click.Group) -> None:

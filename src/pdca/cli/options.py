@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from pdca.cli.completion import complete_ids
 from pdca.errors import PdcaError
 
 STATE_ENV = "PDCA_STATE"
@@ -112,3 +113,65 @@ state_option: Decorator = click.option(
 )
 
 FORMAT_TEXT_JSON = click.Choice(["text", "json"])
+
+
+NO_COLOR_ENV = "NO_COLOR"
+
+
+def colour_setting(option: bool | None, environ: dict[str, str] | None = None) -> bool | None:
+    """Whether output is coloured: True or False when decided, None to ask the terminal.
+
+    The order is ``--color``/``--no-color``, then ``NO_COLOR`` (any non-empty
+    value, as https://no-color.org asks), then ``TERM=dumb``; with none of them
+    click colours standard output when it is a terminal and strips the escapes
+    when it is a pipe or a file. The value goes on the root context
+    (``ctx.color``), which every ``click.echo`` of pdca and of plugin commands obeys.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    if option is not None:
+        return option
+    if env.get(NO_COLOR_ENV):
+        return False
+    if env.get("TERM") == "dumb":
+        return False
+    return None
+
+
+def colour_wanted() -> bool:
+    """Whether the current command should paint its text (status words, headings).
+
+    Decided by :func:`colour_setting` for the running command; undecided, a
+    terminal on standard output gets colour and anything else does not.
+    """
+    import sys
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.color is not None:
+        return ctx.color
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+color_option: Decorator = click.option(
+    "--color/--no-color",
+    "color",
+    default=None,
+    help=f"Colour the output, or not; default: colour on a terminal unless {NO_COLOR_ENV} "
+    "is set or TERM is dumb.",
+)
+
+
+def by_option(help_text: str) -> Decorator:
+    """``--by OWNER``: who records an update or decision; completes the playbook's owners."""
+    return click.option(
+        "--by",
+        "by",
+        required=True,
+        metavar="OWNER",
+        shell_complete=complete_ids("owners"),
+        help=help_text,
+    )

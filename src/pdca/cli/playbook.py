@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pdca.cli.common import echo_json, loaded
+from pdca.cli.common import as_error, echo_json, loaded
 from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option
 from pdca.errors import ExitCode, PdcaError
 
@@ -144,11 +143,45 @@ def _builtin_part(result: Inspection) -> Playbook:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def schema(output: Path | None) -> None:
-    """Print the playbook JSON Schema, for editor completion and checking."""
-    from pdca.playbook.schema import json_schema
+@click.option(
+    "--vscode",
+    is_flag=True,
+    help="Set up VS Code: write the schema into .vscode/ and map the playbooks found below "
+    "the folder to it in .vscode/settings.json (other settings kept).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="With --vscode: the workspace folder.",
+)
+def schema(output: Path | None, vscode: bool, root: Path) -> None:
+    """Print the playbook JSON Schema, for editor completion and checking.
 
-    text = json.dumps(json_schema(), indent=2) + "\n"
+    With --vscode, VS Code's YAML extension checks playbooks against it instead
+    of the Ansible schema SchemaStore gives every playbook.yaml.
+    """
+    from pdca.playbook.schema import schema_text
+
+    text = schema_text()
+    if vscode:
+        if output is not None:
+            raise click.UsageError("give either --vscode or -o, not both")
+        from pdca.cli.vscode import SettingsRefused, write_vscode
+
+        try:
+            written = write_vscode(root, text)
+        except SettingsRefused as exc:
+            click.echo(as_error(str(exc)), err=True)
+            click.echo(exc.entry, err=True)
+            sys.exit(ExitCode.ERROR)
+        click.echo(f"wrote {written.schema}")
+        click.echo(
+            f"wrote {written.settings}: yaml.schemas maps {written.playbooks} playbooks "
+            f"found below {root} ({', '.join(written.patterns)})"
+        )
+        return
     if output:
         try:
             output.write_text(text, encoding="utf-8")
@@ -171,7 +204,8 @@ def schema(output: Path | None) -> None:
 @click.option(
     "--critical-path",
     is_flag=True,
-    help="Print the longest chain of dependent tasks by estimate, and its total.",
+    help="The longest chain of dependent tasks by estimate and its total; with --format "
+    "mermaid or dot, the whole graph with that chain drawn in red.",
 )
 def graph(playbook: Path, fmt: str, critical_path: bool) -> None:
     """Show how sources, metrics, objectives and tasks depend on each other."""
@@ -179,22 +213,25 @@ def graph(playbook: Path, fmt: str, critical_path: bool) -> None:
 
     with loaded(playbook) as result:
         pb = result.playbook
+        path: list[str] = []
         if critical_path:
             path, hours = g.critical_path(pb)
             if fmt == "json":
                 echo_json({"tasks": path, "hours": hours, "total": g.format_hours(hours)})
                 return
-            for tid in path:
-                task = pb.tasks[tid]
-                est = g.format_hours(task.estimate_hours or 0)
-                click.echo(f"{tid:30} {est:>8}  {task.phase:6} {task.owner}")
-            click.echo(f"total: {g.format_hours(hours)} over {len(path)} tasks")
-            return
+            if fmt == "text":
+                for tid in path:
+                    task = pb.tasks[tid]
+                    est = g.format_hours(task.estimate_hours or 0)
+                    click.echo(f"{tid:30} {est:>8}  {task.phase:6} {task.owner}")
+                click.echo(f"total: {g.format_hours(hours)} over {len(path)} tasks")
+                return
         dg = g.build(pb)
+        marked = [g.key("task", tid) for tid in path]
         if fmt == "mermaid":
-            click.echo(g.to_mermaid(dg), nl=False)
+            click.echo(g.to_mermaid(dg, highlight=marked), nl=False)
         elif fmt == "dot":
-            click.echo(g.to_dot(dg, pb.id), nl=False)
+            click.echo(g.to_dot(dg, pb.id, highlight=marked), nl=False)
         elif fmt == "json":
             echo_json(
                 {

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from pdca.cli.common import session
 from pdca.cli.options import CYCLE_NUMBER, PLAYBOOK_ARG, as_of_option, state_option
@@ -43,6 +44,12 @@ class _FormatChoice(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         return str(value)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        """The installed formats, as the help lists them."""
+        return [CompletionItem(f) for f in installed_formats() if f.startswith(incomplete)]
 
 
 @click.command()

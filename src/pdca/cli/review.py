@@ -8,7 +8,6 @@ the list a weekly review should discuss.
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,16 @@ from typing import Any
 import click
 
 from pdca.cli.common import echo_json, session
-from pdca.cli.options import FORMAT_TEXT_JSON, PLAYBOOK_ARG, as_of_option, parse_date, state_option
+from pdca.cli.completion import complete_ids
+from pdca.cli.options import (
+    FORMAT_TEXT_JSON,
+    PLAYBOOK_ARG,
+    as_of_option,
+    by_option,
+    colour_wanted,
+    parse_date,
+    state_option,
+)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -64,7 +72,12 @@ def _people(pb: Any, owner: str) -> set[str]:
 
 @click.command()
 @click.argument("playbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--owner", metavar="ID", help="Only this person's work (and their teams').")
+@click.option(
+    "--owner",
+    metavar="ID",
+    shell_complete=complete_ids("owners"),
+    help="Only this person's work (and their teams').",
+)
 @as_of_option("Count tasks as overdue as of this date (YYYY-MM-DD); default today.")
 @state_option
 @click.option(
@@ -167,7 +180,7 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
         return
     from pdca.cli.status_text import render_text
 
-    text = render_text(report, color=sys.stdout.isatty())
+    text = render_text(report, color=colour_wanted())
     if report.get("inbox") is not None:
         doc = {"owner": report.get("owner"), "inbox": report["inbox"]}
         text += "\n" + review_text.inbox_text(doc, explain=explain) + "\n"
@@ -178,7 +191,7 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
 
 @click.command()
 @PLAYBOOK_ARG
-@click.argument("objective")
+@click.argument("objective", shell_complete=complete_ids("objectives"))
 @click.option(
     "--confidence",
     required=True,
@@ -186,7 +199,7 @@ def _print_single(report: dict[str, Any], fmt: str, explain: bool) -> None:
     help="1 (it will not be met) to 10 (it certainly will).",
 )
 @click.option("--note", required=True, help="What the confidence rests on.")
-@click.option("--by", "by", required=True, metavar="OWNER", help="Who says it (an owner id).")
+@by_option("Who says it (an owner id).")
 @click.option(
     "--on", "on", callback=parse_date, metavar="DATE", help="The day it was said (default today)."
 )

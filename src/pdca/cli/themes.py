@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from pdca.cli.completion import complete_ids
 from pdca.cli.options import COUNT, parse_date
 
 MAX_DAYS = 36_500
@@ -27,7 +28,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 
 @click.command()
 @click.argument("playbook", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("metric")
+@click.argument("metric", shell_complete=complete_ids("metrics"))
 @click.option(
     "--as-of",
     "as_of",

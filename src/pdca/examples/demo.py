@@ -27,7 +27,16 @@ from pdca.errors import PdcaError
 
 Echo = Callable[[str], None]
 
-DEMO_ENTRIES = ("playbook.yaml", "README.md", "data", "out", ".pdca", "report.html", "report.md")
+DEMO_ENTRIES = (
+    "playbook.yaml",
+    "playbook.schema.json",
+    "README.md",
+    "data",
+    "out",
+    ".pdca",
+    "report.html",
+    "report.md",
+)
 """What a demo run writes into its folder: the example, its data, the export task's
 output, the state and the reports. Starting over removes these and nothing else."""
 

@@ -141,7 +141,19 @@ def generate_example_data(name: str, folder: Path | str) -> dict[str, Path]:
 def generate_playbooks(root: Path | str = "playbooks") -> dict[str, dict[str, Path]]:
     """Regenerate the data of every example playbook under ``root`` (``<root>/<name>/data``)."""
     root = Path(root)
+    for name in SCENARIOS:
+        write_schema(root / name)
     return {name: generate_example_data(name, root / name / "data") for name in SCENARIOS}
+
+
+def write_schema(folder: Path) -> Path:
+    """The playbook schema beside an example, where its first line's modeline points."""
+    from pdca.playbook.schema import SCHEMA_FILE, schema_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SCHEMA_FILE
+    path.write_text(schema_text(), encoding="utf-8")
+    return path
 
 
 def bundled_example(name: str = "support-desk") -> Path:
@@ -164,6 +176,7 @@ def install_example(dest: Path | str, name: str = "support-desk") -> Path:
     for item in ("playbook.yaml", "README.md"):
         if (src / item).is_file():
             shutil.copyfile(src / item, dest / item)
+    write_schema(dest)
     generate_example_data(name, dest / "data")
     return dest / "playbook.yaml"
 

@@ -22,6 +22,13 @@ from pdca.playbook.model import (
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
+SCHEMA_FILE = "playbook.schema.json"
+"""The schema's file name beside a playbook (``pdca schema -o playbook.schema.json``)."""
+MODELINE = f"# yaml-language-server: $schema={SCHEMA_FILE}"
+"""The first line of the example playbooks: editors using the YAML language server
+(VS Code, Neovim, Helix ...) check the file against pdca's schema, not the Ansible one
+SchemaStore gives every ``playbook.yaml``."""
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -44,6 +51,7 @@ class Spec:
     entry: Spec | None = None
     units: str = "dw"
     minimum: float | None = None
+    maximum: float | None = None
     open: bool = False
 
 
@@ -216,7 +224,7 @@ CHECK = S(
             "rules",
             "Special-cause rules: a preset (nhs, wheeler, western_electric, nelson) or "
             "rule numbers 1-10; default 1, 2, 3, 5 (nelson).",
-            item=S("int", minimum=1),
+            item=S("int", minimum=1, maximum=10),
             choices=tuple(RULE_PRESETS),
         ),
         "shift_points": S(
@@ -224,12 +232,14 @@ CHECK = S(
             "Points in a row on one side of the centre line that make a shift "
             "(rule 2), 6 to 9; default the preset's (7 for nhs, 9 for nelson).",
             minimum=6,
+            maximum=9,
         ),
         "trend_points": S(
             "int",
             "Points in a row rising or falling, endpoints included, that make a trend "
             "(rule 3), 6 to 9; default the preset's (7 for nhs, 6 for nelson).",
             minimum=6,
+            maximum=9,
         ),
         "min_baseline": S(
             "int",
@@ -273,6 +283,13 @@ PLAYBOOK = S(
 )
 
 
+def schema_text() -> str:
+    """The schema as ``pdca schema`` prints it and as it is written beside playbooks."""
+    import json
+
+    return json.dumps(json_schema(), indent=2) + "\n"
+
+
 def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) for editors such as VS Code's YAML extension."""
     schema = _to_json(PLAYBOOK)
@@ -282,40 +299,128 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-_DURATION_PATTERNS = {
-    "dw": r"^[0-9]+\s*[dw]$",
-    "hdw": r"^[0-9]+\s*[hdw]$",
-    "smh": r"^[0-9]+\s*[smh]$",
-}
+MAX_ID = 200
+"""Characters an id may have: the state store's id columns (``playbook.storable``)."""
+LARGEST = 1e15
+"""Largest magnitude of a number pdca reads (``playbook.scalars``)."""
+TEN_YEARS_DAYS = 3650
+"""Longest duration or ``due`` offset pdca takes, in days."""
+
+NO_CONTROL = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$"
+"""Text without control characters but tabs and line breaks (``playbook.storable``)."""
+GROUPED_NUMBER = "^[-+]?[1-9][0-9]*(?:_[0-9]+)+(?:\\.[0-9]+)?$"
+"""``1_000`` or ``12_500.5``: digits grouped by ``_``, a number to YAML 1.1 (and to pdca),
+text to the YAML 1.2 parsers editors use."""
+YAML11_BOOLEANS = ("yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF")
+"""Booleans to YAML 1.1 (and to pdca), text to YAML 1.2."""
+DATE_TIME = (
+    "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}"
+    "(?:\\.[0-9]*)?(?:[ \\t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?$"
+)
+"""A YAML timestamp with a time (``2026-03-31 17:00:00``); pdca keeps its date."""
+DAYS_AFTER = "^0*(?:[0-9]{1,3}|[12][0-9]{3}|3[0-5][0-9]{2}|36[0-4][0-9]|3650)d$"
+"""``14d``: whole days after the cycle opens, 0 to 3650, a lower-case d."""
+
+_UNIT_WORDS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION_EXAMPLES = {"dw": ["28d", "4w", 90], "hdw": ["36h", "3d", "2w"], "smh": ["30s", "5m"]}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _duration(units: str) -> dict[str, Any]:
+    """A duration as pdca reads it: a whole number above zero with one of ``units`` (any
+    case, spaces allowed), or a bare number in the smallest unit the key takes (days
+    where days are allowed), at most ten years."""
+    letters = "".join(u + u.upper() for u in units)
+    bare = "d" if "d" in units else units[0]
+    bare_max = TEN_YEARS_DAYS * 86400 // _SECONDS[bare]
+    words = ", ".join(f"{u} ({_UNIT_WORDS[u]})" for u in units)
+    text = f"a whole number above zero followed by {words}, e.g. {_DURATION_EXAMPLES[units][0]}"
+    return {
+        "anyOf": [
+            {
+                "type": "string",
+                "pattern": f"^\\s*0*[1-9][0-9]*\\s*[{letters}]?\\s*$",
+                "description": text,
+            },
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": bare_max,
+                "description": f"a bare number counts {_UNIT_WORDS[bare]}",
+            },
+        ],
+        "examples": _DURATION_EXAMPLES[units],
+        "errorMessage": f"Write a duration: {text}; at most ten years.",
+    }
+
+
+def _number(spec: Spec) -> dict[str, Any]:
+    low = -LARGEST if spec.minimum is None else spec.minimum
+    high = LARGEST if spec.maximum is None else spec.maximum
+    whole = spec.kind == "int"
+    number: dict[str, Any] = {"type": "integer" if whole else "number"}
+    number.update(minimum=low, maximum=high)
+    grouped = GROUPED_NUMBER.replace("(?:\\.[0-9]+)?", "") if whole else GROUPED_NUMBER
+    what = "a whole number" if whole else "a number"
+    bounds = f" from {low:g} to {high:g}" if spec.minimum is not None else ""
+    return {
+        "anyOf": [number, {"type": "string", "pattern": grouped, "description": "1_000"}],
+        "examples": [spec.minimum if spec.minimum is not None else (7 if whole else 30)],
+        "errorMessage": f"Write {what}{bounds} (digits may be grouped: 1_000).",
+    }
+
+
+def _date(*more: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"type": "string", "format": "date", "description": "a date, YYYY-MM-DD"},
+        {"type": "string", "pattern": DATE_TIME, "description": "a date and time; its date counts"},
+        *more,
+    ]
 
 
 def _to_json(spec: Spec) -> dict[str, Any]:
     out: dict[str, Any] = {"description": spec.doc} if spec.doc else {}
     kind = spec.kind
     if kind == "str":
-        out["type"] = "string"
+        # YAML numbers, booleans and dates are text where text is asked for, as written
+        out.update(
+            type=["string", "number", "boolean"],
+            pattern=NO_CONTROL,
+            errorMessage="Text without control characters (tabs and line breaks are fine).",
+        )
     elif kind in ("slug", "plugin"):
-        out.update(type="string", pattern=SLUG_PATTERN)
-    elif kind == "number":
-        out["type"] = "number"
-    elif kind == "int":
-        out["type"] = "integer"
+        out["anyOf"] = [
+            {"type": "string", "pattern": SLUG_PATTERN, "maxLength": MAX_ID},
+            {"type": "integer", "minimum": 0, "description": "digits are an id too"},
+            {"type": "boolean", "description": "YAML's true/false, read as the id written"},
+        ]
+        out["examples"] = ["support-desk"]
+        out["errorMessage"] = (
+            "An id: lower-case letters, digits, '-' and '_', starting with a letter or "
+            f"digit, at most {MAX_ID} characters."
+        )
+    elif kind in ("number", "int"):
+        out.update(_number(spec))
     elif kind == "bool":
-        out["type"] = "boolean"
+        out["anyOf"] = [{"type": "boolean"}, {"type": "string", "enum": list(YAML11_BOOLEANS)}]
+        out["examples"] = [True]
     elif kind == "date":
-        out.update(type="string", format="date")
+        out["anyOf"] = _date()
+        out["examples"] = ["2026-01-05"]
+        out["errorMessage"] = "Write a date as YYYY-MM-DD, e.g. 2026-01-05."
     elif kind == "due":
-        out["anyOf"] = [
-            {"type": "string", "format": "date"},
-            {"type": "string", "pattern": "^[0-9]+d$"},
-        ]
+        days = {"type": "string", "pattern": DAYS_AFTER, "description": "days after opening"}
+        out["anyOf"] = _date(days)
+        out["examples"] = ["2026-03-31", "14d"]
+        out["errorMessage"] = (
+            "Write a date as YYYY-MM-DD (cycle 1) or whole days after each cycle opens "
+            "with a lower-case d, 0d to 3650d (e.g. 14d)."
+        )
     elif kind == "duration":
-        out["anyOf"] = [
-            {"type": "string", "pattern": _DURATION_PATTERNS[spec.units]},
-            {"type": "integer", "minimum": 1},
-        ]
+        out.update(_duration(spec.units))
     elif kind == "choice":
         out.update(type="string", enum=list(spec.choices))
+        out["errorMessage"] = f"One of: {', '.join(spec.choices)}."
     elif kind == "strs":
         one = {"type": "string", "enum": list(spec.choices)}
         out["anyOf"] = [one, {"type": "array", "items": one, "minItems": 1}]
@@ -327,6 +432,8 @@ def _to_json(spec: Spec) -> dict[str, Any]:
             {"type": "array", "items": item},
             item,
         ]
+        out["examples"] = ["nelson", [1, 2, 3, 5]]
+        out["errorMessage"] = f"A preset ({', '.join(spec.choices)}) or rule numbers from 1 to 10."
     elif kind == "list":
         assert spec.item is not None
         item = _to_json(spec.item)
@@ -338,7 +445,7 @@ def _to_json(spec: Spec) -> dict[str, Any]:
         assert spec.entry is not None
         out.update(
             type="object",
-            propertyNames={"pattern": SLUG_PATTERN},
+            propertyNames={"pattern": SLUG_PATTERN, "maxLength": MAX_ID},
             additionalProperties=_to_json(spec.entry),
         )
     elif kind == "object":
@@ -348,6 +455,4 @@ def _to_json(spec: Spec) -> dict[str, Any]:
         if required:
             out["required"] = required
         out["additionalProperties"] = spec.open
-    if spec.minimum is not None:
-        out["minimum"] = spec.minimum
     return out

@@ -23,7 +23,8 @@ from pdca.report.charts.frame import placeholder
 from pdca.report.charts.mdc import assurance_icon, variation_icon
 from pdca.report.charts.sparkline import sparkline
 from pdca.report.depgraph import dependency_graph
-from pdca.report.filters import mermaid_text, status_label, task_label
+from pdca.report.filters import status_label, task_label
+from pdca.report.mermaid import mermaid_ids, mermaid_text
 from pdca.report.palette import css_variables
 from pdca.report.svg import as_float
 
@@ -61,7 +62,7 @@ def mermaid(graph: Mapping[str, Any]) -> str:
     nodes = list(graph.get("nodes") or [])
     if not nodes or len(nodes) > MERMAID_MAX_NODES:
         return ""
-    ids = {n["id"]: f"n{i}" for i, n in enumerate(nodes)}
+    ids = mermaid_ids(n["id"] for n in nodes)
     lines = ["flowchart LR"]
     classes: dict[str, list[str]] = {}
     for n in nodes:

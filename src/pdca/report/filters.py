@@ -17,6 +17,7 @@ from typing import Any
 from pdca.check.mdc_words import assurance_words, readings, variation_words
 from pdca.playbook.messages import visible
 from pdca.report.context import deciding_rule, iter_metric_ids
+from pdca.report.mermaid import mermaid_text as mermaid_text
 from pdca.report.svg import as_float, fmt_value, with_unit
 
 KPI_STATUS_LABELS: Mapping[str, str] = {
@@ -158,22 +159,6 @@ def md(value: Any) -> str:
     text = _MD_LIST.sub(r"\1\\\2", text)
     if re.match(r"^[-+](\s|$)", text) or _MD_RULE.match(text):
         text = "\\" + text
-    return text
-
-
-def mermaid_text(value: Any) -> str:
-    """A mermaid node label: quotes, angle brackets, backticks and ``#`` as entity codes."""
-    text = " ".join(str(value if value is not None else "").split())
-    for raw, code in (
-        ("#", "#35;"),
-        ("&", "#38;"),
-        ('"', "#quot;"),
-        ("<", "#lt;"),
-        (">", "#gt;"),
-        ("`", "#96;"),
-        ("|", "#124;"),
-    ):
-        text = text.replace(raw, code)
     return text
 
 
