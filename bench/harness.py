@@ -70,7 +70,7 @@ def figure(label: str, pdca: float, reference: float, unit: str = "s", note: str
 def result(name: str, pdca: float, reference: float, unit: str, goal: str, holds: bool) -> None:
     """One RESULT line (see the module doc); ``name`` and ``goal`` hold no spaces."""
     assert " " not in name and " " not in goal, (name, goal)
-    ratio = pdca / reference if reference else float("inf")
+    ratio = pdca / reference if reference else (1.0 if pdca == 0 else float("inf"))
     print(
         f"RESULT {name} {_show(pdca, unit)} {_show(reference, unit)} {ratio:.3f} {goal} "
         f"{'yes' if holds else 'no'}"
