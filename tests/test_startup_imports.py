@@ -41,37 +41,27 @@ tasks:
 """
 
 
-def heavy_after(args: list[str], cwd: Path) -> list[str]:
-    """The heavy modules a fresh ``pdca ARGS`` has imported when it is done."""
+def python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter on this checkout, installed plugins left in (they count too)."""
     env = {k: v for k, v in os.environ.items() if k != "PDCA_DISABLE_PLUGINS"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def heavy_after(args: list[str], cwd: Path) -> list[str]:
+    """The heavy modules a fresh ``pdca ARGS`` has imported when it is done."""
+    done = python("-c", PROBE, json.dumps(args), json.dumps(HEAVY), cwd=cwd)
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
 def test_importing_the_command_line_imports_no_heavy_library(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import json, sys, pdca.cli.main; "
-            f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))",
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        capture_output=True,
-        text=True,
-        check=True,
+    probe = (
+        "import json, sys, pdca.cli.main; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
-    assert json.loads(done.stdout) == []
+    assert json.loads(python("-c", probe, cwd=tmp_path).stdout) == []
 
 
 @pytest.mark.parametrize("args", [["--help"], ["validate", "--help"], ["--version"]])
@@ -94,13 +84,18 @@ def test_status_imports_no_graph_library(tmp_path: Path) -> None:
 def test_a_loop_is_still_named_task_by_task(tmp_path: Path) -> None:
     looped = PLAYBOOK.replace("phase: plan}", "phase: do, depends_on: [b]}")
     (tmp_path / "playbook.yaml").write_text(looped)
-    done = subprocess.run(
-        [sys.executable, "-m", "pdca", "validate", "playbook.yaml"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = python("-m", "pdca", "validate", "playbook.yaml", cwd=tmp_path)
     assert done.returncode == 1
     assert "playbook.yaml:6:53: error: dependency cycle: a --> b --> a (each waits" in done.stdout
+
+
+def test_checking_a_playbook_without_state_imports_no_database_library(tmp_path: Path) -> None:
+    (tmp_path / "playbook.yaml").write_text(
+        PLAYBOOK
+        + "sources:\n  survey: {type: csv, path: survey.csv, timestamp: day}\n"
+        + "metrics:\n  score: {source: survey, kpi: mean, field: score, target: 5}\n"
+    )
+    (tmp_path / "survey.csv").write_text("day,score\n2026-01-05,4\n2026-01-06,6\n")
+    found = heavy_after(["check", "playbook.yaml", "--as-of", "2026-01-10"], tmp_path)
+    assert "sqlalchemy" not in found
+    assert "duckdb" in found  # it did read the data
