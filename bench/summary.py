@@ -110,7 +110,9 @@ def table(rows: list[Row]) -> str:
     )
 
 
-def write(rows: list[Row], failed: list[str], load_before: str, load_after: str, took: str) -> str:
+def write(
+    rows: list[Row], failed: list[str], load_before: str, load_after: str, took: str, at: str
+) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = (
         "# Benchmark results\n\n"
@@ -119,7 +121,7 @@ def write(rows: list[Row], failed: list[str], load_before: str, load_after: str,
         "run (see each benchmark's docstring for what it is). The ratio is pdca / "
         "reference; `holds?` says whether the goal does.\n\n"
         f"- date: {when}\n"
-        f"- commit: {commit()}\n"
+        f"- commit: {at}\n"
         f"- machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n"
         f"- load average (1, 5, 15 min): {load_before} before, {load_after} after\n"
         f"- took: {took}\n\n" + table(rows)
@@ -135,7 +137,7 @@ def main() -> int:
     parser.add_argument("--parse", type=Path, help="summarise saved output instead of running")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
-    load_before, start = load(), time.perf_counter()
+    load_before, start, at = load(), time.perf_counter(), commit()  # the code as it starts
     rows: list[Row] = []
     failed: list[str] = []
     if args.parse:
@@ -156,7 +158,7 @@ def main() -> int:
         finally:
             shutil.rmtree(data, ignore_errors=True)
     minutes = (time.perf_counter() - start) / 60
-    text = write(rows, failed, load_before, load(), f"{minutes:.1f} min")
+    text = write(rows, failed, load_before, load(), f"{minutes:.1f} min", at)
     print()
     print(text)
     args.output.write_text(text)
