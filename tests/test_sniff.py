@@ -134,6 +134,7 @@ SHAPES: dict[str, tuple[bytes, dict[str, Any]]] = {
         {"types": {"ticket_id": "VARCHAR"}},
     ),
     "quotes in names": (b'"it\'s","a ""b"""\n1,2\n', {}),
+    "names repeated, in other cases": (b"a,a,A\n1,2,3\n4,5,6\n", {}),
 }
 
 
@@ -161,3 +162,17 @@ def test_a_file_that_cannot_be_sniffed_is_read_with_detection(
     scan = scan_sql("read_csv", path, {})
     assert sniff.explicit_scan(con, path, {}, scan) == scan  # no file: DuckDB says so later
     assert not sniff._SNIFFED  # and nothing is remembered for it
+
+
+def test_a_sniff_that_does_not_bind_falls_back_to_detection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "playbook.yaml").write_text(PLAYBOOK)
+    (tmp_path / "tickets.csv").write_text(TICKETS)
+    sniff.forget()
+    monkeypatch.setattr(sniff, "sniff", lambda con, path, arguments: "read_csv('x', nonsense=1)")
+    try:
+        values = _values(_check(tmp_path, "--no-cache"))
+    finally:
+        sniff.forget()
+    assert values == {"email": 7.5, "phone": 7.5, "chat": 3.0, "long": 3, "all": 5}

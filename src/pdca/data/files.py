@@ -240,7 +240,13 @@ def file_relation(
         # the cache's key is the scan as the playbook asks for it; the file is read
         # with what a sniff found spelled out, so later binds do not sniff again
         bound = explicit_scan(ctx.con, path, arguments, scan) if reader == "read_csv" else scan
-        rel = ctx.con.sql(f"SELECT * FROM {bound}")
+        try:
+            rel = ctx.con.sql(f"SELECT * FROM {bound}")
+        except duckdb.Error:
+            if bound == scan:
+                raise
+            bound = scan  # what the sniff found does not bind: read with detection, as before
+            rel = ctx.con.sql(f"SELECT * FROM {bound}")
         if reader == "read_csv" and "delim" not in arguments:
             _refuse_one_column(source, path, rel.columns, arguments)
         if cache is not None:
