@@ -4,6 +4,7 @@
 # Both install the versions pinned in constraints.txt. Maintenance:
 #   make test-latest   the same checks in .venv-latest with the newest versions the ranges allow
 #   make lock          refresh constraints.txt to those newest versions
+#   make bench         every benchmark, summed up in bench/results.md (about 20 minutes)
 VENV ?= .venv
 LATEST_VENV ?= .venv-latest
 PYTHON ?= python3
@@ -51,8 +52,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench plugins
 	$(BIN)/ruff format --check src tests bench plugins
 
+# every bench/bench_*.py at its default size, then the table of goals in bench/results.md
 bench: $(STAMP)
-	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	bash .ci/time-install.sh || echo "bench: no GNU time; peak memory is read by a launcher"
+	nice $(BIN)/python bench/summary.py
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) pdca-demo .pytest_cache

@@ -23,11 +23,14 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from harness import figure, header, result
 
-from pdca.check.stats.spc import ALL_RULES, check_series
+from pdca.check.stats.reading import read_series
 from pdca.check.stats.trend import trend
 
 METRICS, PERIODS, BASELINE, SEED, REPEAT = 500, 104, 52, 20240601, 5
+BUDGET = 0.5
+RULES = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def workload() -> list[list[float | None]]:
@@ -55,7 +58,7 @@ def workload() -> list[list[float | None]]:
 def analyse(rows: list[list[float | None]]) -> list[str]:
     verdicts = []
     for row in rows:
-        res = check_series(row, baseline=BASELINE, rules=ALL_RULES, direction="increase")
+        res = read_series(row, baseline=BASELINE, rules=RULES, direction="increase")
         trend(row)
         verdicts.append(res.verdict)
     return verdicts
@@ -130,18 +133,20 @@ def main() -> None:
     t_naive = best_of(lambda: reference_naive(rows))
     verdicts = analyse(rows)
     counts = {v: verdicts.count(v) for v in sorted(set(verdicts))}
+    header("bench_analysis: Check-phase statistics")
     print(f"workload: {METRICS} metrics x {PERIODS} periods, baseline {BASELINE}, seed {SEED}")
     print("analysis: limits + rules 1..8 + verdict + Theil-Sen/Mann-Kendall, best of", REPEAT)
-    print(
-        f"  pdca.check.stats      {t_pdca * 1000:8.1f} ms  ({t_pdca / METRICS * 1e6:.0f} us/metric)"
+    figure("statistics", t_pdca, t_naive, note="reference: naive python, rules 1, 2, 3, 5 only")
+    figure("statistics", t_pdca, t_np, note="reference: numpy mean+std per metric, the floor")
+    print(f"  {t_pdca / METRICS * 1e6:.0f} us per metric; verdicts: {counts}")
+    result(
+        f"analysis.{METRICS}_metrics",
+        t_pdca,
+        t_naive,
+        "s",
+        f"pdca<={BUDGET * 1000:g}ms",
+        t_pdca <= BUDGET,
     )
-    print(f"  numpy mean+std        {t_np * 1000:8.1f} ms  (ratio pdca/numpy {t_pdca / t_np:.1f}x)")
-    print(
-        f"  naive python (1,2,3,5){t_naive * 1000:8.1f} ms  "
-        f"(ratio naive/pdca {t_naive / t_pdca:.1f}x)"
-    )
-    print(f"  budget 500 ms: {'within' if t_pdca < 0.5 else 'OVER'} ({t_pdca / 0.5:.0%} used)")
-    print(f"verdicts: {counts}")
 
 
 if __name__ == "__main__":

@@ -15,20 +15,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import shutil
-import tempfile
-import time
 from pathlib import Path
 
-from bench_check import PLAYBOOK, pdca_check
+from bench_check import PLAYBOOK, data_folder, pdca_check
+from harness import best_of, figure, header, result
+
+GOAL = 0.05
 
 
 def best(fn, *args, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best_of(lambda: fn(*args), repeat)
 
 
 def full_blake2b(path: Path) -> str:
@@ -59,18 +55,12 @@ def bench(rows: int, folder: Path) -> None:
         f"{rows:,} rows, csv {data.stat().st_size / 1e6:.0f} MB, "
         f"entry {entry.stat().st_size / 1e6:.0f} MB:"
     )
-    print(f"  reference: cached check      {t_cached * 1000:8.1f} ms")
-    print(
-        f"  fingerprint (every check)    {t_print * 1000:8.2f} ms   ratio {t_print / t_cached:.3f}"
-        "   goal < 0.05"
-    )
-    print(
-        f"  entry SHA-256 (after change) {t_entry * 1000:8.1f} ms   ratio {t_entry / t_cached:.3f}"
-        "   (once after a write, not every check)"
-    )
-    print(
-        f"  blake2b of the whole CSV     {t_whole * 1000:8.1f} ms   ratio {t_whole / t_cached:.3f}"
-    )
+    label = f"{rows // 1_000_000}M" if rows >= 1_000_000 else f"{rows // 1000}k"
+    note = "reference: the cached check"
+    ratio = figure("fingerprint (every check)", t_print, t_cached, note=note)
+    figure("entry SHA-256 (once after a write)", t_entry, t_cached)
+    figure("blake2b of the whole CSV (what sampling avoids)", t_whole, t_cached)
+    result(f"cache.fingerprint_{label}", t_print, t_cached, "s", f"ratio<={GOAL:g}", ratio <= GOAL)
 
 
 def main() -> None:
@@ -78,13 +68,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
     parser.add_argument("--keep", type=Path, help="folder for the generated files (reused)")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="pdca-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    header("bench_cache: verifying the Parquet cache vs the cached check")
+    folder, temporary = data_folder(args.keep)
     try:
         for rows in args.rows:
             bench(rows, folder)
     finally:
-        if args.keep is None:
+        if temporary:
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import header, result
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from honesty_suite import (
@@ -57,6 +59,11 @@ MEASURES = (
     ("stable", VERDICT_GIVEN, "stable, any verdict", "<= 5 %"),
     ("shifted", ("improved",), "shifted, improved", ">= 80 %"),
     ("shifted", ("deteriorated",), "shifted, deteriorated", "0"),
+)
+GOALS = (  # (RESULT name, measure, goal as written, holds for a share in %)
+    ("stable_any_verdict", MEASURES[0], "pdca<=5%", lambda pct: pct <= 5.0),
+    ("shifted_improved", MEASURES[1], "pdca>=80%", lambda pct: pct >= 80.0),
+    ("shifted_deteriorated", MEASURES[2], "pdca==0%", lambda pct: pct == 0.0),
 )
 
 
@@ -113,6 +120,12 @@ def bench_phi(phi: float, stable: int, shifted: int, folder: Path) -> None:
     for kind in KINDS:
         print_group(kind, pdca, ref, phi, kind)
     print_group("all", pdca, ref, phi, None)
+    if phi == 0.0:  # the goals are for independent noise
+        for name, (group, verdicts, _, _), goal, holds in GOALS:
+            hits, n = pdca.count(group, verdicts, phi=phi)
+            ref_hits, ref_n = ref.count(group, verdicts, phi=phi)
+            pct, ref_pct = 100 * hits / n, 100 * ref_hits / ref_n
+            result(f"honesty.{name}_phi0", pct, ref_pct, "%", goal, holds(pct))
 
 
 def main() -> None:
@@ -123,6 +136,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="folder for the generated playbooks (kept)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="pdca-honesty-"))
+    header("bench_honesty: how honest pdca check's verdicts are")
     print(
         f"seed {SEED}: per kind and phi {args.stable} stable + {args.shifted} shifted by 1.5 sd;"
         " 26 baseline weeks, one 13-week cycle; Wilson 95 % intervals"

@@ -1,8 +1,10 @@
-"""Playbook loading speed: load + validate + graph vs ``yaml.load`` with the C loader.
+"""Playbook loading speed: load + validate vs ``yaml.load`` with the C loader.
 
-Goals: validating a 10,000-task playbook within 1.3x of ``yaml.load(...,
-Loader=yaml.CSafeLoader)`` on the same file; ``pdca --help`` under 150 ms wall.
-Prints figures and ratios; asserts nothing.
+pdca pauses the garbage collector while it builds a playbook (many small
+objects, no cycles to collect), so the fair reference is ``yaml.load(...,
+Loader=yaml.CSafeLoader)`` with the collector paused too; the figure with it
+running is printed beside. Goal: validating a 10,000-task playbook within 1.3x
+of that reference. ``pdca --help`` is timed in ``bench_startup.py``.
 
     python bench/bench_playbook.py [--repeat 5]
 """
@@ -13,15 +15,13 @@ import argparse
 import gc
 import random
 import re
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from harness import best_of, figure, header, result
+
+GOAL = 1.3
 
 
 def make_playbook(n_tasks: int, seed: int = 7) -> str:
@@ -73,15 +73,6 @@ def make_playbook(n_tasks: int, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def bench_file(path: Path, repeat: int) -> None:
     from pdca import graph
     from pdca.playbook import inspect
@@ -116,46 +107,24 @@ def bench_file(path: Path, repeat: int) -> None:
     full = best_of(pdca_validate_graph, repeat)
     n = len(re.findall(r"^  t[0-9]+:$", text, re.M))
     print(f"{path.name}: {len(text) / 1e6:.2f} MB, {n} tasks")
-    print(f"  yaml.load CSafeLoader          {ref * 1000:8.1f} ms   (reference)")
-    print(
-        f"  yaml.load CSafeLoader, no gc   {ref_nogc * 1000:8.1f} ms   ratio {ref_nogc / ref:.2f}"
-    )
-    print(
-        f"  pdca load+validate             {val * 1000:8.1f} ms   ratio {val / ref:.2f}"
-        f"   (vs no-gc reference {val / ref_nogc:.2f})   goal <= 1.30"
-    )
-    print(f"  pdca load+validate+graph       {full * 1000:8.1f} ms   ratio {full / ref:.2f}")
-
-
-def bench_help(repeat: int) -> None:
-    cmd = [sys.executable, "-m", "pdca", "--help"]
-    ref_cmd = [sys.executable, "-c", "pass"]
-    subprocess.run(cmd, capture_output=True, check=True)
-    runs, refs = [], []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(ref_cmd, capture_output=True, check=True)
-        refs.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        runs.append(time.perf_counter() - start)
-    med, ref = statistics.median(runs), statistics.median(refs)
-    print(
-        f"pdca --help: median {med * 1000:.0f} ms wall over {repeat} runs (goal < 150 ms); "
-        f"bare 'python -c pass' {ref * 1000:.0f} ms; ratio {med / ref:.2f}"
-    )
+    note = "reference: yaml.load CSafeLoader, GC paused as pdca does"
+    ratio = figure("load+validate", val, ref_nogc, note=note)
+    figure("load+validate", val, ref, note="reference: yaml.load CSafeLoader, GC running")
+    figure("load+validate+graph", full, ref_nogc)
+    result(f"playbook.validate_{n}_tasks", val, ref_nogc, "s", f"ratio<={GOAL:g}", ratio <= GOAL)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--tasks", type=int, nargs="+", default=[1_000, 10_000])
     args = parser.parse_args()
+    header("bench_playbook: load + validate vs yaml.load")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (1_000, 10_000):
+        for n in args.tasks:
             path = Path(tmp) / f"playbook-{n}.yaml"
             path.write_text(make_playbook(n))
             bench_file(path, args.repeat)
-    bench_help(max(args.repeat, 10))
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ single statuses before timing. Run: ``.venv/bin/python bench/bench_portfolio.py`
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import figure, header, pdca_env, result
 
 PLAYBOOKS, TASKS, OWNERS, SEED, REPEAT = 100, 100, 10, 20261203, 3
 AS_OF = "2026-02-02"
@@ -77,7 +78,7 @@ def setup(root: Path) -> list[Path]:
 
 def timed(argv: list[str]) -> tuple[float, str]:
     best, out = float("inf"), ""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = pdca_env()
     for _ in range(REPEAT):
         start = time.perf_counter()
         done = subprocess.run(
@@ -90,7 +91,7 @@ def timed(argv: list[str]) -> tuple[float, str]:
 
 
 def main() -> None:
-    print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    header("bench_portfolio: pdca status over 100 playbooks")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = setup(root)
@@ -99,12 +100,17 @@ def main() -> None:
         folder, many = timed(["status", str(root), *args])
         assert json.loads(many)["playbooks"]["desk-007"] == json.loads(single)
         inbox, _ = timed(["status", str(root), *args, "--owner", "p3"])
-    print(f"{'command':<44} {'seconds':>8} {'x one':>7}")
-    print(f"{'pdca status (one playbook, reference)':<44} {one:8.3f} {1.0:7.2f}")
-    print(f"{'pdca status FOLDER (100 playbooks)':<44} {folder:8.3f} {folder / one:7.2f}")
-    print(f"{'pdca status FOLDER --owner p3':<44} {inbox:8.3f} {inbox / one:7.2f}")
-    holds = "holds" if folder < GOAL_SECONDS else "does not hold"
-    print(f"goal: 100 playbooks of 100 tasks under {GOAL_SECONDS:.0f} s: {holds}")
+    note = "reference: pdca status of one playbook"
+    figure("pdca status FOLDER (100 playbooks)", folder, one, note=note)
+    figure("pdca status FOLDER --owner p3", inbox, one)
+    result(
+        f"portfolio.{PLAYBOOKS}_playbooks",
+        folder,
+        one,
+        "s",
+        f"pdca<={GOAL_SECONDS:g}s",
+        folder <= GOAL_SECONDS,
+    )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,12 @@ import time
 from collections import Counter
 
 import numpy as np
+from harness import figure, header, result
 
 from pdca.check.stats.themes import compare
 
 N, SEED, VOCAB = 1_000_000, 20260330, 20_000
+BUDGET = 30.0
 
 
 def _words(text: str) -> list[str]:
@@ -88,6 +90,7 @@ def comments(rng: np.random.Generator) -> tuple[list[str], list[str]]:
 
 
 def main() -> None:
+    header("bench_themes: theme analysis of 1,000,000 comments")
     rng = np.random.default_rng(SEED)
     t0 = time.perf_counter()
     group, other = comments(rng)
@@ -103,15 +106,13 @@ def main() -> None:
     reference = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    result = compare(group, other, labels=("group", "other"))
+    found = compare(group, other, labels=("group", "other"))
     themes = time.perf_counter() - t0
 
-    print(f"Counter(str.split) reference: {reference:6.2f} s ({len(counted):,} words)")
-    print(
-        f"themes (Fightin' Words):      {themes:6.2f} s ({result.terms:,} terms)  "
-        f"ratio {themes / reference:.1f}x  budget 30 s: {'ok' if themes < 30 else 'OVER'}"
-    )
-    for side in (result.group, result.other):
+    print(f"{len(counted):,} words counted by the reference; {found.terms:,} terms by pdca")
+    figure("themes (Fightin' Words)", themes, reference, note="reference: Counter(str.split)")
+    result("themes.1M_comments", themes, reference, "s", f"pdca<={BUDGET:g}s", themes <= BUDGET)
+    for side in (found.group, found.other):
         top = ", ".join(f"{t.term} ({t.z:.0f})" for t in side.themes[:5])
         print(f"  {side.label}: {side.comments:,} comments; top: {top}")
 

@@ -11,8 +11,6 @@ import warnings
 from importlib.machinery import ModuleSpec
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 from pdca.errors import (
     ExitCode,
     KpiError,
@@ -30,8 +28,23 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-hookimpl = pluggy.HookimplMarker("pdca")
-"""Marker for plugin hook implementations: ``@pdca.hookimpl``."""
+if TYPE_CHECKING:
+    import pluggy
+
+    hookimpl: pluggy.HookimplMarker
+    """Marker for plugin hook implementations: ``@pdca.hookimpl``."""
+
+
+def __getattr__(name: str) -> Any:
+    """``pdca.hookimpl``, made on first use: pluggy is imported only by the commands
+    that build a plugin manager, never by ``pdca --help`` without installed plugins."""
+    if name == "hookimpl":
+        import pluggy
+
+        marker = pluggy.HookimplMarker("pdca")
+        globals()["hookimpl"] = marker
+        return marker
+    raise AttributeError(f"module 'pdca' has no attribute {name!r}")
 
 
 def load_playbook(path: Any, *, plugin_manager: Any = None) -> Playbook:

@@ -53,10 +53,13 @@ class PdcaGroup(click.Group):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        from pdca.plugins import call_each, get_plugin_manager
+        from pdca.plugins import manager
 
-        try:
-            call_each(get_plugin_manager(), "pdca_register_commands", cli=self)
+        if not manager.may_add_commands():
+            return
+        try:  # no built-in adds a command: only installed (and tests') plugins are asked
+            pm = manager.get_plugin_manager(builtins=False)
+            manager.call_each(pm, "pdca_register_commands", cli=self)
         except PdcaError as exc:
             click.echo(f"warning: {exc}", err=True)
 

@@ -11,17 +11,21 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdca.data import stamps
 from pdca.data.messages import excerpt, first_line, quoted, source_error
+from pdca.data.sniff import explicit_scan
+from pdca.data.sniff import scan_sql as scan_sql
 from pdca.kpi import quote, sql_literal
 
 if TYPE_CHECKING:
     import duckdb
 
     from pdca.data.base import SourceContext
+    from pdca.data.cache import ParquetCache
     from pdca.errors import SourceError
     from pdca.playbook.model import Playbook, Source
 
@@ -40,20 +44,6 @@ def csv_arguments(options: Mapping[str, Any]) -> dict[str, Any]:
         "types": "types",
     }
     return {arg: options[key] for key, arg in names.items() if options.get(key) is not None}
-
-
-def _value_sql(value: Any) -> str:
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{sql_literal(str(k))}: {sql_literal(str(v))}" for k, v in value.items())
-        return "{" + items + "}"
-    return sql_literal(value)
-
-
-def scan_sql(reader: str, path: Path, arguments: Mapping[str, Any]) -> str:
-    """``read_csv('/abs/file.csv', delim=';')``: a table function call for DuckDB SQL."""
-    args = [sql_literal(str(path))]
-    args += [f"{name}={_value_sql(value)}" for name, value in arguments.items()]
-    return f"{reader}({', '.join(args)})"
 
 
 def outside(source: Source) -> Path | None:
@@ -242,11 +232,25 @@ def file_relation(
     if reader in ("read_csv", "read_json"):
         _refuse_empty(source, path, str(arguments.get("encoding", "")))
     try:
-        rel = ctx.con.sql(f"SELECT * FROM {scan}")
+        cache = _cache(source, ctx, scan, fmt) if cacheable else None
+        if cache is not None:
+            entry = cache.lookup(path)
+            if entry is not None:  # read once already: no text to parse, nothing to sniff
+                return entry
+        # the cache's key is the scan as the playbook asks for it; the file is read
+        # with what a sniff found spelled out, so later binds do not sniff again
+        bound = explicit_scan(ctx.con, path, arguments, scan) if reader == "read_csv" else scan
+        try:
+            rel = ctx.con.sql(f"SELECT * FROM {bound}")
+        except duckdb.Error:
+            if bound == scan:
+                raise
+            bound = scan  # what the sniff found does not bind: read with detection, as before
+            rel = ctx.con.sql(f"SELECT * FROM {bound}")
         if reader == "read_csv" and "delim" not in arguments:
             _refuse_one_column(source, path, rel.columns, arguments)
-        if cacheable and ctx.cache_dir is not None:
-            cached = _through_cache(source, ctx, path, rel, scan, fmt)
+        if cache is not None:
+            cached = cache.store(path, rel, bound)
             if cached is not None:
                 return cached
         return stamps.with_timestamp(rel, source, fmt)
@@ -328,45 +332,45 @@ def _first_bad_row(path: Path, delim: str, encoding: str) -> str:
     return ""
 
 
-def _through_cache(
-    source: Source,
-    ctx: SourceContext,
-    path: Path,
-    rel: duckdb.DuckDBPyRelation,
-    scan: str,
-    fmt: str | None,
-) -> duckdb.DuckDBPyRelation | None:
-    import duckdb
+@dataclass(frozen=True)
+class _Cached:
+    """The Parquet cache as one source's file uses it: where, and the key's parameters."""
 
-    from pdca.data.cache import ParquetCache
+    source: Source
+    con: duckdb.DuckDBPyConnection
+    cache: ParquetCache
+    params: Mapping[str, Any]
+    fmt: str | None
 
-    assert ctx.cache_dir is not None
-    cache = ParquetCache(ctx.cache_dir)
-    params = {
-        "scan": scan,
-        "timestamp": source.timestamp,
-        "format": fmt,
-        "duckdb": duckdb.__version__,
-        "cast": stamps.CAST_VERSION,
-        # zoned times are converted to the machine's zone: a copy made in another is stale
-        "zone": ctx.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0],
-    }
+    def _count_rows(self, entry: Path) -> int | None:
+        import duckdb
 
-    def count_rows(entry: Path) -> int | None:
         try:
             sql = f"SELECT num_rows FROM parquet_file_metadata({sql_literal(str(entry))})"
-            return int(ctx.con.execute(sql).fetchall()[0][0])
+            return int(self.con.execute(sql).fetchall()[0][0])
         except (duckdb.Error, IndexError, TypeError, ValueError):
             return None
 
-    entry = cache.lookup(path, params, count_rows)
-    if entry is not None:
+    def lookup(self, path: Path) -> duckdb.DuckDBPyRelation | None:
+        """The verified copy of ``path`` as a relation; None when there is none."""
+        import duckdb
+
+        entry = self.cache.lookup(path, self.params, self._count_rows)
+        if entry is None:
+            return None
         try:
-            return ctx.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")
+            return self.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")
         except duckdb.Error:
             entry.unlink(missing_ok=True)  # damaged entry (disk full, killed copy): rebuild it
-            entry = None
-    if entry is None:
+            return None
+
+    def store(
+        self, path: Path, rel: duckdb.DuckDBPyRelation, scan: str
+    ) -> duckdb.DuckDBPyRelation | None:
+        """Copy the rows ``scan`` reads into a new entry; None when it cannot be written."""
+        import duckdb
+
+        source, fmt = self.source, self.fmt
         expr = stamps.timestamp_cast(rel, source, fmt)
         select = "*"
         if expr is not None and source.timestamp is not None:
@@ -374,7 +378,7 @@ def _through_cache(
 
         def write(temp: Path) -> int:
             try:
-                (rows,) = ctx.con.execute(
+                (rows,) = self.con.execute(
                     f"COPY (SELECT {select} FROM {scan}) TO {sql_literal(str(temp))} "
                     "(FORMAT parquet, COMPRESSION zstd)"
                 ).fetchall()[0]
@@ -387,7 +391,27 @@ def _through_cache(
                     raise problem from None
                 raise
 
-        entry = cache.store(path, params, write)
+        entry = self.cache.store(path, self.params, write)
         if entry is None:
             return None
-    return ctx.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")
+        return self.con.sql(f"SELECT * FROM read_parquet({sql_literal(str(entry))})")
+
+
+def _cache(source: Source, ctx: SourceContext, scan: str, fmt: str | None) -> _Cached | None:
+    """The cache for this source's file, or None when the check has no cache folder."""
+    import duckdb
+
+    from pdca.data.cache import ParquetCache
+
+    if ctx.cache_dir is None:
+        return None
+    params = {
+        "scan": scan,
+        "timestamp": source.timestamp,
+        "format": fmt,
+        "duckdb": duckdb.__version__,
+        "cast": stamps.CAST_VERSION,
+        # zoned times are converted to the machine's zone: a copy made in another is stale
+        "zone": ctx.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0],
+    }
+    return _Cached(source, ctx.con, ParquetCache(ctx.cache_dir), params, fmt)

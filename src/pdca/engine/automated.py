@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pdca.engine.draft import CycleError, Draft
-from pdca.engine.readiness import refresh
+from pdca.engine.readiness import dependents, refresh
 from pdca.playbook.model import PHASE_INDEX, Playbook
 from pdca.state.model import Attempt, TaskState
 from pdca.state.times import parse_utc
@@ -45,22 +45,37 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_ORDER: list[tuple[Playbook, tuple[str, ...]]] = []
+"""The last playbook :func:`run_order` was asked about, and its order (one entry)."""
+
+
+def run_order(pb: Playbook) -> tuple[str, ...]:
+    """The playbook's automated tasks in the order they run: earliest phase, then
+    playbook order. Worked out once per playbook: a run asks before every attempt."""
+    if not _ORDER or _ORDER[0][0] is not pb:
+        ranked = sorted(
+            (PHASE_INDEX.get(task.phase, 0), index, tid)
+            for index, (tid, task) in enumerate(pb.tasks.items())
+            if task.automated
+        )
+        _ORDER[:] = [(pb, tuple(tid for _, _, tid in ranked))]
+    return _ORDER[0][1]
+
+
 def next_automated(pb: Playbook, d: Draft) -> str | None:
     """The ready automated task to run next: earliest phase, then playbook order
     (a ready task's dependencies are all finished, so this respects dependencies).
     A task waiting out its ``retry_delay`` is passed over until it is due."""
-    best: tuple[int, int, str] | None = None
     now = parse_utc(d.now)
-    for index, (tid, task) in enumerate(pb.tasks.items()):
+    for tid in run_order(pb):
         row = d.tasks.get(tid)
-        if task.automated and row is not None and not row.archived and row.status == "ready":
-            due = retry_due(pb, row)
-            if due is not None and now is not None and due > now:
-                continue
-            key = (PHASE_INDEX.get(task.phase, 0), index, tid)
-            if best is None or key < best:
-                best = key
-    return best[2] if best else None
+        if row is None or row.archived or row.status != "ready":
+            continue
+        due = retry_due(pb, row) if row.failures > 0 else None
+        if due is not None and now is not None and due > now:
+            continue
+        return tid
+    return None
 
 
 def next_retry(pb: Playbook, d: Draft) -> tuple[str, datetime] | None:
@@ -152,7 +167,7 @@ def finish_attempt(
             )
         else:
             d.set_status(tid, "failed", note=f"attempt {number} failed: {error}", failures=failures)
-    refresh(pb, d)
+    refresh(pb, d, only=(tid, *dependents(pb, tid)))
     return d.tasks[tid].status
 
 

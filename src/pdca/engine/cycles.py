@@ -24,7 +24,7 @@ from pdca.engine.act import (
     when_note,
 )
 from pdca.engine.draft import Draft
-from pdca.engine.readiness import active, open_work, refresh
+from pdca.engine.readiness import active, has_open_work, open_work, refresh
 from pdca.engine.schedule import opening_day
 from pdca.playbook.model import PHASE_INDEX, PHASES, Playbook
 from pdca.state.model import CycleState, Snapshot, TaskState
@@ -82,7 +82,7 @@ def advance(pb: Playbook, d: Draft) -> str:
             continue
         if d.cycle.is_closed:
             return "finished"
-        if open_work(pb, d):
+        if has_open_work(d):
             return "work"
         phase = d.cycle.phase
         if phase == "plan":

@@ -18,6 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from pdca.errors import PdcaError
+from pdca.state.annotations import KINDS as ANNOTATION_KINDS
+from pdca.state.checkins import CHECKIN
 from pdca.state.model import (
     Attempt,
     Changes,
@@ -109,3 +111,30 @@ class Draft:
     def put_decision(self, decision: Decision) -> None:
         self.decisions[decision.objective] = decision
         self.changes.decisions[(self.number, decision.objective)] = decision
+
+    def settled(self, revision: int) -> State | None:
+        """The state as the store holds it once these changes are written at ``revision``.
+
+        ``pdca run`` hands it to its next transaction, which then needs no read of
+        the whole state when nobody else wrote meanwhile. None when it cannot be
+        told without reading: a decision with a note (the lessons are ordered by the
+        store) or an annotation or check-in (folded from the audit log)."""
+        if any(d.decision and d.note for d in self.changes.decisions.values()):
+            return None
+        noted = (*ANNOTATION_KINDS, CHECKIN)
+        if any(e.kind in noted for e in self.changes.events):
+            return None
+        cycles = {c.number: c for c in self.state.cycles}
+        cycles.update(self.changes.cycles)
+        return replace(
+            self.state,
+            cycle=self.cycle,
+            tasks=self.tasks,
+            running=self.running,
+            baselines=self.baselines,
+            baseline_origins=self.origins,
+            snapshot=self.snapshot,
+            decisions=self.decisions,
+            cycles=tuple(cycles[n] for n in sorted(cycles)),
+            revision=revision,
+        )

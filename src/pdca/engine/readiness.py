@@ -46,6 +46,17 @@ def open_work(pb: Playbook, d: Draft) -> list[str]:
     ]
 
 
+def has_open_work(d: Draft) -> bool:
+    """Whether :func:`open_work` would name any task; stops at the first it finds."""
+    if d.cycle is None or d.cycle.is_closed:
+        return False
+    current = PHASE_INDEX[d.cycle.phase]
+    return any(
+        not row.archived and row.status not in FINISHED and PHASE_INDEX.get(row.phase, 0) <= current
+        for row in d.tasks.values()
+    )
+
+
 def why_waiting(pb: Playbook, d: Draft, tid: str) -> str:
     """Why a task is pending, in words: its phase is not reached, or what it waits for."""
     task = pb.tasks[tid]
@@ -61,13 +72,19 @@ def why_waiting(pb: Playbook, d: Draft, tid: str) -> str:
     return f"it waits for {', '.join(waiting)}" if waiting else "its dependencies are not done"
 
 
-def refresh(pb: Playbook, d: Draft) -> None:
+def refresh(pb: Playbook, d: Draft, only: Iterable[str] | None = None) -> None:
     """Pending tasks whose time has come become ready; ready ones whose input was
     reopened go back to pending. One pass suffices: readiness depends only on
-    dependencies being done or skipped, which this never changes."""
+    dependencies being done or skipped, which this never changes.
+
+    ``only`` limits the pass to these tasks: after one task's status changed, only
+    it and its direct dependents can change readiness, and ``pdca run`` finishing
+    one task after another must not look at every task each time."""
     if d.cycle is None or d.cycle.is_closed:
         return
-    for tid, row in list(d.tasks.items()):
+    names = list(d.tasks) if only is None else [t for t in only if t in d.tasks]
+    rows = [(t, d.tasks[t]) for t in names]
+    for tid, row in rows:
         if row.archived or tid not in pb.tasks:
             continue
         task = pb.tasks[tid]
@@ -78,6 +95,23 @@ def refresh(pb: Playbook, d: Draft) -> None:
             row.status == "ready" or (row.status == "in_progress" and tid not in d.running)
         ):
             d.set_status(tid, "pending", note=why_waiting(pb, d, tid))
+
+
+_DEPENDENTS: list[tuple[Playbook, dict[str, tuple[str, ...]]]] = []
+"""The last playbook :func:`dependents` was asked about, and its map (one entry)."""
+
+
+def dependents(pb: Playbook, tid: str) -> tuple[str, ...]:
+    """The tasks that depend directly on ``tid``, in playbook order.
+
+    The map is built once per playbook (a run asks after every task it finishes)."""
+    if not _DEPENDENTS or _DEPENDENTS[0][0] is not pb:
+        found: dict[str, list[str]] = {}
+        for other, task in pb.tasks.items():
+            for dep in task.depends_on:
+                found.setdefault(dep, []).append(other)
+        _DEPENDENTS[:] = [(pb, {k: tuple(v) for k, v in found.items()})]
+    return _DEPENDENTS[0][1].get(tid, ())
 
 
 def downstream(pb: Playbook, roots: Iterable[str]) -> list[str]:

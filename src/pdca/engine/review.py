@@ -274,9 +274,8 @@ def _downstream_open(pb: Playbook, d: tr.Draft) -> dict[str, int]:
     Bit sets over a reverse topological order: one OR per dependency edge, so a
     10,000-task playbook costs milliseconds, not a graph search per task.
     """
-    import networkx as nx
-
-    from pdca.graph import task_graph
+    from pdca.engine.readiness import dependents
+    from pdca.playbook.order import task_order
 
     ids = list(pb.tasks)
     bit = {tid: 1 << i for i, tid in enumerate(ids)}
@@ -286,11 +285,11 @@ def _downstream_open(pb: Playbook, d: tr.Draft) -> dict[str, int]:
         if row is None or (row.status not in FINISHED and not row.archived):
             unfinished |= bit[tid]
     below: dict[str, int] = {}
-    g = task_graph(pb)
-    for tid in reversed(list(nx.topological_sort(g))):
+    order = task_order(pb.tasks) or ids  # a validated playbook's dependencies never loop
+    for tid in reversed(order):
         acc = 0
-        for nxt in g.successors(tid):
-            acc |= bit[nxt] | below[nxt]
+        for nxt in dependents(pb, tid):
+            acc |= bit[nxt] | below.get(nxt, 0)
         below[tid] = acc
     return {tid: (below[tid] & unfinished).bit_count() for tid in ids}
 

@@ -90,6 +90,9 @@ class Engine:
         """The day engine changes happen on: ``pdca run``'s as-of (None: the clock's day)."""
         self.allow_stale = False
         """``pdca run --allow-stale``: enter check even when a metric's data is stale."""
+        self._known: State | None = None
+        """The state as this engine's last commit left it: the next transaction starts
+        from it, reading nothing, unless another command wrote in between."""
         self.guard = SignalGuard()
         """Defers SIGTERM and SIGINT while a transaction is written (armed by :meth:`run`)."""
 
@@ -103,15 +106,20 @@ class Engine:
         ``on`` is the day the change happened: a person's ``--on``, "" for the clock's
         day; by default the as-of day of the run (:attr:`day`)."""
 
+        known = self._known
+
         def decide(state: State) -> tuple[Changes, tuple[Any, tr.Draft]]:
             d = tr.Draft(state, self.clock(), self.day if on is None else on)
-            tr.reconcile(self.pb, d)
+            if known is None or state.revision != known.revision + 1:
+                tr.reconcile(self.pb, d)  # read afresh: bring it in line with the playbook
             value = step(d)
             return d.changes, (value, d)
 
+        self._known = None  # until this commit is known to have been written
         with self.guard.shielded():
-            value, d = self.store.transact(self.ref, decide)
+            value, d = self.store.transact(self.ref, decide, known=known)
             out.events.extend(d.changes.events)
+            self._known = d.settled(d.state.revision)
         self._fire(out, d.changes.events)
         return value, d
 

@@ -323,6 +323,10 @@ class _Checker:
                 )
 
     def cycles(self) -> None:
+        from pdca.playbook.order import task_order
+
+        if task_order(self.pb.tasks) is not None:
+            return  # no loop: networkx is needed only to name the tasks of one
         from pdca import graph
 
         for path in graph.cycles(graph.task_graph(self.pb)):

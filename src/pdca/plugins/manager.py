@@ -8,18 +8,17 @@ level manager: each command (and each test) builds its own.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from pdca import hookspecs
 from pdca.errors import PluginError
+
+if TYPE_CHECKING:
+    import pluggy
 
 BUILTINS: tuple[str, ...] = (
     "pdca.builtins.sources",
@@ -58,15 +57,23 @@ def get_plugin_manager(
     *,
     entry_points: bool = True,
     extra: Iterable[tuple[str, object]] = (),
+    builtins: bool = True,
 ) -> pluggy.PluginManager:
     """A fresh manager with built-ins, installed plugins and the playbook's plugin files.
 
     ``extra`` registers (name, plugin) pairs last: tests and embedding code use it.
+    ``builtins=False`` leaves pdca's own plugins out: the command line asks only for
+    plugin commands when it lists its commands, which no built-in adds, and importing
+    the built-ins (and what they import) would slow ``pdca --help`` down for nothing.
     """
+    import pluggy
+
+    from pdca import hookspecs
+
     pm = pluggy.PluginManager("pdca")
     pm.add_hookspecs(hookspecs)
     disabled = disabled_plugins()
-    for modname in BUILTINS:
+    for modname in BUILTINS if builtins else ():
         if _is_disabled(modname, disabled):
             continue
         pm.register(importlib.import_module(modname), name=modname)
@@ -80,6 +87,21 @@ def get_plugin_manager(
     return pm
 
 
+_FACTORY = get_plugin_manager
+
+
+def may_add_commands() -> bool:
+    """Whether asking for plugin commands can find any, without building a manager.
+
+    No built-in adds a command, so only an installed distribution with a ``pdca``
+    entry point can (:func:`declares_entry_points`), or plugins that were added to
+    every manager by wrapping :func:`get_plugin_manager` (what
+    :func:`pdca.testing.plugins_added` does). When neither holds, ``pdca --help``
+    imports no pluggy and reads no distribution's metadata.
+    """
+    return get_plugin_manager is not _FACTORY or declares_entry_points()
+
+
 def builtin_plugin_manager() -> pluggy.PluginManager:
     """A manager with pdca's built-ins only: nothing installed, nothing the playbook names.
 
@@ -91,6 +113,8 @@ def builtin_plugin_manager() -> pluggy.PluginManager:
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    import pluggy
+
     try:
         pm.register(plugin, name=name)
     except ValueError as exc:
@@ -99,7 +123,37 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
         raise PluginError(f"plugin '{name}' has an invalid hook: {exc}") from None
 
 
+def declares_entry_points(paths: Iterable[str] | None = None) -> bool:
+    """Whether any distribution on ``sys.path`` may declare a ``pdca`` entry point.
+
+    A look at each ``*.dist-info``/``*.egg-info`` folder's ``entry_points.txt`` for
+    the ``[pdca]`` section: far cheaper than importing :mod:`importlib.metadata`
+    and parsing every distribution's metadata, which is then done only when one
+    does. A path entry that is not a folder (a zip) cannot be looked into this way
+    and counts as "may".
+    """
+    marker = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path if paths is None else paths:
+        try:
+            with os.scandir(entry or ".") as listing:
+                names = [e.name for e in listing if e.name.endswith((".dist-info", ".egg-info"))]
+        except NotADirectoryError:
+            return True
+        except OSError:
+            continue
+        for name in names:
+            try:
+                text = Path(entry or ".", name, "entry_points.txt").read_text(errors="replace")
+            except OSError:
+                continue
+            if marker in text:
+                return True
+    return False
+
+
 def _load_entry_points(pm: pluggy.PluginManager, disabled: set[str]) -> None:
+    if not declares_entry_points():
+        return
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -132,11 +186,13 @@ def _load_local(pm: pluggy.PluginManager, ref: str, base: Path, disabled: set[st
             raise PluginError(
                 f"plugin file '{_clip(ref)}' not found (looked for {_clip(str(path))})"
             )
+        from importlib.util import module_from_spec, spec_from_file_location
+
         modname = f"pdca_local_{abs(hash(str(path))):x}_{name}"
-        spec = importlib.util.spec_from_file_location(modname, path)
+        spec = spec_from_file_location(modname, path)
         if spec is None or spec.loader is None:
             raise PluginError(f"plugin file '{_clip(ref)}' cannot be imported")
-        module = importlib.util.module_from_spec(spec)
+        module = module_from_spec(spec)
         try:
             sys.modules[modname] = module
             spec.loader.exec_module(module)

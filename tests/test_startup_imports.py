@@ -1,0 +1,101 @@
+"""What starting pdca imports: the heavy libraries load only in the commands that use them.
+
+Each case runs a fresh interpreter (an import in this test process would count
+for nothing) and prints the heavy modules present in ``sys.modules`` when the
+command is done. Speed itself is measured in ``bench/bench_startup.py``; this
+checks the reason it holds, which does not depend on the machine's load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("networkx", "sqlalchemy", "duckdb", "jinja2", "pluggy", "importlib.metadata")
+
+PROBE = """\
+import json, sys
+heavy = json.loads(sys.argv[2])
+sys.argv = ["pdca", *json.loads(sys.argv[1])]
+import pdca.cli.main
+try:
+    pdca.cli.main.main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
+"""
+
+PLAYBOOK = """\
+playbook: light
+title: Light
+owners:
+  tom: {name: Tom}
+tasks:
+  a: {title: A, owner: tom, phase: plan}
+  b: {title: B, owner: tom, phase: do, depends_on: [a]}
+"""
+
+
+def python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter on this checkout, installed plugins left in (they count too)."""
+    env = {k: v for k, v in os.environ.items() if k != "PDCA_DISABLE_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def heavy_after(args: list[str], cwd: Path) -> list[str]:
+    """The heavy modules a fresh ``pdca ARGS`` has imported when it is done."""
+    done = python("-c", PROBE, json.dumps(args), json.dumps(HEAVY), cwd=cwd)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_importing_the_command_line_imports_no_heavy_library(tmp_path: Path) -> None:
+    probe = (
+        "import json, sys, pdca.cli.main; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    assert json.loads(python("-c", probe, cwd=tmp_path).stdout) == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "--help"], ["--version"]])
+def test_help_imports_no_heavy_library(tmp_path: Path, args: list[str]) -> None:
+    assert heavy_after(args, tmp_path) == []
+
+
+def test_validating_a_playbook_without_a_loop_imports_no_graph_library(tmp_path: Path) -> None:
+    (tmp_path / "playbook.yaml").write_text(PLAYBOOK)
+    assert "networkx" not in heavy_after(["validate", "playbook.yaml"], tmp_path)
+
+
+def test_status_imports_no_graph_library(tmp_path: Path) -> None:
+    (tmp_path / "playbook.yaml").write_text(PLAYBOOK)
+    found = heavy_after(["status", "playbook.yaml"], tmp_path)
+    assert "networkx" not in found
+    assert "pluggy" in found  # the probe sees what a command really loads
+
+
+def test_a_loop_is_still_named_task_by_task(tmp_path: Path) -> None:
+    looped = PLAYBOOK.replace("phase: plan}", "phase: do, depends_on: [b]}")
+    (tmp_path / "playbook.yaml").write_text(looped)
+    done = python("-m", "pdca", "validate", "playbook.yaml", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "playbook.yaml:6:53: error: dependency cycle: a --> b --> a (each waits" in done.stdout
+
+
+def test_checking_a_playbook_without_state_imports_no_database_library(tmp_path: Path) -> None:
+    (tmp_path / "playbook.yaml").write_text(
+        PLAYBOOK
+        + "sources:\n  survey: {type: csv, path: survey.csv, timestamp: day}\n"
+        + "metrics:\n  score: {source: survey, kpi: mean, field: score, target: 5}\n"
+    )
+    (tmp_path / "survey.csv").write_text("day,score\n2026-01-05,4\n2026-01-06,6\n")
+    found = heavy_after(["check", "playbook.yaml", "--as-of", "2026-01-10"], tmp_path)
+    assert "sqlalchemy" not in found
+    assert "duckdb" in found  # it did read the data
