@@ -117,6 +117,21 @@ def record(
     return done
 
 
+def marked(
+    paths: list[Path], state_url: str | None, day: date, kind: str, channel: str
+) -> set[str]:
+    """The people who already have a ``kind`` mark of ``channel`` for ``day`` in any of the
+    playbooks' states: a sender skips them, so a second run on one day sends nothing."""
+    from pdca.state.digests import sent_on
+
+    found: set[str] = set()
+    for path in paths:
+        with session(path, state_url, create=False) as engine:
+            marks = engine.store.read(engine.pb.id).digests
+        found |= {p for p, m in marks.items() if sent_on(m, kind, channel, day.isoformat())}
+    return found
+
+
 @click.command()
 @click.argument("playbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--owner", metavar="ID", help="Only this person's digest.")

@@ -116,7 +116,7 @@ BADGES = {
 }
 
 
-def _e(value: Any) -> str:
+def html_text(value: Any) -> str:
     """Text for HTML: control characters made visible, then every markup character escaped."""
     return html.escape(visible(str(value)), quote=True)
 
@@ -124,7 +124,7 @@ def _e(value: Any) -> str:
 def _badge(kind: str, text: str) -> str:
     return (
         f'<span style="{BADGES[kind]}padding:1px 6px;border-radius:4px;font-size:12px;">'
-        f"{_e(text)}</span> "
+        f"{html_text(text)}</span> "
     )
 
 
@@ -136,7 +136,7 @@ def _item(key: str, x: Mapping[str, Any]) -> str:
         badge = _badge("due", f"due {x['due']}")
     elif key == "signals" and x.get("new"):
         badge = _badge("new", "new")
-    return f'<li style="margin:0 0 6px 0;">{badge}{_e(LINES[key](x))}</li>'
+    return f'<li style="margin:0 0 6px 0;">{badge}{html_text(LINES[key](x))}</li>'
 
 
 def digest_html(doc: Mapping[str, Any]) -> str:
@@ -145,20 +145,18 @@ def digest_html(doc: Mapping[str, Any]) -> str:
     for person, d in doc["people"].items():
         rows = [
             f'<h1 style="color:#1f2328;font-size:20px;margin:0 0 8px 0;">'
-            f"{_e(_title(person, d, doc['as_of']))}</h1>"
+            f"{html_text(_title(person, d, doc['as_of']))}</h1>"
         ]
-        rows += [
-            f'<p style="{MUTED}margin:0 0 2px 0;font-size:13px;">{_e(since_text(pid, s))}</p>'
-            for pid, s in d["since"].items()
-        ]
+        small = f'<p style="{MUTED}margin:0 0 2px 0;font-size:13px;">'
+        rows += [f"{small}{html_text(since_text(pid, s))}</p>" for pid, s in d["since"].items()]
         for key, head in HEADS.items():
             head = head.replace("Coming due", f"Due within {doc['horizon_days']} days")
-            rows.append(f'<h2 style="{HEAD}">{_e(head)}</h2>')
+            rows.append(f'<h2 style="{HEAD}">{html_text(head)}</h2>')
             items = [_item(key, x) for x in d[key]]
             if items:
                 rows.append('<ul style="margin:0;padding:0 0 0 20px;">' + "".join(items) + "</ul>")
             else:
-                rows.append(f'<p style="{MUTED}margin:0;">{_e(NOTHING)}</p>')
+                rows.append(f'<p style="{MUTED}margin:0;">{html_text(NOTHING)}</p>')
         cards.append(
             f'<table role="presentation" width="100%" cellpadding="16" cellspacing="0" '
             f'style="{CARD}margin:0 0 16px 0;"><tr><td style="{FONT}">'
@@ -170,7 +168,7 @@ def digest_html(doc: Mapping[str, Any]) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="color-scheme" content="light dark">'
         '<meta name="supported-color-schemes" content="light dark">'
-        f"<title>{_e('pdca digest, ' + str(doc['as_of']))}</title></head>\n"
+        f"<title>{html_text('pdca digest, ' + str(doc['as_of']))}</title></head>\n"
         f'<body style="{PAGE}{FONT}margin:0;padding:16px;">\n{body}\n</body></html>\n'
     )
 
