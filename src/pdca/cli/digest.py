@@ -44,12 +44,14 @@ def build(
     from pdca.check.reread import read_noted
     from pdca.engine import digest, review
     from pdca.errors import PdcaError
+    from pdca.playbook import SharedPlugins
 
+    shared = SharedPlugins()
     parts: dict[str, dict[str, Any]] = {}
     who: dict[str, tuple[str, str | None]] = {}
     where: dict[str, Path] = {}
     for path in paths:
-        with session(path, state_url, create=False) as engine:
+        with session(path, state_url, create=False, shared=shared) as engine:
             pb = engine.pb
             if pb.id in where:
                 raise PdcaError(

@@ -150,7 +150,11 @@ class Store:
         if self.kind == "sqlite" and self.read_only:
             return sqlite.read_only_engine(Path(self.name))
         if self.kind == "sqlite":
-            engine = sa.create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            engine = sa.create_engine(
+                sa.engine.make_url(self.url).set(drivername=sqlite.DRIVER),
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                **sqlite.engine_options(),
+            )
             sa_event.listen(engine, "connect", _sqlite_connect)
             sa_event.listen(engine, "begin", _sqlite_begin)
             return engine
