@@ -138,7 +138,9 @@ def _inspect(
         )
         registry = None
     result.plugin_manager, result.registry = pm, registry
-    result.problems.extend(validate.check(playbook, registry, plugins_loaded=load_plugins))
+    result.problems.extend(
+        validate.check(playbook, registry, plugins_loaded=load_plugins, source=text)
+    )
     result.problems.sort(key=lambda pr: pr.sort_key)
     return result
 
