@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from pdca.cli import cli
 from pdca.engine.runner import Engine
 from pg_server import fresh_database
+from test_portfolio import pdca
 
 START = "2026-01-05"  # a Monday
 
@@ -88,11 +89,11 @@ class Clock:
 
 
 @pytest.fixture
-def clock() -> Iterator[Clock]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The CLI builds its Engine with the default clock: replaced for the test."""
     fake = Clock()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(Engine.__init__.__kwdefaults__, "clock", fake)
-        yield fake
+    monkeypatch.setitem(Engine.__init__.__kwdefaults__, "clock", fake)
+    return fake
 
 
 @pytest.fixture
@@ -104,13 +105,6 @@ def desks(tmp_path: Path) -> Path:
     (tmp_path / "desk" / "playbook.yaml").write_text(DESK)
     (tmp_path / "desk" / "data" / "scores.csv").write_text(scores())
     return tmp_path
-
-
-def pdca(*argv: Any, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in argv])
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 class Team:

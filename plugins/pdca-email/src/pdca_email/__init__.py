@@ -25,6 +25,7 @@ Settings (environment only; see ``pdca_email.smtp``): ``PDCA_SMTP_HOST``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,7 @@ def _common(f: Any) -> Any:
 @email.command("digest")
 @_common
 @click.option("--since", callback=parse_date, metavar="DATE", help="Changes from this day on.")
-def digest_command(
-    playbooks: tuple[Path, ...],
-    owner: str | None,
-    as_of: date | None,
-    state_url: str | None,
-    dry_run: bool,
-    since: date | None,
-) -> None:
+def digest_command(since: date | None, **common: Any) -> None:
     """Each person's digest of PLAYBOOKS (files or folders), once a day at most.
 
     People with nothing to tell (no change, nothing owed or due, no signal) get
@@ -87,7 +81,7 @@ def digest_command(
     def wanted(d: dict[str, Any]) -> bool:
         return not empty(d)
 
-    _run(playbooks, owner, as_of, state_url, dry_run, since, "digest", wanted, digest_message)
+    _run("digest", wanted, digest_message, since=since, **common)
 
 
 @email.command("reminders")
@@ -99,14 +93,7 @@ def digest_command(
     show_default=True,
     help="Remind of work due within this many days (and overdue work).",
 )
-def reminders_command(
-    playbooks: tuple[Path, ...],
-    owner: str | None,
-    as_of: date | None,
-    state_url: str | None,
-    dry_run: bool,
-    days: int,
-) -> None:
+def reminders_command(days: int, **common: Any) -> None:
     """Remind each person of their overdue work and work due within --days, once a day."""
     from pdca_email.messages import reminder_items, reminder_message
 
@@ -116,20 +103,22 @@ def reminders_command(
     def make(sender: str, to: Any, doc: dict[str, Any], person: str) -> Any:
         return reminder_message(sender, to, doc, person, days)
 
-    _run(playbooks, owner, as_of, state_url, dry_run, None, "reminder", wanted, make)
+    _run("reminder", wanted, make, **common)
 
 
 def _run(
+    what: str,
+    wanted: Callable[[dict[str, Any]], bool],
+    make: Callable[..., Any],
+    *,
     playbooks: tuple[Path, ...],
     owner: str | None,
     as_of: date | None,
     state_url: str | None,
     dry_run: bool,
-    since: date | None,
-    what: str,
-    wanted: Any,
-    make: Any,
+    since: date | None = None,
 ) -> None:
+    """Build the digests, then send each wanted person ``make``'s message and record it."""
     from pdca.cli.digest import build, expand, marked, record
     from pdca.errors import PdcaError
     from pdca.playbook.messages import visible
