@@ -55,6 +55,13 @@ class SharedDialect(SQLiteDialect_pysqlite):
             super().__init__(*args, **kwargs)
             self._made = True
 
+    def initialize(self, connection: Any) -> None:
+        """Learn the SQLite library's version and defaults once: they are the library's,
+        the same for every file (SQLAlchemy asks on each engine's first connection)."""
+        if not getattr(self, "_known", False):
+            super().initialize(connection)
+            self._known = True
+
 
 DRIVER = "sqlite+pdca"
 """The URL scheme of :class:`SharedDialect` (registered with SQLAlchemy below)."""
