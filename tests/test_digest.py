@@ -408,3 +408,21 @@ def test_refusals(noted: Path) -> None:
     assert (
         err == "error: --mark records a digest of today or earlier; --as-of 2999-01-01 is later\n"
     )
+
+
+def test_a_digest_marked_for_an_earlier_day_leaves_later_events_for_the_next(
+    noted: Path, clock: Clock
+) -> None:
+    a = noted / "a" / "playbook.yaml"
+    clock.now = "2026-01-12T09:00:00.000Z"
+    pdca("task", a, "done", "analyse", "--by", "tom")  # on 12 January
+    # marked afterwards, but for 9 January: it could not show the 12th
+    clock.now = "2026-01-12T10:00:00.000Z"
+    pdca("digest", a, "--as-of", "2026-01-09", "--owner", "tom", "--mark")
+    doc = json.loads(
+        pdca("digest", a, "--as-of", "2026-01-12", "--owner", "tom", "--format", "json").stdout
+    )
+    assert [(c["on"], c["text"]) for c in doc["people"]["tom"]["changes"]] == [
+        ("2026-01-12", "task analyse: in progress -> done"),
+        ("2026-01-12", "task fix: pending -> ready"),
+    ]

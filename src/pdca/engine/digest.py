@@ -56,9 +56,11 @@ KINDS = TASK_KINDS | OBJECTIVE_KINDS | METRIC_KINDS | CYCLE_KINDS | frozenset(di
 class Window:
     """Which events are news for one person in one playbook.
 
-    ``after`` is the id of the last digest's audit event (events recorded later
-    are news); without one, ``since`` is the first day counted. ``until`` (the
-    digest's day) bounds both: an event dated later is not news yet.
+    ``after`` is the id of the last digest's audit event: events recorded after
+    it are news, and so are those dated after that digest's day (``since``),
+    which it could not show (a digest made for an earlier day). Without a last
+    digest, ``since`` is the first day counted. ``until`` (this digest's day)
+    bounds both: an event dated later is not news yet.
     """
 
     since: str
@@ -72,8 +74,8 @@ class Window:
         on = e.on or e.at[:10]
         if on > self.until:
             return False
-        if self.after is not None:
-            return (e.id or 0) > self.after
+        if self.after is not None:  # what the last digest did not show: later, or dated later
+            return (e.id or 0) > self.after or on > self.since
         return on >= self.since
 
     def to_json(self) -> dict[str, Any]:
