@@ -291,3 +291,14 @@ def test_hostile_input_is_refused_with_a_message(desk: Path, command: str, argv:
     assert result.exit_code in (1, 2), result.output
     assert result.output.strip() and "Traceback" not in result.output
     assert "internal error" not in result.output
+
+
+def test_a_name_cannot_add_a_header_or_a_recipient(desk: Path, smtp_server: Any) -> None:
+    box = smtp_server()
+    desk.write_text(PLAYBOOK.replace('"Tom <Berg>"', '"Tom\\nBcc: evil@example.com"'))
+    pdca("email", "digest", desk, "--as-of", DAY, "--owner", "tom", env=settings(box))
+    (_, rcpt, msg), *_ = box.received
+    assert rcpt == ["tom@example.com"] and msg["Bcc"] is None
+    assert msg["To"] == '"Tom Bcc: evil@example.com" <tom@example.com>'
+    # one header still (folded: its unfolded value may start with the fold's space)
+    assert msg["Subject"].strip().startswith("pdca digest for Tom Bcc: evil@example.com, 2026")
