@@ -3,7 +3,8 @@
 Each playbook has 100 tasks over four phases (up to two dependencies each), 10
 owners and 3 objectives, and its own SQLite state with cycle 1 open and a few
 tasks started (set up in this process, not timed). Timed, as a user runs them,
-in fresh processes (interpreter start-up and imports included), best of REPEAT:
+in fresh processes (interpreter start-up and imports included), best of REPEAT
+(wall clock; the CPU seconds beside, which the machine's load does not inflate):
 
 * the reference: ``pdca status`` of one of the playbooks, ``--format json``;
 * ``pdca status FOLDER --format json``: all 100, with the roll-up;
@@ -24,13 +25,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-PLAYBOOKS, TASKS, OWNERS, SEED, REPEAT = 100, 100, 10, 20261203, 3
+PLAYBOOKS, TASKS, OWNERS, SEED, REPEAT = 100, 100, 10, 20261203, 5
 AS_OF = "2026-02-02"
 GOAL_SECONDS = 3.0
 
@@ -80,18 +82,29 @@ def setup(root: Path) -> list[Path]:
     return paths
 
 
-def timed(argv: list[str]) -> tuple[float, str]:
-    best, out = float("inf"), ""
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(argv: list[str]) -> tuple[float, float, str]:
+    """Best wall-clock seconds of REPEAT runs, the least CPU seconds of one, the output.
+
+    The CPU time says what the command costs whatever else the machine runs; the
+    wall-clock time, what a person waits, is what the goal is about.
+    """
+    best, cpu, out = float("inf"), float("inf"), ""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     for _ in range(REPEAT):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), _children_cpu()
         done = subprocess.run(
             [sys.executable, "-m", "pdca", *argv], capture_output=True, text=True, env=env
         )
         best = min(best, time.perf_counter() - start)
+        cpu = min(cpu, _children_cpu() - used)
         assert done.returncode == 0, done.stderr
         out = done.stdout
-    return best, out
+    return best, cpu, out
 
 
 def main() -> None:
@@ -105,14 +118,19 @@ def main() -> None:
         root = Path(tmp)
         paths = setup(root)
         args = ["--format", "json", "--as-of", AS_OF]
-        one, single = timed(["status", str(paths[7]), *args])
-        folder, many = timed(["status", str(root), *args])
-        assert json.loads(many)["playbooks"]["desk-007"] == json.loads(single)
-        inbox, _ = timed(["status", str(root), *args, "--owner", "p3"])
-    print(f"{'command':<44} {'seconds':>8} {'x one':>7}")
-    print(f"{'pdca status (one playbook, reference)':<44} {one:8.3f} {1.0:7.2f}")
-    print(f"{f'pdca status FOLDER ({PLAYBOOKS} playbooks)':<44} {folder:8.3f} {folder / one:7.2f}")
-    print(f"{'pdca status FOLDER --owner p3':<44} {inbox:8.3f} {inbox / one:7.2f}")
+        pick = min(7, len(paths) - 1)  # the reference: one playbook of the folder
+        one, one_cpu, single = timed(["status", str(paths[pick]), *args])
+        folder, folder_cpu, many = timed(["status", str(root), *args])
+        assert json.loads(many)["playbooks"][f"desk-{pick:03d}"] == json.loads(single)
+        inbox, inbox_cpu, _ = timed(["status", str(root), *args, "--owner", "p3"])
+    print(f"{'command':<44} {'seconds':>8} {'x one':>7} {'cpu s':>7}")
+    rows = (
+        ("pdca status (one playbook, reference)", one, one_cpu),
+        (f"pdca status FOLDER ({PLAYBOOKS} playbooks)", folder, folder_cpu),
+        ("pdca status FOLDER --owner p3", inbox, inbox_cpu),
+    )
+    for label, wall, cpu in rows:
+        print(f"{label:<44} {wall:8.3f} {wall / one:7.2f} {cpu:7.3f}")
     holds = folder < GOAL_SECONDS
     print(
         f"goal (absolute, not a ratio): {PLAYBOOKS} playbooks of {TASKS} tasks under "
