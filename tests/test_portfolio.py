@@ -401,3 +401,22 @@ def test_a_playbook_with_plugin_files_keeps_its_own_plugins_in_a_portfolio(desks
     (y / "playbook.yaml").write_text(playbook("y", extra.replace("plugins: [spread.py]\n", "")))
     err = pdca("status", x / "playbook.yaml", y / "playbook.yaml", code=1).output
     assert "spread" in err and str(y / "playbook.yaml") in err
+
+
+@pytest.mark.postgres
+def test_stores_on_one_postgresql_url_share_what_was_compiled(desks: Path, pg_url: str) -> None:
+    from pdca.state import open_store
+
+    a, b = desks / "a" / "playbook.yaml", desks / "b" / "playbook.yaml"
+    for url in fresh_database(pg_url, "pdca_shared"):
+        pdca("run", a, "--as-of", START, "--state", url)
+        pdca("run", b, "--as-of", START, "--state", url)
+        pdca("task", b, "start", "analyse", "--by", "tom", "--on", START, "--state", url)
+        with open_store(url, create=False) as first:
+            assert first.read("a").tasks["analyse"].status == "ready"
+            engine = first.engine
+            cached = len(engine._compiled_cache)
+        with open_store(url, create=False) as second:  # the first one's connections are closed
+            assert second.engine is engine
+            assert second.read("b").tasks["analyse"].status == "in_progress"
+            assert len(engine._compiled_cache) == cached
