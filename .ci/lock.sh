@@ -18,7 +18,7 @@ py="$tmp/venv/bin/python"
 "$py" -m pip install --quiet --upgrade pip
 editables=(-e ".[dev,postgres,bench]")
 for dir in plugins/*/; do
-    [ -f "$dir/pyproject.toml" ] && editables+=(-e "${dir%/}")
+    [ -f "$dir/pyproject.toml" ] && editables+=(-e "${dir%/}[test]")  # with its test extra
 done
 echo "lock: installing ${editables[*]} into a throwaway venv"
 "$py" -m pip install --quiet "${editables[@]}"
@@ -30,7 +30,7 @@ echo "lock: installing ${editables[*]} into a throwaway venv"
     echo "# pyproject.toml keeps the ranges users get."
     echo "#"
     echo "# Made by \`make lock\` on $(date -u +%Y-%m-%d) with Python $("$py" -c 'import platform; print(platform.python_version())'):"
-    echo "# in a throwaway venv, pip install -e '.[dev,postgres,bench]' and -e for each plugins/*/,"
+    echo "# in a throwaway venv, pip install -e '.[dev,postgres,bench]' and -e for each plugins/*/[test],"
     echo "# each at the newest version the ranges allow, then pip freeze --exclude-editable."
     echo "# Do not edit by hand: run make lock, then make test, and commit this file."
     "$py" -m pip freeze --exclude-editable

@@ -29,7 +29,8 @@ for dir in plugins/*/; do
     name="$(basename "$dir")"
     [ -f "$dir/pyproject.toml" ] || continue
     echo "== $name: install"
-    "$PYTHON" -m pip install --quiet "${pins[@]}" -e "$dir"
+    # the [test] extra: what its tests need (an SMTP server for pdca-email), where it has one
+    "$PYTHON" -m pip install --quiet "${pins[@]}" -e "${dir%/}[test]"
     echo "== $name: tests"
     if ! "$PYTHON" -m pytest "plugins/$name/tests" -q -p no:cacheprovider; then
         echo "plugins-test: $name failed" >&2

@@ -91,17 +91,23 @@ def timed(argv: list[str]) -> tuple[float, str]:
 
 
 def main() -> None:
-    header("bench_portfolio: pdca status over 100 playbooks")
+    global PLAYBOOKS, TASKS
+    if len(sys.argv) > 1:  # smaller sizes while developing: PLAYBOOKS [TASKS]
+        PLAYBOOKS = int(sys.argv[1])
+    if len(sys.argv) > 2:
+        TASKS = int(sys.argv[2])
+    header(f"bench_portfolio: pdca status over {PLAYBOOKS} playbooks of {TASKS} tasks")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = setup(root)
         args = ["--format", "json", "--as-of", AS_OF]
-        one, single = timed(["status", str(paths[7]), *args])
+        pick = min(7, len(paths) - 1)  # the reference: one playbook of the folder
+        one, single = timed(["status", str(paths[pick]), *args])
         folder, many = timed(["status", str(root), *args])
-        assert json.loads(many)["playbooks"]["desk-007"] == json.loads(single)
+        assert json.loads(many)["playbooks"][f"desk-{pick:03d}"] == json.loads(single)
         inbox, _ = timed(["status", str(root), *args, "--owner", "p3"])
     note = "reference: pdca status of one playbook"
-    figure("pdca status FOLDER (100 playbooks)", folder, one, note=note)
+    figure(f"pdca status FOLDER ({PLAYBOOKS} playbooks)", folder, one, note=note)
     figure("pdca status FOLDER --owner p3", inbox, one)
     result(
         f"portfolio.{PLAYBOOKS}_playbooks",

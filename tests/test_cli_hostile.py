@@ -135,6 +135,7 @@ PLAYBOOK_COMMANDS = {
     "check": ["--as-of", "2026-01-11"],
     "run": ["--as-of", "2026-01-05"],
     "status": [],
+    "digest": [],
     "history": [],
     "report": ["--format", "json"],
     "themes": ["score", "--as-of", "2026-01-11"],
@@ -164,10 +165,11 @@ BAD_PLAYBOOKS = [
 READ_DATA = ["validate --data", "check", "themes"]
 """Commands that read the data now; ``run`` and ``report`` measure only when the cycle
 enters check (the walk's cycle is in plan)."""
-AS_OF_COMMANDS = ["validate --data", "check", "run", "status", "report", "themes"]
+AS_OF_COMMANDS = ["validate --data", "check", "run", "status", "digest", "report", "themes"]
 STATE_COMMANDS = [
     "run",
     "status",
+    "digest",
     "history",
     "report",
     "task",
@@ -233,6 +235,7 @@ def _cases() -> Iterator[tuple[str, str, list[str], str]]:
         "themes": [["nope"], ["score", "--comments", "nope"], ["score", "--by", "nope"]],
         "check": [["--metric", "nope"]],
         "status": [["--owner", "nobody"]],
+        "digest": [["--owner", "nobody"], ["--since", "2026-02-30"], ["--since", "9999-12-31"]],
         "history": [["--task", "nope"]],
         "report": [["--format", "nope"]],
         "exclude": [

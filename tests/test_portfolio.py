@@ -319,3 +319,104 @@ def test_reports_show_the_owners_confidence_beside_the_data(desks: Path, tmp_pat
     assert "confidence fell at each of the last two check-ins" in section
     md = pdca("report", a, "--format", "markdown", "-o", "-").stdout
     assert "- Happy customers: 7/10 (maria, " in md and "&lt;b&gt;fine&lt;/b&gt; 7" in md
+
+
+# -- many playbooks at the cost of fewer: what is shared changes no answer ---------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "risky"),
+    [
+        ("Plain title", False),
+        ('"A \\x1b[2J escape"', True),  # an escape in a double-quoted string
+        ('"bell \\a and \\e"', True),
+        ('"next line \\N"', True),  # NEL, a C1 control
+        ("raw \x1b]0;x\x07 bytes", True),
+        ("'single \\x1b quoted'", True),  # no escape in single quotes, but a backslash
+    ],
+)
+def test_a_file_without_backslash_or_control_cannot_hold_a_control(
+    tmp_path: Path, title: str, risky: bool
+) -> None:
+    from pdca.playbook import inspect, storable
+
+    path = tmp_path / "playbook.yaml"
+    text = playbook("a").replace("title: Desk A", f"title: {title}")
+    path.write_text(text)
+    assert storable.may_hold_controls(text) is risky
+    found = inspect(path, plugins=False)
+    if found.playbook is None:  # raw control characters: YAML itself refuses the file
+        assert title.startswith("raw") and found.errors
+        return
+    # the full walk and the shortcut find the same: nothing in a file that cannot hold one
+    walked = [str(p) for p in storable.problems(found.playbook)]
+    assert [str(p) for p in storable.problems(found.playbook, text)] == walked
+    if title in ("Plain title", "'single \\x1b quoted'"):
+        assert walked == []
+    else:
+        assert walked and "holds the control character" in walked[0]
+    # a carriage return in the file (CRLF line ends) takes the full walk too
+    assert storable.may_hold_controls(text.replace("\n", "\r\n"))
+
+
+def test_one_dialect_serves_every_sqlite_state_and_each_reads_its_own(desks: Path) -> None:
+    from pdca.state import open_store
+    from pdca.state.sqlite import COMPILED
+
+    a, b = desks / "a" / "playbook.yaml", desks / "b" / "playbook.yaml"
+    pdca("task", a, "start", "analyse", "--by", "tom", "--on", START)
+    pdca("task", b, "done", "analyse", "--by", "tom", "--on", START)
+    first, second = (open_store(p.parent / ".pdca" / "state.db", create=False) for p in (a, b))
+    with first, second:
+        assert first.engine.dialect is second.engine.dialect
+        assert first.read("a").tasks["analyse"].status == "in_progress"
+        cached = len(COMPILED)
+        assert second.read("b").tasks["analyse"].status == "done"
+        assert len(COMPILED) == cached  # the second state's reads were compiled already
+
+
+def test_a_playbook_with_plugin_files_keeps_its_own_plugins_in_a_portfolio(desks: Path) -> None:
+    # 'x' names a local KPI plugin and uses it; a and b, without plugin files, share one manager
+    x = desks / "x"
+    x.mkdir()
+    (x / "spread.py").write_text(
+        "import pdca\nfrom pdca.kpi import FunctionKpi\n\n\n@pdca.hookimpl\n"
+        "def pdca_register_kpis(register):\n"
+        "    register(FunctionKpi('spread', lambda v: max(v) - min(v), 'max minus min'))\n"
+    )
+    (x / "data.csv").write_text("day,score\n2026-01-05,3\n")
+    extra = (
+        "plugins: [spread.py]\n"
+        "sources:\n  s: {type: csv, path: data.csv, timestamp: day}\n"
+        "metrics:\n  m: {source: s, kpi: spread, field: score, baseline: 1, target: 2}\n"
+    )
+    (x / "playbook.yaml").write_text(playbook("x", extra))
+    doc = status(desks / "a" / "playbook.yaml", x / "playbook.yaml", "--as-of", "2026-01-12")
+    assert list(doc["playbooks"]) == ["a", "x"]
+    assert doc["playbooks"]["x"]["metrics"]["m"]["status"] == "not_measured"
+    # and the one without plugin files next to it does not see the KPI
+    y = desks / "y"
+    y.mkdir()
+    (y / "data.csv").write_text("day,score\n2026-01-05,3\n")
+    (y / "playbook.yaml").write_text(playbook("y", extra.replace("plugins: [spread.py]\n", "")))
+    err = pdca("status", x / "playbook.yaml", y / "playbook.yaml", code=1).output
+    assert "spread" in err and str(y / "playbook.yaml") in err
+
+
+@pytest.mark.postgres
+def test_stores_on_one_postgresql_url_share_what_was_compiled(desks: Path, pg_url: str) -> None:
+    from pdca.state import open_store
+
+    a, b = desks / "a" / "playbook.yaml", desks / "b" / "playbook.yaml"
+    for url in fresh_database(pg_url, "pdca_shared"):
+        pdca("run", a, "--as-of", START, "--state", url)
+        pdca("run", b, "--as-of", START, "--state", url)
+        pdca("task", b, "start", "analyse", "--by", "tom", "--on", START, "--state", url)
+        with open_store(url, create=False) as first:
+            assert first.read("a").tasks["analyse"].status == "ready"
+            engine = first.engine
+            cached = len(engine._compiled_cache)
+        with open_store(url, create=False) as second:  # the first one's connections are closed
+            assert second.engine is engine
+            assert second.read("b").tasks["analyse"].status == "in_progress"
+            assert len(engine._compiled_cache) == cached

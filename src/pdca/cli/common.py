@@ -6,7 +6,6 @@ Imports only click at the top, so command modules can use it and keep
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +39,9 @@ def echo_json(data: Any) -> None:
     ``ensure_ascii=False`` keeps names readable, but would pass U+009B (a CSI a
     terminal obeys) through raw: escaped, the document means the same.
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    from pdca.cli.jsontext import dumps  # json.dumps(indent=2, ...)'s text, faster
+
+    text = dumps(data)
     click.echo(_C1.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
 
 
@@ -48,18 +49,24 @@ _C1 = re.compile("[\x7f-\x9f]")
 
 
 @contextmanager
-def loaded(path: Path) -> Iterator[Any]:
-    """A valid playbook (with its plugins), warnings printed; PlaybookError otherwise."""
+def loaded(path: Path, shared: Any = None) -> Iterator[Any]:
+    """A valid playbook (with its plugins), warnings printed; PlaybookError otherwise.
+
+    ``shared`` (a :class:`pdca.playbook.SharedPlugins`) lets the playbooks of one
+    command that name no plugin files share one plugin manager.
+    """
     from pdca.playbook import load_checked
 
-    result = load_checked(path)
+    result = load_checked(path, shared=shared)
     for warning in result.warnings:
         click.echo(str(warning), err=True)
     yield result
 
 
 @contextmanager
-def session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator[Any]:
+def session(
+    playbook: Path, state_url: str | None, *, create: bool, shared: Any = None
+) -> Iterator[Any]:
     """The loaded playbook (warnings printed), its store, and an Engine over both.
 
     ``state_url`` is ``--state`` (or ``PDCA_STATE``); by default ``.pdca/state.db``
@@ -69,7 +76,7 @@ def session(playbook: Path, state_url: str | None, *, create: bool) -> Iterator[
     from pdca.playbook.paths import cache_dir, state_file
     from pdca.state import open_store
 
-    with loaded(playbook) as inspection:
+    with loaded(playbook, shared) as inspection:
         pb = inspection.playbook
         location = state_url or state_file(pb.path)
         with open_store(location, create=create) as store:

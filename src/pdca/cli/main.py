@@ -128,6 +128,7 @@ def _register_builtin_commands(group: click.Group) -> None:
         check,
         cycle,
         demo,
+        digest,
         playbook,
         plugins,
         report,
@@ -136,7 +137,19 @@ def _register_builtin_commands(group: click.Group) -> None:
         themes,
     )
 
-    for module in (playbook, check, cycle, review, charts, report, state, themes, plugins, demo):
+    for module in (
+        playbook,
+        check,
+        cycle,
+        review,
+        digest,
+        charts,
+        report,
+        state,
+        themes,
+        plugins,
+        demo,
+    ):
         module.register(group)
 
 

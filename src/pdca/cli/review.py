@@ -47,14 +47,16 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def _one(path: Path, state_url: str | None, day: date, owner: str | None) -> tuple[Any, Any]:
+def _one(
+    path: Path, state_url: str | None, day: date, owner: str | None, shared: Any = None
+) -> tuple[Any, Any]:
     """A playbook's status document (None when ``owner`` is not one of its people) and
     its playbook."""
     from pdca.check.reread import read_noted
     from pdca.cli.cycle import _reviewed
     from pdca.engine import review
 
-    with session(path, state_url, create=False) as engine:
+    with session(path, state_url, create=False, shared=shared) as engine:
         if owner is not None and owner not in engine.pb.owners:
             return None, engine.pb
         state = read_noted(engine.pb, engine.registry, engine.store)
@@ -111,7 +113,9 @@ def status(
     """
     from pdca.engine import portfolio
     from pdca.errors import PdcaError
+    from pdca.playbook import SharedPlugins
 
+    shared = SharedPlugins()
     day = as_of or date.today()
     paths = _expand(playbooks)
     single = len(playbooks) == 1 and not playbooks[0].is_dir()
@@ -119,7 +123,7 @@ def status(
     people: dict[str, set[str]] = {}
     where: dict[str, Path] = {}
     for path in paths:
-        doc, pb = _one(path, state_url, day, owner)
+        doc, pb = _one(path, state_url, day, owner, shared)
         if pb.id in where:
             raise PdcaError(
                 f"{path}: playbook id '{pb.id}' is also the id of {where[pb.id]}; each "

@@ -43,15 +43,43 @@ class Inspection:
         return self.playbook is not None and not self.errors
 
 
-def inspect(path: str | Path, *, plugin_manager: Any = None, plugins: bool = True) -> Inspection:
+class SharedPlugins:
+    """The plugin manager of the playbooks that name no plugin files, built once.
+
+    Such a playbook's manager holds the built-ins and the installed plugins
+    only, the same for every one of them; a command that reads a hundred
+    playbooks (``pdca status FOLDER``) then imports and registers them once
+    instead of a hundred times. A playbook with ``plugins:`` still gets a
+    manager of its own. Keep one per command: a new one sees plugins installed since.
+    """
+
+    def __init__(self) -> None:
+        self._pm: pluggy.PluginManager | None = None
+
+    def manager(self) -> pluggy.PluginManager:
+        if self._pm is None:
+            from pdca import plugins
+
+            self._pm = plugins.get_plugin_manager(None, ())
+        return self._pm
+
+
+def inspect(
+    path: str | Path,
+    *,
+    plugin_manager: Any = None,
+    plugins: bool = True,
+    shared: SharedPlugins | None = None,
+) -> Inspection:
     """Read, build and check a playbook, collecting every problem instead of raising.
 
     ``plugins=False`` imports nothing the playbook or the installation adds: only
     pdca's built-ins are loaded, and a source type, KPI or action that only a
     plugin could provide is a warning (not checked) instead of an error.
+    ``shared`` gives the manager when the playbook names no plugin files.
     """
     with _gc_paused():
-        return _inspect(path, plugin_manager, plugins)
+        return _inspect(path, plugin_manager, plugins, shared)
 
 
 @contextmanager
@@ -72,7 +100,12 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _inspect(path: str | Path, plugin_manager: Any, load_plugins: bool = True) -> Inspection:
+def _inspect(
+    path: str | Path,
+    plugin_manager: Any,
+    load_plugins: bool = True,
+    shared: SharedPlugins | None = None,
+) -> Inspection:
     from pdca import plugins
     from pdca.playbook import build, loader, validate
 
@@ -94,6 +127,8 @@ def _inspect(path: str | Path, plugin_manager: Any, load_plugins: bool = True) -
     try:
         if pm is None and not load_plugins:
             pm = plugins.builtin_plugin_manager()
+        elif pm is None and shared is not None and not playbook.plugins:
+            pm = shared.manager()
         elif pm is None:
             pm = plugins.get_plugin_manager(p.parent, playbook.plugins)
         registry = plugins.build_registry(pm)
@@ -103,7 +138,9 @@ def _inspect(path: str | Path, plugin_manager: Any, load_plugins: bool = True) -
         )
         registry = None
     result.plugin_manager, result.registry = pm, registry
-    result.problems.extend(validate.check(playbook, registry, plugins_loaded=load_plugins))
+    result.problems.extend(
+        validate.check(playbook, registry, plugins_loaded=load_plugins, source=text)
+    )
     result.problems.sort(key=lambda pr: pr.sort_key)
     return result
 
@@ -113,9 +150,11 @@ def load(path: str | Path, *, plugin_manager: Any = None) -> Playbook:
     return load_checked(path, plugin_manager=plugin_manager).playbook  # type: ignore[return-value]
 
 
-def load_checked(path: str | Path, *, plugin_manager: Any = None) -> Inspection:
+def load_checked(
+    path: str | Path, *, plugin_manager: Any = None, shared: SharedPlugins | None = None
+) -> Inspection:
     """Like :func:`inspect`, but raise PlaybookError when there is any error."""
-    result = inspect(path, plugin_manager=plugin_manager)
+    result = inspect(path, plugin_manager=plugin_manager, shared=shared)
     if not result.ok:
         raise PlaybookError(result.errors or [Problem("the playbook could not be read")])
     if result.plugin_manager is not None:

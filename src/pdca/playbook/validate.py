@@ -37,10 +37,17 @@ def tidy(message: str) -> str:
 
 
 class _Checker:
-    def __init__(self, playbook: Playbook, registry: Registry | None, plugins_loaded: bool = True):
+    def __init__(
+        self,
+        playbook: Playbook,
+        registry: Registry | None,
+        plugins_loaded: bool = True,
+        source: str | None = None,
+    ):
         self.pb = playbook
         self.registry = registry
         self.plugins_loaded = plugins_loaded
+        self.source = source
         self.problems: list[Problem] = []
         self._parser: Any = None
         """A DuckDB connection, opened for the first filter (its parser vets filters)."""
@@ -116,7 +123,7 @@ class _Checker:
         placed = {(p.location.line, p.location.col) for p in self.problems if p.location}
         self.problems.extend(
             p
-            for p in storable.problems(self.pb)
+            for p in storable.problems(self.pb, self.source)
             if not p.location or (p.location.line, p.location.col) not in placed
         )
         return self.problems
@@ -383,14 +390,19 @@ def _child(entry: Any, key: str, sub: str | None) -> Location | None:
 
 
 def check(
-    playbook: Playbook, registry: Registry | None, *, plugins_loaded: bool = True
+    playbook: Playbook,
+    registry: Registry | None,
+    *,
+    plugins_loaded: bool = True,
+    source: str | None = None,
 ) -> list[Problem]:
     """Every cross-entry problem in the playbook (errors and warnings).
 
     ``plugins_loaded=False``: the registry holds pdca's built-ins only, so a name
-    only a plugin could provide is a warning, not an error.
+    only a plugin could provide is a warning, not an error. ``source`` is the
+    playbook's text, when the caller has it (it spares work, never a finding).
     """
-    return _Checker(playbook, registry, plugins_loaded).run()
+    return _Checker(playbook, registry, plugins_loaded, source).run()
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:

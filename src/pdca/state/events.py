@@ -36,6 +36,8 @@ KINDS: dict[str, str] = {
     "metric_rebased": "a metric's limits start afresh from a day (a new phase)",
     "rebase_removed": "a rebase was withdrawn",
     "objective_checkin": "an objective's owner said how confident they are it will be met",
+    "digest_sent": "a person's digest was made for sending (the next one starts after it)",
+    "reminder_sent": "a person was sent a reminder of their work coming due",
 }
 
 
@@ -156,6 +158,10 @@ def describe(e: Event) -> str:
         text = f"metric {subject}: rebase from {data.get('label') or e.new} withdrawn"
     elif e.kind == "objective_checkin":
         text = f"objective {subject}: check-in, confidence {e.new}/10"
+    elif e.kind in ("digest_sent", "reminder_sent"):
+        what = "digest" if e.kind == "digest_sent" else "due-soon reminder"
+        channel = (e.data or {}).get("channel") or "mark"
+        text = f"{what} for {subject} ({channel})"
     elif e.kind == "decision_taken":
         text = f"objective {subject}: decision {e.new}"
         if e.old:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pdca.state.annotations import NO_ANNOTATIONS, Annotations
 from pdca.state.checkins import Checkin
+from pdca.state.digests import Mark
 
 TASK_STATUSES: tuple[str, ...] = (
     "pending",
@@ -202,6 +203,8 @@ class State:
     """Excluded points and rebases of every metric, across cycles (from the audit log)."""
     checkins: Mapping[str, tuple[Checkin, ...]] = field(default_factory=_empty)
     """Each objective's check-ins, oldest first, across cycles (from the audit log)."""
+    digests: Mapping[str, tuple[Mark, ...]] = field(default_factory=_empty)
+    """Each person's digest and reminder marks, oldest first (from the audit log)."""
 
 
 @dataclass

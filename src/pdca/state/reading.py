@@ -20,6 +20,8 @@ from pdca.state.annotations import KINDS as annotation_kinds
 from pdca.state.annotations import Annotations
 from pdca.state.checkins import CHECKIN
 from pdca.state.checkins import fold as fold_checkins
+from pdca.state.digests import KINDS as digest_kinds
+from pdca.state.digests import fold as fold_digests
 from pdca.state.model import (
     CYCLE_PHASES,
     DECISIONS,
@@ -102,13 +104,21 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
     cycle_rows = conn.execute(query).all()
     all_cycles = tuple(_cycle(r) for r in cycle_rows)
     lessons = _lessons(conn, pid)
-    noted = ev.query(conn, pid, kinds=(*annotation_kinds, CHECKIN))
+    noted = ev.query(conn, pid, kinds=(*annotation_kinds, CHECKIN, *digest_kinds))
     notes = Annotations.fold(noted)
     said = fold_checkins(noted)
+    marks = fold_digests(noted)
     if cycle is not None:
         lessons = tuple(x for x in lessons if x.cycle <= cycle)
     if not all_cycles or (cycle is not None and all_cycles[-1].number != cycle):
-        return State(pid, revision=revision, lessons=lessons, annotations=notes, checkins=said)
+        return State(
+            pid,
+            revision=revision,
+            lessons=lessons,
+            annotations=notes,
+            checkins=said,
+            digests=marks,
+        )
     current = all_cycles[-1]
     n = current.number
     t = s.tasks.c
@@ -169,6 +179,7 @@ def _read_state(conn: sa.Connection, pid: str, revision: int, cycle: int | None 
         revision=revision,
         annotations=notes,
         checkins=said,
+        digests=marks,
     )
 
 

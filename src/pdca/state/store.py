@@ -64,6 +64,12 @@ RETRY_FOR_SECONDS = 120.0
 PG_SCHEMA_LOCK = 0x7064_6361  # "pdca": serialises schema creation and migration
 PG_RETRY_STATES = frozenset({"40001", "40P01", "55P03"})
 
+_PG_ENGINES: dict[str, sa.Engine] = {}
+"""PostgreSQL engines of this process by URL. Closing a store disposes of its
+connections, not of the engine: the next store on the same URL (the next playbook
+of ``pdca status`` over a team's shared state) reuses its dialect and the
+statements it compiled instead of compiling them again."""
+
 # The SQLite connection hooks, looked up here (not in pdca.state.sqlite) each time
 # an engine is made, so that patching them on this module reaches new stores.
 _sqlite_connect = sqlite.on_connect
@@ -151,15 +157,23 @@ class Store:
         if self.kind == "sqlite" and self.read_only:
             return sqlite.read_only_engine(Path(self.name))
         if self.kind == "sqlite":
-            engine = sa.create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            engine = sa.create_engine(
+                sa.engine.make_url(self.url).set(drivername=sqlite.DRIVER),
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                **sqlite.engine_options(),
+            )
             sa_event.listen(engine, "connect", _sqlite_connect)
             sa_event.listen(engine, "begin", _sqlite_begin)
             return engine
-        return sa.create_engine(
-            self.url,
-            isolation_level="READ COMMITTED",
-            connect_args={"connect_timeout": 10},
-        )
+        engine = _PG_ENGINES.get(self.url)
+        if engine is None:
+            engine = sa.create_engine(
+                self.url,
+                isolation_level="READ COMMITTED",
+                connect_args={"connect_timeout": 10},
+            )
+            _PG_ENGINES[self.url] = engine
+        return engine
 
     def __enter__(self) -> Store:
         return self
