@@ -116,6 +116,13 @@ def cli(ctx: click.Context, color: bool | None) -> None:
     `pdca validate`, measure it with `pdca check`. Every command takes --help.
     """
     ctx.color = colour_setting(color)
+    try:  # every relative path, the state folder and the demo resolve against it
+        os.getcwd()
+    except FileNotFoundError:
+        raise PdcaError(
+            "the current folder no longer exists (it was deleted or moved): "
+            "cd into an existing folder and run the command again"
+        ) from None
 
 
 def _register_builtin_commands(group: click.Group) -> None:
