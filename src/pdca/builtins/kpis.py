@@ -43,6 +43,10 @@ from pdca.kpi import (
 )
 
 
+def _nothing_usable(result: KpiResult) -> bool:
+    return result.window.n == 0 and not any(v.n for v in result.series.values())
+
+
 class BuiltinSqlKpi(SqlKpi):
     """A one-expression KPI over the field's usable values (see the module docstring).
 
@@ -52,6 +56,7 @@ class BuiltinSqlKpi(SqlKpi):
 
     #: what a usable value looks like, for the "nothing usable" error
     accepts: str = "numbers"
+    maskable = True
 
     def usable_sql(self, q: KpiQuery) -> str:
         return number_sql(q.column)
@@ -67,9 +72,12 @@ class BuiltinSqlKpi(SqlKpi):
 
     def compute(self, q: KpiQuery) -> KpiResult:
         result = super().compute(q)
-        if result.window.n == 0 and not any(v.n for v in result.series.values()):
+        if _nothing_usable(result):
             self._fail_if_unusable(q)
         return result
+
+    def from_aggregates(self, result: KpiResult, window_rows: int) -> KpiResult | None:
+        return None if _nothing_usable(result) else result
 
     def _fail_if_unusable(self, q: KpiQuery) -> None:
         """Tell "wrong column" from "no data": only runs when nothing at all was usable."""
@@ -134,6 +142,7 @@ class Count(SqlKpi):
     value_range = (0, None)
     summary = "count(*) of rows, or count(field) of non-null values when a field is given"
     requires_field = False
+    maskable = True
 
     def sql(self, q: KpiQuery) -> str:
         return self.n_sql(q)
@@ -143,8 +152,16 @@ class Count(SqlKpi):
         result = super().compute(q)
         if q.field and result.window.n == 0:
             rows = q.con.execute(f"SELECT count(*) FROM {q.table} WHERE {q.in_window_sql}")
-            if rows.fetchall()[0][0]:
-                return KpiResult(KpiValue(0.0, 0), result.series)
+            return self._zero_window(result, rows.fetchall()[0][0])
+        return result
+
+    def from_aggregates(self, result: KpiResult, window_rows: int) -> KpiResult | None:
+        return self._zero_window(result, window_rows) if result.window.n == 0 else result
+
+    @staticmethod
+    def _zero_window(result: KpiResult, window_rows: int) -> KpiResult:
+        if window_rows:
+            return KpiResult(KpiValue(0.0, 0), result.series)
         return result
 
 
@@ -156,6 +173,7 @@ class CountDistinct(SqlKpi):
     """
 
     name = "count_distinct"
+    maskable = True
     zero_when_empty = True
     value_range = (0, None)
     summary = "count(DISTINCT field): the number of different non-null values"

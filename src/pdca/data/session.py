@@ -74,6 +74,10 @@ class DataSession:
         last condition is the metric's filter), to tell a filter's failure from the data's."""
         self._columns: dict[str, list[str]] = {}
         self._newest: dict[tuple[str, str, datetime], datetime | None] = {}
+        self.scans = 0
+        """Queries that computed many metrics in one pass (:mod:`pdca.check.onescan`)."""
+        self.known_newest: dict[str, datetime | None] = {}
+        """Newest timestamps of metric tables that a shared scan already found."""
         self._names = itertools.count(1)
 
     # -- sources ------------------------------------------------------------------------
@@ -192,6 +196,23 @@ class DataSession:
         )
         self._shared[source.id] = name
         return name
+
+    def shared_rows(self, table: str) -> tuple[str, list[str]] | None:
+        """For a metric table that is a view over its source's shared table: that
+        table's name and the conditions (time range, filter) selecting the metric's rows."""
+        recipe = self._recipes.get(table)
+        if recipe is None or recipe[0] not in self._shared.values():
+            return None
+        return recipe[0], list(recipe[2])
+
+    def shared_range(self, source_id: str) -> tuple[datetime, datetime] | None:
+        """The time range of a source's shared table, when it has one."""
+        plan = self._plans.get(source_id)
+        return None if plan is None or source_id not in self._shared else (plan[1], plan[2])
+
+    def timestamp_sql(self, source: Source, end: datetime) -> str:
+        """What a metric table's ``__ts`` is made of: the timestamp, or a snapshot's date."""
+        return self._select_list(source, [], end)
 
     def metric_table(self, metric: Metric, kpi: Kpi, history_start: datetime, end: datetime) -> str:
         """The quoted name of a temp table of the metric's rows in ``[history_start, end)``.
@@ -454,7 +475,10 @@ class DataSession:
         A snapshot source's rows are dated at the check's end; none is None.
         """
         table = quote(f"__pdca_metric_{metric.id}")
-        found = self.con.execute(f"SELECT max({quote(TS)}) FROM {table}").fetchall()[0][0]
+        if metric.id in self.known_newest:
+            found = self.known_newest[metric.id]
+        else:
+            found = self.con.execute(f"SELECT max({quote(TS)}) FROM {table}").fetchall()[0][0]
         source, stype = self.source(metric.source, metric.where("source"))
         if found is not None or source.timestamp is None:
             return found

@@ -1,0 +1,230 @@
+"""Every metric of a file source in one scan: conditional aggregates over grouping sets.
+
+Computed one by one, each metric reads its source's table twice (its periods,
+then its window), so 500 metrics over one export scan it 1,000 times. Here the
+metrics whose calculator is a maskable SQL aggregate (``SqlKpi.maskable``) are
+computed together, one query per source: each metric reads its columns masked
+by the condition that selects its own rows (its time range and ``filter``),
+and GROUPING SETS give every period kind, every window and every segment
+breakdown from the same pass. The aggregate expressions are the calculator's
+own, over exactly the rows it would see alone, so the numbers are the same.
+
+Anything that does not fit (another calculator, a database source, a query
+DuckDB refuses) is left to the metric-by-metric path, which reports the
+metric's own error at its own line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pdca.errors import PdcaError
+from pdca.kpi import NO_VALUE, TS, KpiQuery, KpiResult, KpiValue, SqlKpi, quote
+
+MAX_SEGMENTS = 50
+"""Segments kept per metric, as when a metric is computed alone."""
+
+Need = tuple[Any, Any, datetime, datetime, datetime]
+"""(metric, kpi, window_start, history_start, end) of one metric to compute."""
+
+SegmentRow = tuple[str | None, float | None, int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a shared scan found for one metric: its result, segments and newest row."""
+
+    result: KpiResult
+    segments: list[SegmentRow] | None
+    newest: datetime | None
+
+
+@dataclass
+class _Member:
+    metric: Any
+    kpi: SqlKpi
+    query: KpiQuery
+    mask: str | None
+    period_key: int = 0
+    window_key: int = 0
+    segment_key: int | None = None
+    first: int = 0  # index of its first aggregate column
+
+
+@dataclass
+class _Keys:
+    """The grouping keys of one scan, each made once and shared by the metrics using it."""
+
+    sql: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    sets: list[tuple[int, ...]] = field(default_factory=list)
+
+    def key(self, sql: str) -> int:
+        if sql not in self.index:
+            self.index[sql] = len(self.sql)
+            self.sql.append(sql)
+        return self.index[sql]
+
+    def grouping_set(self, keys: tuple[int, ...]) -> None:
+        if keys not in self.sets:
+            self.sets.append(keys)
+
+    def bits(self, keys: tuple[int, ...]) -> int:
+        """GROUPING(...)'s value for the set of ``keys``: a 1 for every key not grouped."""
+        n = len(self.sql)
+        return sum(1 << (n - 1 - i) for i in range(n) if i not in keys)
+
+
+def batchable(kpi: Any) -> bool:
+    return isinstance(kpi, SqlKpi) and kpi.maskable and not kpi.lookback
+
+
+def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
+    """Outcomes of the metrics that could be computed in a shared scan, by metric id."""
+    import duckdb
+
+    by_source: dict[str, list[Need]] = {}
+    for need in needs:
+        metric, kpi = need[0], need[1]
+        source = session.playbook.sources.get(metric.source)
+        registered = source and session.registry.source_types.get(source.type)
+        if registered is None or registered.obj.pushdown or not batchable(kpi):
+            continue
+        by_source.setdefault(metric.source, []).append(need)
+    outcomes: dict[str, Outcome] = {}
+    for source_id, group in by_source.items():
+        try:
+            outcomes.update(_scan(session, source_id, group))
+        except duckdb.Error:
+            continue  # computed one by one, each reporting its own failure
+    return outcomes
+
+
+def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outcome]:
+    source, _ = session.source(source_id)
+    members: list[_Member] = []
+    shared = None
+    masks: dict[tuple[str, ...], int] = {}
+    columns: dict[tuple[int, str], str] = {}
+    for metric, kpi, window_start, history_start, end in group:
+        try:
+            table = session.metric_table(metric, kpi, history_start, end)
+        except PdcaError:
+            continue  # the metric alone says what is wrong
+        rows = session.shared_rows(table)
+        full = session.shared_range(source_id)
+        if rows is None or full is None:
+            continue
+        shared, conditions = rows
+        covers = history_start <= full[0] and end >= full[1]
+        if covers and not metric.filter:
+            conditions = []
+        mask_id = masks.setdefault(tuple(conditions), len(masks)) if conditions else None
+        mask = None if mask_id is None else quote(f"__pdca_mask_{mask_id}")
+        names = None
+        if mask_id is not None:
+            used = [*kpi.columns(metric.field, metric.params)]
+            for c in used:
+                columns.setdefault((mask_id, c), quote(f"__pdca_c{len(columns)}"))
+            names = {c: columns[(mask_id, c)] for c in used}
+        query = KpiQuery(
+            con=session.con,
+            table=table,
+            field=metric.field,
+            params=metric.params,
+            period=metric.period,
+            window_start=window_start,
+            end=end,
+            history_start=history_start,
+            names=names,
+            mask=mask,
+        )
+        members.append(_Member(metric, kpi, query, mask))
+    if not members or shared is None:
+        return {}
+    keys = _Keys()
+    for m in members:
+        q = m.query
+        m.period_key = keys.key(f"CAST(date_trunc('{q.period}', {TS}) AS DATE)")
+        m.window_key = keys.key(q.in_window_sql)
+        keys.grouping_set((m.period_key,))
+        keys.grouping_set((m.window_key,))
+        if m.metric.segment_by:
+            label = f"CAST({quote(m.metric.segment_by)} AS VARCHAR)"
+            m.segment_key = keys.key(label)
+            keys.grouping_set((m.segment_key, m.window_key))
+    aggregates: list[str] = []
+    for m in members:
+        m.first = len(aggregates)
+        q = m.query
+        where = "" if m.mask is None else f" FILTER (WHERE {m.mask})"
+        aggregates += [
+            f"CAST({m.kpi.sql(q)} AS DOUBLE)",
+            f"CAST({m.kpi.n_sql(q)} AS BIGINT)",
+            q.count_rows,
+            f"max({TS}){where}",
+        ]
+    inner = [session.timestamp_sql(source, members[0].query.end)]
+    needed = {c for m in members for c in m.kpi.columns(m.metric.field, m.metric.params)}
+    needed |= {m.metric.segment_by for m in members if m.metric.segment_by}
+    inner += [quote(c) for c in sorted(needed)]
+    for conditions, i in masks.items():
+        inner.append(f"({' AND '.join(conditions)}) AS {quote(f'__pdca_mask_{i}')}")
+    key_names = [quote(f"__pdca_k{i}") for i in range(len(keys.sql))]
+    middle = [f"{k} AS {n}" for k, n in zip(keys.sql, key_names, strict=True)]
+    for (i, col), name in columns.items():
+        middle.append(f"CASE WHEN {quote(f'__pdca_mask_{i}')} THEN {quote(col)} END AS {name}")
+    sets = ", ".join("(" + ", ".join(key_names[k] for k in s) + ")" for s in keys.sets)
+    sql = (
+        f"SELECT GROUPING({', '.join(key_names)}), {', '.join(key_names)}, "
+        f"{', '.join(aggregates)} FROM (SELECT *, {', '.join(middle)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {shared})) GROUP BY GROUPING SETS ({sets})"
+    )
+    found = session.con.execute(sql).fetchall()
+    session.scans += 1
+    return _outcomes(members, keys, found)
+
+
+def _outcomes(
+    members: list[_Member], keys: _Keys, found: list[tuple[Any, ...]]
+) -> dict[str, Outcome]:
+    by_set: dict[int, list[tuple[Any, ...]]] = {}
+    for row in found:
+        by_set.setdefault(row[0], []).append(row)
+    width = len(keys.sql)
+    out: dict[str, Outcome] = {}
+    for m in members:
+        at = 1 + width + m.first
+
+        def part(row: tuple[Any, ...], at: int = at) -> tuple[Any, Any, int, Any]:
+            return row[at], row[at + 1], row[at + 2] or 0, row[at + 3]
+
+        series: dict[date, KpiValue] = {}
+        newest = None
+        for row in by_set.get(keys.bits((m.period_key,)), []):
+            value, n, rows, latest = part(row)
+            if rows:
+                series[row[1 + m.period_key]] = KpiValue(value, n)
+                newest = latest if newest is None else max(newest, latest)
+        window, window_rows = NO_VALUE, 0
+        for row in by_set.get(keys.bits((m.window_key,)), []):
+            value, n, rows, _ = part(row)
+            if row[1 + m.window_key] is True and rows:
+                window, window_rows = (KpiValue(value, n) if n else NO_VALUE), rows
+        result = m.kpi.from_aggregates(KpiResult(window, dict(sorted(series.items()))), window_rows)
+        if result is None:
+            continue
+        segments = None
+        if m.segment_key is not None:
+            segments = []
+            for row in by_set.get(keys.bits((m.segment_key, m.window_key)), []):
+                value, n, rows, _ = part(row)
+                if row[1 + m.window_key] is True and rows:
+                    segments.append((row[1 + m.segment_key], value, n))
+            segments.sort(key=lambda s: (s[0] is None, s[0] or ""))
+            segments = segments[:MAX_SEGMENTS]
+        out[m.metric.id] = Outcome(result, segments, newest)
+    return out
