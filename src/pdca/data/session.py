@@ -32,7 +32,7 @@ from pdca.data.messages import (
     quoted,
     unknown_column,
 )
-from pdca.data.sqlfilter import FilterRefused, vet
+from pdca.data.sqlfilter import FilterRefused, VettedFilter, vet
 from pdca.errors import SourceError
 from pdca.kpi import TS, quote, sql_literal
 
@@ -74,6 +74,7 @@ class DataSession:
         last condition is the metric's filter), to tell a filter's failure from the data's."""
         self._columns: dict[str, list[str]] = {}
         self._newest: dict[tuple[str, str, datetime], datetime | None] = {}
+        self._vetted: dict[str, VettedFilter | FilterRefused] = {}
         self.scans = 0
         """Queries that computed many metrics in one pass (:mod:`pdca.check.onescan`)."""
         self.known_newest: dict[str, datetime | None] = {}
@@ -157,7 +158,7 @@ class DataSession:
                 columns.add(metric.segment_by)
             if metric.filter:
                 try:
-                    vetted = vet(self.con, metric.filter)
+                    vetted = self._vet(metric.filter)
                 except FilterRefused:
                     columns = None  # refused when the metric's table is made
                 else:
@@ -315,7 +316,7 @@ class DataSession:
         where = at(metric.where("filter"))
         lead = f"{where}metric '{metric.id}' filter {quoted(metric.filter)}"
         try:
-            vetted = vet(self.con, metric.filter)
+            vetted = self._vet(metric.filter)
         except FilterRefused as exc:
             raise SourceError(f"{lead} {exc}") from None
         for names in vetted.columns:
@@ -331,6 +332,11 @@ class DataSession:
         if not pushdown:
             import duckdb
 
+            # binding against the shared table in memory is instant; binding against
+            # the source's view plans a file read (a CSV is sniffed again) each time
+            shared = self._shared.get(source.id)
+            if shared is not None and self._binds(shared, metric.filter):
+                return
             view = self._view(source, self.source(source.id)[1])
             try:
                 self.con.execute(f"SELECT 1 FROM {view} WHERE ({metric.filter}) LIMIT 0").fetchall()
@@ -338,6 +344,27 @@ class DataSession:
                 raise SourceError(
                     f"{lead} does not work on source '{source.id}': {first_line(exc)}"
                 ) from None
+
+    def _vet(self, condition: str) -> VettedFilter:
+        """The filter vetted once per check, however many metrics share it."""
+        if condition not in self._vetted:
+            try:
+                self._vetted[condition] = vet(self.con, condition)
+            except FilterRefused as exc:
+                self._vetted[condition] = exc
+        found = self._vetted[condition]
+        if isinstance(found, FilterRefused):
+            raise found
+        return found
+
+    def _binds(self, relation: str, condition: str) -> bool:
+        import duckdb
+
+        try:
+            self.con.execute(f"SELECT 1 FROM {relation} WHERE ({condition}) LIMIT 0").fetchall()
+        except duckdb.Error:
+            return False
+        return True
 
     def _select_list(self, source: Source, needed: list[str], end: datetime) -> str:
         if source.timestamp is not None:
