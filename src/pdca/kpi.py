@@ -219,6 +219,11 @@ class Kpi:
     #: reports draw control limits no further than its ends. Unbounded by default:
     #: a mean or a sum takes whatever range its data has.
     value_range: ValueRange = UNBOUNDED
+    #: The aggregate a database computes for this KPI (:mod:`pdca.data.pushdown`
+    #: lists them: ``mean``, ``nps``, ``rate`` ...), so only aggregates leave it.
+    #: Read only from the class that declares it: a subclass that changes the
+    #: formula is computed from its rows unless it declares one too.
+    database: ClassVar[str | None] = None
 
     def check(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
         """Problems with the metric's ``field``/``params``, found at validation time."""
@@ -247,6 +252,12 @@ class Kpi:
 
     def compute(self, q: KpiQuery) -> KpiResult:
         raise NotImplementedError
+
+
+def database_kind(kpi: Kpi) -> str | None:
+    """The aggregate a database may compute for ``kpi``, declared by its own class."""
+    kind = type(kpi).__dict__.get("database")
+    return kind if isinstance(kind, str) else None
 
 
 class SqlKpi(Kpi):

@@ -94,6 +94,7 @@ class BuiltinSqlKpi(SqlKpi):
 
 
 class Mean(BuiltinSqlKpi):
+    database = "mean"
     name = "mean"
     summary = "mean(field): the average of the numeric values"
 
@@ -102,6 +103,7 @@ class Mean(BuiltinSqlKpi):
 
 
 class Median(BuiltinSqlKpi):
+    database = "median"
     name = "median"
     summary = "median(field): the middle value; the mean of the two middle ones for an even n"
 
@@ -110,6 +112,7 @@ class Median(BuiltinSqlKpi):
 
 
 class Sum(BuiltinSqlKpi):
+    database = "sum"
     name = "sum"
     zero_when_empty = True
     summary = "sum(field): the total of the numeric values"
@@ -119,6 +122,7 @@ class Sum(BuiltinSqlKpi):
 
 
 class Min(BuiltinSqlKpi):
+    database = "min"
     name = "min"
     summary = "min(field): the smallest numeric value"
 
@@ -127,6 +131,7 @@ class Min(BuiltinSqlKpi):
 
 
 class Max(BuiltinSqlKpi):
+    database = "max"
     name = "max"
     summary = "max(field): the largest numeric value"
 
@@ -137,6 +142,7 @@ class Max(BuiltinSqlKpi):
 class Count(SqlKpi):
     """Counts rows; with a field, only rows where it is filled in (SQL ``count(field)``)."""
 
+    database = "count"
     name = "count"
     zero_when_empty = True
     value_range = (0, None)
@@ -172,6 +178,7 @@ class CountDistinct(SqlKpi):
     free text, and normalising them could merge different customers.
     """
 
+    database = "count_distinct"
     name = "count_distinct"
     maskable = True
     zero_when_empty = True
@@ -183,6 +190,7 @@ class CountDistinct(SqlKpi):
 
 
 class Rate(BuiltinSqlKpi):
+    database = "rate"
     name = "rate"
     chart = "p_prime"
     value_range = PERCENT
@@ -197,6 +205,7 @@ class Rate(BuiltinSqlKpi):
 
 
 class Percentile(BuiltinSqlKpi):
+    database = "percentile"
     name = "percentile"
     summary = "quantile_cont(field, q/100): the q-th percentile, interpolated like numpy"
     param_docs = MappingProxyType(
@@ -231,6 +240,7 @@ class Nps(BuiltinSqlKpi):
     error, and counting it as a promoter or detractor would move the score.
     """
 
+    database = "nps"
     name = "nps"
     chart = "p_prime"
     value_range = (-100, 100)
@@ -250,11 +260,13 @@ class Nps(BuiltinSqlKpi):
 
 
 class Enps(Nps):
+    database = "nps"
     name = "enps"
     summary = "employee NPS: 100 * (promoters 9-10 - detractors 0-6) / responses 0-10"
 
 
 class Csat(BuiltinSqlKpi):
+    database = "csat"
     name = "csat"
     chart = "p_prime"
     value_range = PERCENT
@@ -274,6 +286,7 @@ class Csat(BuiltinSqlKpi):
 class Ces(BuiltinSqlKpi):
     """No ``value_range``: effort scales differ (1-5, 1-7, 0-10) and pdca is not told which."""
 
+    database = "mean"
     name = "ces"
     summary = "mean(field): Customer Effort Score, the average effort rating"
 
@@ -282,6 +295,7 @@ class Ces(BuiltinSqlKpi):
 
 
 class Sla(BuiltinSqlKpi):
+    database = "sla"
     name = "sla"
     chart = "p_prime"
     value_range = PERCENT
@@ -305,6 +319,7 @@ class Ratio(BuiltinSqlKpi):
     the denominator (a day whose contacts were not loaded but whose orders were).
     """
 
+    database = "ratio"
     name = "ratio"
     summary = "sum(field) / sum(denominator) over rows where both are numbers"
     param_docs = MappingProxyType({"denominator": "the column summed below the line, e.g. orders"})
@@ -339,6 +354,7 @@ class ServqualGap(BuiltinSqlKpi):
     with complete answers it equals mean(perception) - mean(expectation).
     """
 
+    database = "servqual_gap"
     name = "servqual_gap"
     summary = "mean(field - expectation): perception minus expectation, negative = shortfall"
     param_docs = MappingProxyType(

@@ -8,7 +8,7 @@ methods that read data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -131,6 +131,15 @@ class DatabaseSource(SourceType):
         from pdca.data.databases import newest_before
 
         return self._with_backend(source, lambda b: newest_before(b, request, ctx))
+
+    def aggregate(
+        self, source: Source, wanted: Sequence[Any], ctx: SourceContext
+    ) -> Mapping[str, Any]:
+        from pdca.data.pushdown import compute
+
+        # instants are compared in DuckDB's zone, as rows read into DuckDB are
+        zone = ctx.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+        return self._with_backend(source, lambda b: compute(b, wanted, str(zone)))
 
     def columns(self, source: Source, ctx: SourceContext) -> list[str]:
         from pdca.data.databases import database_columns

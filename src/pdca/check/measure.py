@@ -172,6 +172,9 @@ def evaluate_metric(
     entry = entry_for(metric, value, result.window.n, series, frame, kpi=kpi)
     if segments is not None:
         entry["segments"] = segments
+    # where the numbers were computed: in the source's database (only aggregates
+    # came back) or here, by DuckDB, from the rows
+    entry["computed"] = outcome.computed if outcome is not None else "local"
     return entry
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pdca.errors import PdcaError
-from pdca.kpi import NO_VALUE, TS, KpiQuery, KpiResult, KpiValue, SqlKpi, quote
+from pdca.kpi import NO_VALUE, TS, KpiQuery, KpiResult, KpiValue, SqlKpi, database_kind, quote
 
 MAX_SEGMENTS = 50
 """Segments kept per metric, as when a metric is computed alone."""
@@ -40,6 +40,8 @@ class Outcome:
     result: KpiResult
     segments: list[SegmentRow] | None
     newest: datetime | None
+    computed: str = "local"
+    """``database`` when the source's database computed it, else ``local`` (DuckDB)."""
 
 
 @dataclass
@@ -87,20 +89,73 @@ def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
     import duckdb
 
     by_source: dict[str, list[Need]] = {}
+    pushed: list[Need] = []
     for need in needs:
         metric, kpi = need[0], need[1]
         source = session.playbook.sources.get(metric.source)
         registered = source and session.registry.source_types.get(source.type)
-        if registered is None or registered.obj.pushdown or not batchable(kpi):
-            continue
-        by_source.setdefault(metric.source, []).append(need)
-    outcomes: dict[str, Outcome] = {}
+        if registered is not None and registered.obj.pushdown:
+            if database_kind(kpi) is not None and isinstance(kpi, SqlKpi):
+                pushed.append(need)
+        elif registered is not None and batchable(kpi):
+            by_source.setdefault(metric.source, []).append(need)
+    outcomes: dict[str, Outcome] = in_databases(session, pushed)
     for source_id, group in by_source.items():
         try:
             outcomes.update(_scan(session, source_id, group))
         except duckdb.Error:
             continue  # computed one by one, each reporting its own failure
     return outcomes
+
+
+def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
+    """Outcomes of the metrics whose source's database computed them (only aggregates
+    came back: :mod:`pdca.data.pushdown`); the others are read row by row."""
+    from pdca.data.pushdown import Wanted
+
+    by_source: dict[str, list[tuple[Any, SqlKpi, Wanted]]] = {}
+    for metric, kpi, window_start, history_start, end in needs:
+        try:
+            session.check_metric(metric, kpi)
+        except PdcaError:
+            continue  # read row by row, where the problem is reported at its line
+        wanted = Wanted(
+            id=metric.id,
+            kind=str(database_kind(kpi)),
+            field=metric.field,
+            params=metric.params,
+            filter=metric.filter,
+            period=metric.period,
+            window_start=window_start,
+            history_start=history_start,
+            end=end,
+            segment_by=metric.segment_by,
+        )
+        by_source.setdefault(metric.source, []).append((metric, kpi, wanted))
+    out: dict[str, Outcome] = {}
+    for source_id, members in by_source.items():
+        source, stype = session.source(source_id)
+        ask = [w for _, _, w in members]
+        try:
+            found = session.call(
+                source, lambda t=stype, s=source, a=ask: t.aggregate(s, a, session.ctx)
+            )
+        except PdcaError:
+            continue
+        for metric, kpi, _ in members:
+            pushed = found.get(metric.id)
+            if pushed is None:
+                continue
+            value, n, rows = pushed.window
+            window = KpiValue(value, n) if rows and n else NO_VALUE
+            series = {day: KpiValue(v, k) for day, (v, k, _) in sorted(pushed.series.items())}
+            result = kpi.from_aggregates(KpiResult(window, series), rows)
+            if result is None:
+                continue
+            segments = None if pushed.segments is None else pushed.segments[:MAX_SEGMENTS]
+            out[metric.id] = Outcome(result, segments, pushed.newest, "database")
+    session.scans += len(out) > 0
+    return out
 
 
 def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outcome]:

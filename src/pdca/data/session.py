@@ -121,6 +121,10 @@ class DataSession:
             self._views[source.id] = quote(name)
         return self._views[source.id]
 
+    def call(self, source: Source, action: Any) -> Any:
+        """Run a plugin's call about ``source``; its failures become a SourceError."""
+        return self._call(source, action)
+
     def _call(self, source: Source, action: Any) -> Any:
         """Run a plugin call; anything but a SourceError is reported against the source."""
         import duckdb
@@ -264,13 +268,8 @@ class DataSession:
     ) -> None:
         """Make ``table`` hold the metric's rows: fetched from a database, a view over
         the source's shared table, or copied from the source's view."""
-        if metric.filter:
-            self._check_filter(metric, source, available, stype.pushdown)
+        self._vet_reading(metric, source, stype, available)
         ts = source.timestamp
-        if ts is not None and ts not in available:
-            from pdca.data.stamps import missing_column
-
-            raise missing_column(source, available)
         if stype.pushdown:
             request = DataRequest(
                 columns=tuple(needed),
@@ -286,6 +285,24 @@ class DataSession:
         else:
             view = self._view(source, stype)
             self._create(table, metric, source, view, needed, start, end, metric.filter)
+
+    def check_metric(self, metric: Metric, kpi: Kpi) -> None:
+        """What :meth:`metric_table` checks before it reads a row (the source, the
+        columns, the filter, the timestamp column), for metrics computed elsewhere."""
+        source, stype = self.source(metric.source, metric.where("source"))
+        available = self.columns(source.id)
+        self._needed_columns(metric, kpi, source, available)
+        self._vet_reading(metric, source, stype, available)
+
+    def _vet_reading(
+        self, metric: Metric, source: Source, stype: SourceType, available: list[str]
+    ) -> None:
+        if metric.filter:
+            self._check_filter(metric, source, available, stype.pushdown)
+        if source.timestamp is not None and source.timestamp not in available:
+            from pdca.data.stamps import missing_column
+
+            raise missing_column(source, available)
 
     def _needed_columns(
         self, metric: Metric, kpi: Kpi, source: Source, available: list[str]
