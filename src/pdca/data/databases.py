@@ -152,6 +152,9 @@ class Backend:
         """Run a SQLAlchemy Core statement and return its (few, aggregated) rows."""
         raise NotImplementedError
 
+    def use_zone(self, zone: str) -> None:
+        """Read times without an offset in ``zone`` (DuckDB's), as files are read."""
+
     def column_kinds(self) -> dict[str, str]:
         """What each column holds as far as the driver says: ``number``, ``integer``,
         ``bool``, ``text``, ``timestamp``, ``timestamptz``, ``date``; SQLite says nothing
@@ -308,6 +311,17 @@ class SqlAlchemyBackend(Backend):
         except sa.exc.StatementError as exc:
             self.conn.rollback()
             raise QueryFailed(first_line(getattr(exc, "orig", None) or exc)) from None
+
+    def use_zone(self, zone: str) -> None:
+        """On PostgreSQL, the session's TimeZone: a bound sent without an offset is then
+        the same instant for a ``timestamptz`` column as DuckDB means by it (a server
+        in UTC would otherwise move a window by the machine's offset)."""
+        import sqlalchemy as sa
+
+        if self.dialect == "postgresql":
+            self.conn.execute(
+                sa.text("SELECT set_config('TimeZone', :zone, false)"), {"zone": zone}
+            )
 
     def column_kinds(self) -> dict[str, str]:
         import sqlalchemy as sa

@@ -46,3 +46,8 @@ def sqlite_number(value: Any) -> float | None:
 def add_number_function(con: Any) -> None:
     """SQLite has no safe cast of text to a number; pdca's rule, as a function."""
     con.create_function(SQLITE_NUMBER, 1, sqlite_number, deterministic=True)
+
+
+def duckdb_zone(con: Any) -> str:
+    """DuckDB's time zone: the one every instant is shown in, whatever its source."""
+    return str(con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0])
