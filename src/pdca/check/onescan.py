@@ -154,7 +154,6 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
                 continue
             segments = None if pushed.segments is None else pushed.segments[:MAX_SEGMENTS]
             out[metric.id] = Outcome(result, segments, pushed.newest, "database")
-    session.scans += len(out) > 0
     return out
 
 
@@ -239,7 +238,6 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         f"FROM (SELECT {', '.join(inner)} FROM {shared})) GROUP BY GROUPING SETS ({sets})"
     )
     found = session.con.execute(sql).fetchall()
-    session.scans += 1
     return _outcomes(members, keys, found)
 
 

@@ -75,8 +75,6 @@ class DataSession:
         self._columns: dict[str, list[str]] = {}
         self._newest: dict[tuple[str, str, datetime], datetime | None] = {}
         self._vetted: dict[str, VettedFilter | FilterRefused] = {}
-        self.scans = 0
-        """Queries that computed many metrics in one pass (:mod:`pdca.check.onescan`)."""
         self.known_newest: dict[str, datetime | None] = {}
         """Newest timestamps of metric tables that a shared scan already found."""
         self._names = itertools.count(1)
