@@ -360,6 +360,7 @@ def check(
     rebases, countermeasure days: :class:`pdca.check.phases.Recorded`).
     """
     from pdca.check import freshness, onescan, readout
+    from pdca.check.progress import Progress
     from pdca.data.session import DataSession
     from pdca.plugins import notify
 
@@ -373,7 +374,9 @@ def check(
             session, ((m, k, f.window_start, f.history_start, f.end) for m, k, f in needs)
         )
         session.known_newest.update((mid, o.newest) for mid, o in outcomes.items())
-        for mid in wanted:
+        shown = Progress(len(wanted))
+        for done, mid in enumerate(wanted):
+            shown.step(done)
             metric = playbook.metrics[mid]
             results[mid] = entry = _evaluate_safely(
                 metric, registry, session, as_of, outcomes.get(mid)
@@ -396,6 +399,7 @@ def check(
                     metric=metric,
                     result=results[mid],
                 )
+        shown.close()
     objectives = {}
     for oid, objective in playbook.objectives.items():
         # an objective speaks only for the metrics computed here: with --metric its
