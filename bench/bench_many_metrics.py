@@ -16,14 +16,14 @@ Goal: pdca within 1.5x of the hand-written query.
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import random
 import sys
 import tempfile
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import best_of, load_average, result_line, same
 
 AS_OF = date(2025, 12, 28)
 END = datetime(2025, 12, 29)
@@ -204,23 +204,6 @@ def pdca_numbers(playbook: Path) -> dict[str, tuple]:
     return out
 
 
-def same(a: object, b: object) -> bool:
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -240,18 +223,17 @@ def main() -> int:
                 print(" pdca:     ", mine[wrong[0]][0], mine[wrong[0]][1][:3])
                 print(" reference:", theirs[wrong[0]][0], theirs[wrong[0]][1][:3])
                 return 1
-            pdca_s = best(lambda p=playbook: pdca_numbers(p), args.repeat)
-            ref_s = best(lambda d=data, f=fmt: reference(d, f, args.metrics), args.repeat)
+            pdca_s = best_of(lambda p=playbook: pdca_numbers(p), args.repeat)
+            ref_s = best_of(lambda d=data, f=fmt: reference(d, f, args.metrics), args.repeat)
             ratio = pdca_s / ref_s
             print(
                 f"{fmt}: {args.metrics} metrics over {args.rows:,} rows: pdca {pdca_s:.2f} s, "
                 f"hand-written DuckDB {ref_s:.2f} s, ratio {ratio:.2f} (goal {GOAL})"
             )
             results.append((f"many_metrics_{fmt}", pdca_s, ref_s, ratio))
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(load_average())
     for name, pdca_s, ref_s, ratio in results:
-        holds = "yes" if ratio <= GOAL else "no"
-        print(f"RESULT {name} {pdca_s:.3f} {ref_s:.3f} {ratio:.2f} {GOAL} {holds}")
+        print(result_line(name, pdca_s, ref_s, GOAL, ratio <= GOAL))
     return 0
 
 

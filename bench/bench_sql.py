@@ -31,6 +31,9 @@ from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import best_of, load_average, result_line, same
+
 AS_OF = date(2025, 12, 28)
 END = AS_OF + timedelta(days=1)
 WINDOW_START = END - timedelta(days=28)
@@ -150,23 +153,6 @@ def fresh_process(playbook: Path, url: str) -> tuple[float, float, dict]:
     return wall, int(peak.group(1)) / 1024 if peak else math.nan, json.loads(proc.stdout)
 
 
-def same(a: object, b: object) -> bool:
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -197,8 +183,8 @@ def main() -> int:
                 print(f"{mid}: pdca {mine[mid][0]} vs database {theirs[mid][0]}")
                 return 1
         computed = {mid: mine[mid][2] for mid in METRICS}
-        ref_s = best(lambda: reference(url), args.repeat)
-        pdca_s = best(lambda: pdca_in_process(playbook), args.repeat)
+        ref_s = best_of(lambda: reference(url), args.repeat)
+        pdca_s = best_of(lambda: pdca_in_process(playbook), args.repeat)
         wall, rss, _ = fresh_process(playbook, url)
         ratio = pdca_s / ref_s
         print(f"{args.rows:,} rows, 4 metrics, computed: {computed}")
@@ -206,9 +192,9 @@ def main() -> int:
         print(f"pdca check (in process): {pdca_s:.3f} s, ratio {ratio:.2f} (goal {GOAL})")
         print(f"pdca check (fresh process, with start-up): {wall:.3f} s")
         print(f"pdca peak RSS (fresh process): {rss:.0f} MB (goal {RSS_GOAL_MB})")
-        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        holds = "yes" if ratio <= GOAL and rss <= RSS_GOAL_MB else "no"
-        print(f"RESULT sql_postgresql {pdca_s:.3f} {ref_s:.3f} {ratio:.2f} {GOAL} {holds}")
+        print(load_average())
+        holds = ratio <= GOAL and rss <= RSS_GOAL_MB
+        print(result_line("sql_postgresql", pdca_s, ref_s, GOAL, holds))
     return 0
 
 

@@ -15,7 +15,6 @@ anything, and the pushed-down path is held to it.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import subprocess
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from same_numbers import differences, same
 
 AS_OF = "2026-01-14"
 ZONES = ("UTC", "America/St_Johns")  # St John's: -03:30, a half-hour zone
@@ -180,29 +181,6 @@ def check(path: Path, zone: str, url: str = "") -> dict[str, Any]:
     return json.loads(proc.stdout)["metrics"]
 
 
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
-
-
-def differences(got: Any, want: Any, at: str = "") -> list[str]:
-    """Where two results differ, as short lines (pytest would cut the whole dicts)."""
-    if isinstance(got, dict) and isinstance(want, dict) and got.keys() == want.keys():
-        return [d for k in got for d in differences(got[k], want[k], f"{at}.{k}")]
-    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
-        return [
-            d
-            for i, (g, w) in enumerate(zip(got, want, strict=True))
-            for d in differences(g, w, f"{at}[{i}]")
-        ]
-    return [] if same(got, want) else [f"{at}: {got!r} != {want!r}"]
-
-
 def numbers(entry: dict[str, Any]) -> dict[str, Any]:
     keys = ("value", "n", "series", "segments", "data_until", "status", "error")
     return {k: entry.get(k) for k in keys}
@@ -264,6 +242,6 @@ def test_every_kpi_gives_the_files_numbers(
     expected = references[zone]
     for mid in METRICS:
         got, want = numbers(found[mid]), numbers(expected[mid])
-        assert same(got, want), f"{mid}: {differences(got, want)}"
+        assert same(got, want, 1e-9), f"{mid}: {differences(got, want, 1e-9)}"
         local = mid in LOCAL_EVERYWHERE or (backend == "sqlite" and mid in ORDERED)
         assert found[mid]["computed"] == ("local" if local else "database"), mid

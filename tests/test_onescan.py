@@ -9,7 +9,6 @@ records every statement reading a source's rows.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -22,6 +21,7 @@ from pdca import load_playbook
 from pdca.check import measure, onescan
 from pdca.data import session as session_module
 from pdca.plugins import build_registry, get_plugin_manager
+from same_numbers import differences, same
 
 AS_OF = date(2026, 1, 14)
 TEAMS = ("north", "south", "east", "")
@@ -137,17 +137,6 @@ def run(path: Path) -> dict[str, Any]:
     return measure.check(load_playbook(path), registry, AS_OF)["metrics"]
 
 
-def same(a: Any, b: Any) -> bool:
-    """Equal, floats to 1e-12 relative (a sum's order may differ between two scans)."""
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
-
-
 def strip(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: entry.get(k) for k in ("value", "n", "series", "segments", "data_until", "error")}
 
@@ -170,7 +159,10 @@ def test_thirty_metrics_in_one_scan_match_each_metric_computed_alone(
     assert len(scans) > 2 * len(METRICS)  # the reference did compute metric by metric
     assert set(together) == set(METRICS)
     for mid, entry in together.items():
-        assert same(strip(entry), alone[mid]), (mid, strip(entry), alone[mid])
+        assert same(strip(entry), alone[mid], 1e-12), (
+            mid,
+            differences(strip(entry), alone[mid], 1e-12),
+        )
     # the data exercises what it should: windows with values, segments, a refusal
     assert together["nps"]["n"] > 0 and together["nps"]["value"] is not None
     assert len(together["rate_seg"]["segments"]) == 4

@@ -181,19 +181,10 @@ def evaluate_metric(
 def _compute_alone(
     metric: Metric, kpi: Kpi, session: Any, frame: Frame
 ) -> tuple[KpiResult, list[dict[str, Any]] | None]:
-    from pdca.kpi import KpiQuery
+    from pdca.check.onescan import query_for
 
     table = session.metric_table(metric, kpi, frame.history_start, frame.end)
-    query = KpiQuery(
-        con=session.con,
-        table=table,
-        field=metric.field,
-        params=metric.params,
-        period=metric.period,
-        window_start=frame.window_start,
-        end=frame.end,
-        history_start=frame.history_start,
-    )
+    query = query_for(session, metric, table, (frame.window_start, frame.history_start, frame.end))
     import duckdb
 
     try:

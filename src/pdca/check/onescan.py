@@ -80,6 +80,30 @@ class _Keys:
         return sum(1 << (n - 1 - i) for i in range(n) if i not in keys)
 
 
+def query_for(
+    session: Any,
+    metric: Any,
+    table: str,
+    frame: tuple[datetime, datetime, datetime],
+    names: dict[str, str] | None = None,
+    mask: str | None = None,
+) -> KpiQuery:
+    """What a metric's calculator gets; ``frame`` is (window start, history start, end)."""
+    window_start, history_start, end = frame
+    return KpiQuery(
+        con=session.con,
+        table=table,
+        field=metric.field,
+        params=metric.params,
+        period=metric.period,
+        window_start=window_start,
+        end=end,
+        history_start=history_start,
+        names=names,
+        mask=mask,
+    )
+
+
 def batchable(kpi: Any) -> bool:
     return isinstance(kpi, SqlKpi) and kpi.maskable and not kpi.lookback
 
@@ -184,18 +208,7 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
             for c in used:
                 columns.setdefault((mask_id, c), quote(f"__pdca_c{len(columns)}"))
             names = {c: columns[(mask_id, c)] for c in used}
-        query = KpiQuery(
-            con=session.con,
-            table=table,
-            field=metric.field,
-            params=metric.params,
-            period=metric.period,
-            window_start=window_start,
-            end=end,
-            history_start=history_start,
-            names=names,
-            mask=mask,
-        )
+        query = query_for(session, metric, table, (window_start, history_start, end), names, mask)
         members.append(_Member(metric, kpi, query, mask))
     if not members or shared is None:
         return {}
