@@ -277,6 +277,17 @@ class SqlKpi(Kpi):
     def n_sql(self, q: KpiQuery) -> str:
         return f"count({q.column})" if q.field else q.count_rows
 
+    def row_value(self, q: KpiQuery) -> str | None:
+        """The value each row contributes, when :meth:`sql` and :meth:`n_sql` are
+        aggregates over it alone (see :meth:`over`): a shared scan then computes it
+        once per row for every metric reading it, and masks only the result. It
+        must be NULL for a NULL column. None (the default): use :meth:`sql`."""
+        return None
+
+    def over(self, value: str, q: KpiQuery) -> tuple[str, str]:
+        """The (value, n) aggregates over the column ``value`` holding :meth:`row_value`."""
+        raise NotImplementedError
+
     def from_aggregates(self, result: KpiResult, window_rows: int) -> KpiResult | None:
         """The result of :meth:`compute`, given the aggregates a shared scan computed.
 

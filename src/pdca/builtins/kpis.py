@@ -70,6 +70,16 @@ class BuiltinSqlKpi(SqlKpi):
     def n_sql(self, q: KpiQuery) -> str:
         return f"count({self.usable_sql(q)})"
 
+    def row_value(self, q: KpiQuery) -> str | None:
+        # only while sql() and n_sql() are the aggregates over usable_sql (not for ratio)
+        own = type(self)
+        if own.sql is not BuiltinSqlKpi.sql or own.n_sql is not BuiltinSqlKpi.n_sql:
+            return None
+        return self.usable_sql(q)
+
+    def over(self, value: str, q: KpiQuery) -> tuple[str, str]:
+        return self.value_sql(value, q), f"count({value})"
+
     def compute(self, q: KpiQuery) -> KpiResult:
         result = super().compute(q)
         if _nothing_usable(result):

@@ -53,7 +53,9 @@ class _Member:
     period_key: int = 0
     window_key: int = 0
     segment_key: int | None = None
-    first: int = 0  # index of its first aggregate column
+    first: int = 0  # index of its first aggregate column (value, n)
+    rows_at: int = 0  # index of its mask's (rows, newest)
+    value: str | None = None  # the column of its row values (KPIs with a row_value)
 
 
 @dataclass
@@ -187,6 +189,8 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     shared = None
     masks: dict[tuple[str, ...], int] = {}
     columns: dict[tuple[int, str], str] = {}
+    usable: dict[str, int] = {}
+    masked_values: dict[tuple[str, str], str] = {}
     for metric, kpi, window_start, history_start, end in group:
         try:
             table = session.metric_table(metric, kpi, history_start, end)
@@ -202,14 +206,25 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
             conditions = []
         mask_id = masks.setdefault(tuple(conditions), len(masks)) if conditions else None
         mask = None if mask_id is None else quote(f"__pdca_mask_{mask_id}")
+        frame = (window_start, history_start, end)
+        # the row's value, computed once for every metric that reads it the same way
+        # (55 filters of one NPS are one TRY_CAST per row), then masked per metric
+        row_value = kpi.row_value(query_for(session, metric, table, frame))
         names = None
-        if mask_id is not None:
+        if mask_id is not None and row_value is None:
             used = [*kpi.columns(metric.field, metric.params)]
             for c in used:
                 columns.setdefault((mask_id, c), quote(f"__pdca_c{len(columns)}"))
             names = {c: columns[(mask_id, c)] for c in used}
-        query = query_for(session, metric, table, (window_start, history_start, end), names, mask)
-        members.append(_Member(metric, kpi, query, mask))
+        member = _Member(metric, kpi, query_for(session, metric, table, frame, names, mask), mask)
+        if row_value is not None:
+            u = quote(f"__pdca_u{usable.setdefault(row_value, len(usable))}")
+            member.value = u
+            if mask is not None:
+                member.value = masked_values.setdefault(
+                    (mask, u), quote(f"__pdca_mu{len(masked_values)}")
+                )
+        members.append(member)
     if not members or shared is None:
         return {}
     keys = _Keys()
@@ -224,16 +239,22 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
             m.segment_key = keys.key(label)
             keys.grouping_set((m.segment_key, m.window_key))
     aggregates: list[str] = []
+    # the rows and newest instant of each mask, once however many metrics share it
+    counted: dict[str | None, int] = {}
+    for m in members:
+        if m.mask not in counted:
+            counted[m.mask] = len(aggregates)
+            where = "" if m.mask is None else f" FILTER (WHERE {m.mask})"
+            aggregates += [m.query.count_rows, f"max({TS}){where}"]
+        m.rows_at = counted[m.mask]
     for m in members:
         m.first = len(aggregates)
         q = m.query
-        where = "" if m.mask is None else f" FILTER (WHERE {m.mask})"
-        aggregates += [
-            f"CAST({m.kpi.sql(q)} AS DOUBLE)",
-            f"CAST({m.kpi.n_sql(q)} AS BIGINT)",
-            q.count_rows,
-            f"max({TS}){where}",
-        ]
+        if m.value is not None:
+            value, n = m.kpi.over(m.value, q)
+        else:
+            value, n = m.kpi.sql(q), m.kpi.n_sql(q)
+        aggregates += [f"CAST({value} AS DOUBLE)", f"CAST({n} AS BIGINT)"]
     inner = [session.timestamp_sql(source, members[0].query.end)]
     needed = {c for m in members for c in m.kpi.columns(m.metric.field, m.metric.params)}
     needed |= {m.metric.segment_by for m in members if m.metric.segment_by}
@@ -244,11 +265,17 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     middle = [f"{k} AS {n}" for k, n in zip(keys.sql, key_names, strict=True)]
     for (i, col), name in columns.items():
         middle.append(f"CASE WHEN {quote(f'__pdca_mask_{i}')} THEN {quote(col)} END AS {name}")
+    middle += [f"{expr} AS {quote(f'__pdca_u{i}')}" for expr, i in usable.items()]
+    outer = [
+        f"CASE WHEN {mask} THEN {u} END AS {name}" for (mask, u), name in masked_values.items()
+    ]
     sets = ", ".join("(" + ", ".join(key_names[k] for k in s) + ")" for s in keys.sets)
+    rows = f"SELECT *, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {shared})"
+    if outer:
+        rows = f"SELECT *, {', '.join(outer)} FROM ({rows})"
     sql = (
         f"SELECT GROUPING({', '.join(key_names)}), {', '.join(key_names)}, "
-        f"{', '.join(aggregates)} FROM (SELECT *, {', '.join(middle)} "
-        f"FROM (SELECT {', '.join(inner)} FROM {shared})) GROUP BY GROUPING SETS ({sets})"
+        f"{', '.join(aggregates)} FROM ({rows}) GROUP BY GROUPING SETS ({sets})"
     )
     found = session.con.execute(sql).fetchall()
     return _outcomes(members, keys, found)
@@ -263,10 +290,12 @@ def _outcomes(
     width = len(keys.sql)
     out: dict[str, Outcome] = {}
     for m in members:
-        at = 1 + width + m.first
+        at, rows_at = 1 + width + m.first, 1 + width + m.rows_at
 
-        def part(row: tuple[Any, ...], at: int = at) -> tuple[Any, Any, int, Any]:
-            return row[at], row[at + 1], row[at + 2] or 0, row[at + 3]
+        def part(
+            row: tuple[Any, ...], at: int = at, rows_at: int = rows_at
+        ) -> tuple[Any, Any, int, Any]:
+            return row[at], row[at + 1], row[rows_at] or 0, row[rows_at + 1]
 
         series: dict[date, KpiValue] = {}
         newest = None
