@@ -141,9 +141,9 @@ def reference(data: Path, fmt: str, count: int) -> dict[str, tuple]:
     """Every metric's window (value, n) and weekly series in one hand-written query.
 
     Written the fast way (measured: 14x faster than a FILTER clause on each of
-    1,000 aggregates): each filter becomes a flag, each column read under a filter
-    a column that is NULL outside it, and the window and the weeks are two
-    grouping sets of one pass.
+    1,000 aggregates): each filter becomes a flag (TRUE or NULL), each column read
+    under a filter a column that is NULL outside it, and the window and the weeks
+    are two grouping sets of one pass.
     """
     import duckdb
 
@@ -153,7 +153,8 @@ def reference(data: Path, fmt: str, count: int) -> dict[str, tuple]:
     history -= timedelta(days=history.weekday())
     chosen = metrics(count)
     conditions = list(dict.fromkeys(c for *_, c in chosen if c))
-    flags = [f"({c}) AS f{i}" for i, c in enumerate(conditions)]
+    # TRUE or NULL: count(f) counts a filter's rows without a FILTER clause
+    flags = [f"CASE WHEN {c} THEN TRUE END AS f{i}" for i, c in enumerate(conditions)]
     masked = [
         f"CASE WHEN f{i} THEN {col} END AS m{i}_{col}"
         for i in range(len(conditions))
@@ -166,7 +167,7 @@ def reference(data: Path, fmt: str, count: int) -> dict[str, tuple]:
         else:
             i = conditions.index(condition)
             names = {col: f"m{i}_{col}" for col in COLUMNS}
-            names["rows"] = f"count(*) FILTER (WHERE f{i})"
+            names["rows"] = f"count(f{i})"
         aggs += [agg.format(**names), n.format(**names)]
     rows = con.execute(
         f"SELECT GROUPING(w, win), w, win, {', '.join(aggs)} FROM ("

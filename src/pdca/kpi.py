@@ -136,8 +136,10 @@ class KpiQuery:
 
     @property
     def count_rows(self) -> str:
-        """``count(*)`` of the metric's rows, also when they are a masked part of a table."""
-        return "count(*)" if self.mask is None else f"count(*) FILTER (WHERE {self.mask})"
+        """``count(*)`` of the metric's rows, also when they are a masked part of a table
+        (``mask`` is then a column that is TRUE for them and NULL for the others: a
+        FILTER clause on each of hundreds of aggregates is several times slower)."""
+        return "count(*)" if self.mask is None else f"count({self.mask})"
 
     def column_type(self, name: str | None) -> str | None:
         """DuckDB's type of a column of the table (``BOOLEAN``, ``DOUBLE`` ...)."""

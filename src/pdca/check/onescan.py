@@ -201,9 +201,9 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         if rows is None or full is None:
             continue
         shared, conditions = rows
-        covers = history_start <= full[0] and end >= full[1]
-        if covers and not metric.filter:
-            conditions = []
+        if history_start <= full[0] and end >= full[1]:
+            # the shared table holds no row outside the metric's time range
+            conditions = conditions[2:] if source.timestamp is not None else conditions
         mask_id = masks.setdefault(tuple(conditions), len(masks)) if conditions else None
         mask = None if mask_id is None else quote(f"__pdca_mask_{mask_id}")
         frame = (window_start, history_start, end)
@@ -241,11 +241,15 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     aggregates: list[str] = []
     # the rows and newest instant of each mask, once however many metrics share it
     counted: dict[str | None, int] = {}
+    stamps: list[str] = []
     for m in members:
         if m.mask not in counted:
             counted[m.mask] = len(aggregates)
-            where = "" if m.mask is None else f" FILTER (WHERE {m.mask})"
-            aggregates += [m.query.count_rows, f"max({TS}){where}"]
+            stamp = TS
+            if m.mask is not None:
+                stamp = quote(f"__pdca_t{len(stamps)}")
+                stamps.append(f"CASE WHEN {m.mask} THEN {TS} END AS {stamp}")
+            aggregates += [m.query.count_rows, f"max({stamp})"]
         m.rows_at = counted[m.mask]
     for m in members:
         m.first = len(aggregates)
@@ -259,13 +263,15 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     needed = {c for m in members for c in m.kpi.columns(m.metric.field, m.metric.params)}
     needed |= {m.metric.segment_by for m in members if m.metric.segment_by}
     inner += [quote(c) for c in sorted(needed)]
-    for conditions, i in masks.items():
-        inner.append(f"({' AND '.join(conditions)}) AS {quote(f'__pdca_mask_{i}')}")
+    for conditions, i in masks.items():  # TRUE for the metric's rows, NULL for others
+        condition = " AND ".join(conditions)
+        inner.append(f"CASE WHEN {condition} THEN TRUE END AS {quote(f'__pdca_mask_{i}')}")
     key_names = [quote(f"__pdca_k{i}") for i in range(len(keys.sql))]
     middle = [f"{k} AS {n}" for k, n in zip(keys.sql, key_names, strict=True)]
     for (i, col), name in columns.items():
         middle.append(f"CASE WHEN {quote(f'__pdca_mask_{i}')} THEN {quote(col)} END AS {name}")
     middle += [f"{expr} AS {quote(f'__pdca_u{i}')}" for expr, i in usable.items()]
+    middle += stamps
     outer = [
         f"CASE WHEN {mask} THEN {u} END AS {name}" for (mask, u), name in masked_values.items()
     ]
