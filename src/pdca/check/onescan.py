@@ -193,14 +193,14 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     masked_values: dict[tuple[str, str], str] = {}
     for metric, kpi, window_start, history_start, end in group:
         try:
-            table = session.metric_table(metric, kpi, history_start, end)
+            rows = session.shared_rows(metric, kpi, history_start, end)
         except PdcaError:
             continue  # the metric alone says what is wrong
-        rows = session.shared_rows(table)
         full = session.shared_range(source_id)
         if rows is None or full is None:
             continue
         shared, conditions = rows
+        table = shared  # what the calculator may ask column types of
         if history_start <= full[0] and end >= full[1]:
             # the shared table holds no row outside the metric's time range
             conditions = conditions[2:] if source.timestamp is not None else conditions

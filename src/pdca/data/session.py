@@ -200,13 +200,22 @@ class DataSession:
         self._shared[source.id] = name
         return name
 
-    def shared_rows(self, table: str) -> tuple[str, list[str]] | None:
-        """For a metric table that is a view over its source's shared table: that
-        table's name and the conditions (time range, filter) selecting the metric's rows."""
-        recipe = self._recipes.get(table)
-        if recipe is None or recipe[0] not in self._shared.values():
+    def shared_rows(
+        self, metric: Metric, kpi: Kpi, history_start: datetime, end: datetime
+    ) -> tuple[str, list[str]] | None:
+        """A file source's shared table and the conditions (time range, then filter)
+        selecting the metric's rows in it, after every check :meth:`metric_table`
+        makes; no table is made for the metric. None when there is no shared table."""
+        source, stype = self.source(metric.source, metric.where("source"))
+        if stype.pushdown:
             return None
-        return recipe[0], list(recipe[2])
+        available = self.columns(source.id)
+        self._needed_columns(metric, kpi, source, available)
+        shared = self._shared_table(source, stype, available)
+        if shared is None:
+            return None
+        self._vet_reading(metric, source, stype, available)
+        return shared, _conditions(source, history_start, end, metric.filter)
 
     def shared_range(self, source_id: str) -> tuple[datetime, datetime] | None:
         """The time range of a source's shared table, when it has one."""
@@ -403,15 +412,7 @@ class DataSession:
         """The metric's rows as a temp table, or as a view over a table already in memory."""
         import duckdb
 
-        conditions = []
-        if source.timestamp is not None:
-            ts = quote(source.timestamp)
-            conditions += [
-                f"{ts} >= {timestamp_literal(history_start)}",
-                f"{ts} < {timestamp_literal(end)}",
-            ]
-        if filter_sql:
-            conditions.append(f"({filter_sql})")
+        conditions = _conditions(source, history_start, end, filter_sql)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         kind = "TABLE" if materialize else "VIEW"
         sql = (
@@ -551,6 +552,19 @@ class DataSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _conditions(
+    source: Source, start: datetime, end: datetime, filter_sql: str | None
+) -> list[str]:
+    """SQL conditions selecting a metric's rows: its time range, then its filter."""
+    conditions = []
+    if source.timestamp is not None:
+        ts = quote(source.timestamp)
+        conditions += [f"{ts} >= {timestamp_literal(start)}", f"{ts} < {timestamp_literal(end)}"]
+    if filter_sql:
+        conditions.append(f"({filter_sql})")
+    return conditions
 
 
 def _type_hint(source: Source, exc: BaseException) -> str:
