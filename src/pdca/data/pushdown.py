@@ -1,12 +1,14 @@
 """KPIs computed inside the database: only aggregates leave it, never rows.
 
-A metric over a two-million-row table used to fetch every row of its window
-and history, convert them to Arrow and aggregate in DuckDB. For the KPIs that
+Read row by row, a metric over a two-million-row table fetches every row of its
+window and history, converts them to Arrow and aggregates in DuckDB. For the KPIs that
 are one aggregate per group (means, sums, counts, percentages, NPS, ratios and,
 where the dialect has an ordered-set aggregate, percentiles) the database
-computes them itself: per source, one query per period kind for the series and
-one per window for the window values and segments, every metric a masked
-column (NULL outside its own rows: its time range and its ``filter``).
+computes them itself: per source, PostgreSQL runs one GROUPING SETS statement
+for every window, period series and segment breakdown; SQLite, which has no
+grouping sets, one statement per period kind and one per window. Every metric
+reads its columns masked (NULL outside its own rows: its time range and its
+``filter``), so metrics with different filters share the statements.
 
 The statements are SQLAlchemy Core, so each dialect writes its own SQL; what
 differs between dialects is said here once: the instant a timestamp stands for
@@ -288,7 +290,8 @@ class Plan:
 
     statements: list[tuple[str, Any, Any]]
     """(what, key, statement): what is series (key: period), window (key: window
-    start) or segments (key: (segment column, window start))."""
+    start), segments (key: (segment column, window start)) or, on PostgreSQL, one
+    ``grouped`` statement for all of them (key: its grouping sets, see :func:`ungroup`)."""
     order: list[Wanted]
 
 
