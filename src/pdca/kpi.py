@@ -116,16 +116,30 @@ class KpiQuery:
     window_start: datetime
     end: datetime
     history_start: datetime
+    #: When set, the SQL each source column is read as, and the condition a row
+    #: must meet to count: a shared scan of many metrics (:mod:`pdca.check.onescan`)
+    #: reads each metric's rows as masked columns of one table.
+    names: Mapping[str, str] | None = None
+    mask: str | None = None
 
     @property
     def column(self) -> str:
         """The quoted ``field`` column."""
         if self.field is None:
             raise ValueError("this KPI needs a field")
-        return quote(self.field)
+        return self.col(self.field)
 
     def col(self, name: str) -> str:
+        if self.names is not None and name in self.names:
+            return self.names[name]
         return quote(name)
+
+    @property
+    def count_rows(self) -> str:
+        """``count(*)`` of the metric's rows, also when they are a masked part of a table
+        (``mask`` is then a column that is TRUE for them and NULL for the others: a
+        FILTER clause on each of hundreds of aggregates is several times slower)."""
+        return "count(*)" if self.mask is None else f"count({self.mask})"
 
     def column_type(self, name: str | None) -> str | None:
         """DuckDB's type of a column of the table (``BOOLEAN``, ``DOUBLE`` ...)."""
@@ -207,6 +221,11 @@ class Kpi:
     #: reports draw control limits no further than its ends. Unbounded by default:
     #: a mean or a sum takes whatever range its data has.
     value_range: ValueRange = UNBOUNDED
+    #: The aggregate a database computes for this KPI (:mod:`pdca.data.pushdown`
+    #: lists them: ``mean``, ``nps``, ``rate`` ...), so only aggregates leave it.
+    #: Read only from the class that declares it: a subclass that changes the
+    #: formula is computed from its rows unless it declares one too.
+    database: ClassVar[str | None] = None
 
     def check(self, field: str | None, params: Mapping[str, Any]) -> list[ParamProblem]:
         """Problems with the metric's ``field``/``params``, found at validation time."""
@@ -237,14 +256,49 @@ class Kpi:
         raise NotImplementedError
 
 
+def database_kind(kpi: Kpi) -> str | None:
+    """The aggregate a database may compute for ``kpi``, declared by its own class."""
+    kind = type(kpi).__dict__.get("database")
+    return kind if isinstance(kind, str) else None
+
+
 class SqlKpi(Kpi):
     """A calculator that is one SQL aggregate expression; ``n`` counts non-null field values."""
+
+    #: True when :meth:`sql` and :meth:`n_sql` read columns only through
+    #: ``KpiQuery.column`` / ``KpiQuery.col`` and count rows only through
+    #: ``KpiQuery.count_rows``, and :meth:`compute` adds nothing that
+    #: :meth:`from_aggregates` does not: pdca may then compute every such metric
+    #: of a file source in one scan. Off by default, so a plugin's calculator that
+    #: writes column names itself keeps being computed alone.
+    maskable: ClassVar[bool] = False
 
     def sql(self, q: KpiQuery) -> str:
         raise NotImplementedError
 
     def n_sql(self, q: KpiQuery) -> str:
-        return f"count({q.column})" if q.field else "count(*)"
+        return f"count({q.column})" if q.field else q.count_rows
+
+    def row_value(self, q: KpiQuery) -> str | None:
+        """The value each row contributes, when :meth:`sql` and :meth:`n_sql` are
+        aggregates over it alone (see :meth:`over`): a shared scan then computes it
+        once per row for every metric reading it, and masks only the result. It
+        must be NULL for a NULL column. None (the default): use :meth:`sql`."""
+        return None
+
+    def over(self, value: str, q: KpiQuery) -> tuple[str, str]:
+        """The (value, n) aggregates over the column ``value`` holding :meth:`row_value`."""
+        raise NotImplementedError
+
+    def from_aggregates(self, result: KpiResult, window_rows: int) -> KpiResult | None:
+        """The result of :meth:`compute`, given the aggregates a shared scan computed.
+
+        ``result`` is what :meth:`KpiQuery.aggregate` would return and
+        ``window_rows`` the rows of the window. None sends the metric to
+        :meth:`compute` alone (the built-ins do so when nothing was usable, to
+        tell a wrong column from no data).
+        """
+        return result
 
     def compute(self, q: KpiQuery) -> KpiResult:
         return q.aggregate(self.sql(q), self.n_sql(q))

@@ -43,6 +43,10 @@ from pdca.kpi import (
 )
 
 
+def _nothing_usable(result: KpiResult) -> bool:
+    return result.window.n == 0 and not any(v.n for v in result.series.values())
+
+
 class BuiltinSqlKpi(SqlKpi):
     """A one-expression KPI over the field's usable values (see the module docstring).
 
@@ -52,6 +56,7 @@ class BuiltinSqlKpi(SqlKpi):
 
     #: what a usable value looks like, for the "nothing usable" error
     accepts: str = "numbers"
+    maskable = True
 
     def usable_sql(self, q: KpiQuery) -> str:
         return number_sql(q.column)
@@ -65,11 +70,24 @@ class BuiltinSqlKpi(SqlKpi):
     def n_sql(self, q: KpiQuery) -> str:
         return f"count({self.usable_sql(q)})"
 
+    def row_value(self, q: KpiQuery) -> str | None:
+        # only while sql() and n_sql() are the aggregates over usable_sql (not for ratio)
+        own = type(self)
+        if own.sql is not BuiltinSqlKpi.sql or own.n_sql is not BuiltinSqlKpi.n_sql:
+            return None
+        return self.usable_sql(q)
+
+    def over(self, value: str, q: KpiQuery) -> tuple[str, str]:
+        return self.value_sql(value, q), f"count({value})"
+
     def compute(self, q: KpiQuery) -> KpiResult:
         result = super().compute(q)
-        if result.window.n == 0 and not any(v.n for v in result.series.values()):
+        if _nothing_usable(result):
             self._fail_if_unusable(q)
         return result
+
+    def from_aggregates(self, result: KpiResult, window_rows: int) -> KpiResult | None:
+        return None if _nothing_usable(result) else result
 
     def _fail_if_unusable(self, q: KpiQuery) -> None:
         """Tell "wrong column" from "no data": only runs when nothing at all was usable."""
@@ -86,6 +104,7 @@ class BuiltinSqlKpi(SqlKpi):
 
 
 class Mean(BuiltinSqlKpi):
+    database = "mean"
     name = "mean"
     summary = "mean(field): the average of the numeric values"
 
@@ -94,6 +113,7 @@ class Mean(BuiltinSqlKpi):
 
 
 class Median(BuiltinSqlKpi):
+    database = "median"
     name = "median"
     summary = "median(field): the middle value; the mean of the two middle ones for an even n"
 
@@ -102,6 +122,7 @@ class Median(BuiltinSqlKpi):
 
 
 class Sum(BuiltinSqlKpi):
+    database = "sum"
     name = "sum"
     zero_when_empty = True
     summary = "sum(field): the total of the numeric values"
@@ -111,6 +132,7 @@ class Sum(BuiltinSqlKpi):
 
 
 class Min(BuiltinSqlKpi):
+    database = "min"
     name = "min"
     summary = "min(field): the smallest numeric value"
 
@@ -119,6 +141,7 @@ class Min(BuiltinSqlKpi):
 
 
 class Max(BuiltinSqlKpi):
+    database = "max"
     name = "max"
     summary = "max(field): the largest numeric value"
 
@@ -129,11 +152,13 @@ class Max(BuiltinSqlKpi):
 class Count(SqlKpi):
     """Counts rows; with a field, only rows where it is filled in (SQL ``count(field)``)."""
 
+    database = "count"
     name = "count"
     zero_when_empty = True
     value_range = (0, None)
     summary = "count(*) of rows, or count(field) of non-null values when a field is given"
     requires_field = False
+    maskable = True
 
     def sql(self, q: KpiQuery) -> str:
         return self.n_sql(q)
@@ -143,8 +168,16 @@ class Count(SqlKpi):
         result = super().compute(q)
         if q.field and result.window.n == 0:
             rows = q.con.execute(f"SELECT count(*) FROM {q.table} WHERE {q.in_window_sql}")
-            if rows.fetchall()[0][0]:
-                return KpiResult(KpiValue(0.0, 0), result.series)
+            return self._zero_window(result, rows.fetchall()[0][0])
+        return result
+
+    def from_aggregates(self, result: KpiResult, window_rows: int) -> KpiResult | None:
+        return self._zero_window(result, window_rows) if result.window.n == 0 else result
+
+    @staticmethod
+    def _zero_window(result: KpiResult, window_rows: int) -> KpiResult:
+        if window_rows:
+            return KpiResult(KpiValue(0.0, 0), result.series)
         return result
 
 
@@ -155,7 +188,9 @@ class CountDistinct(SqlKpi):
     free text, and normalising them could merge different customers.
     """
 
+    database = "count_distinct"
     name = "count_distinct"
+    maskable = True
     zero_when_empty = True
     value_range = (0, None)
     summary = "count(DISTINCT field): the number of different non-null values"
@@ -165,6 +200,7 @@ class CountDistinct(SqlKpi):
 
 
 class Rate(BuiltinSqlKpi):
+    database = "rate"
     name = "rate"
     chart = "p_prime"
     value_range = PERCENT
@@ -179,6 +215,7 @@ class Rate(BuiltinSqlKpi):
 
 
 class Percentile(BuiltinSqlKpi):
+    database = "percentile"
     name = "percentile"
     summary = "quantile_cont(field, q/100): the q-th percentile, interpolated like numpy"
     param_docs = MappingProxyType(
@@ -213,6 +250,7 @@ class Nps(BuiltinSqlKpi):
     error, and counting it as a promoter or detractor would move the score.
     """
 
+    database = "nps"
     name = "nps"
     chart = "p_prime"
     value_range = (-100, 100)
@@ -232,11 +270,13 @@ class Nps(BuiltinSqlKpi):
 
 
 class Enps(Nps):
+    database = "nps"
     name = "enps"
     summary = "employee NPS: 100 * (promoters 9-10 - detractors 0-6) / responses 0-10"
 
 
 class Csat(BuiltinSqlKpi):
+    database = "csat"
     name = "csat"
     chart = "p_prime"
     value_range = PERCENT
@@ -256,6 +296,7 @@ class Csat(BuiltinSqlKpi):
 class Ces(BuiltinSqlKpi):
     """No ``value_range``: effort scales differ (1-5, 1-7, 0-10) and pdca is not told which."""
 
+    database = "mean"
     name = "ces"
     summary = "mean(field): Customer Effort Score, the average effort rating"
 
@@ -264,6 +305,7 @@ class Ces(BuiltinSqlKpi):
 
 
 class Sla(BuiltinSqlKpi):
+    database = "sla"
     name = "sla"
     chart = "p_prime"
     value_range = PERCENT
@@ -287,6 +329,7 @@ class Ratio(BuiltinSqlKpi):
     the denominator (a day whose contacts were not loaded but whose orders were).
     """
 
+    database = "ratio"
     name = "ratio"
     summary = "sum(field) / sum(denominator) over rows where both are numbers"
     param_docs = MappingProxyType({"denominator": "the column summed below the line, e.g. orders"})
@@ -321,6 +364,7 @@ class ServqualGap(BuiltinSqlKpi):
     with complete answers it equals mean(perception) - mean(expectation).
     """
 
+    database = "servqual_gap"
     name = "servqual_gap"
     summary = "mean(field - expectation): perception minus expectation, negative = shortfall"
     param_docs = MappingProxyType(

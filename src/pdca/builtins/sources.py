@@ -8,7 +8,7 @@ methods that read data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -125,21 +125,37 @@ class DatabaseSource(SourceType):
     ) -> duckdb.DuckDBPyRelation:
         from pdca.data.databases import database_relation
 
-        return self._with_backend(source, lambda b: database_relation(b, request, ctx))
+        return self._with_backend(source, lambda b: database_relation(b, request, ctx), ctx)
 
     def newest(self, source: Source, request: DataRequest, ctx: SourceContext) -> datetime | None:
         from pdca.data.databases import newest_before
 
-        return self._with_backend(source, lambda b: newest_before(b, request, ctx))
+        return self._with_backend(source, lambda b: newest_before(b, request, ctx), ctx)
+
+    def aggregate(
+        self, source: Source, wanted: Sequence[Any], ctx: SourceContext
+    ) -> Mapping[str, Any]:
+        from pdca.data.dialects import duckdb_zone
+        from pdca.data.pushdown import compute
+
+        # instants are compared in DuckDB's zone, as rows read into DuckDB are
+        zone = duckdb_zone(ctx.con)
+        return self._with_backend(source, lambda b: compute(b, wanted, zone), ctx)
 
     def columns(self, source: Source, ctx: SourceContext) -> list[str]:
         from pdca.data.databases import database_columns
 
         return self._with_backend(source, database_columns)
 
-    def _with_backend(self, source: Source, use: Callable[[Any], Any]) -> Any:
+    def _with_backend(
+        self, source: Source, use: Callable[[Any], Any], ctx: SourceContext | None = None
+    ) -> Any:
+        from pdca.data.dialects import duckdb_zone
+
         backend = self.backend(source)
         try:
+            if ctx is not None:
+                backend.use_zone(duckdb_zone(ctx.con))
             return use(backend)
         finally:
             backend.close()

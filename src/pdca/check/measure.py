@@ -20,8 +20,9 @@ from pdca.errors import KpiError, PdcaError
 if TYPE_CHECKING:
     import pluggy
 
+    from pdca.check.onescan import Outcome
     from pdca.check.phases import Recorded
-    from pdca.kpi import Kpi, KpiValue
+    from pdca.kpi import Kpi, KpiResult, KpiValue
     from pdca.playbook.model import Metric, Playbook
     from pdca.plugins import Registry
 
@@ -148,22 +149,42 @@ def calendar_series(
     return series
 
 
-def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict[str, Any]:
-    """The ``pdca check`` JSON entry of one metric (raises PdcaError for data problems)."""
-    from pdca.kpi import KpiQuery
+def evaluate_metric(
+    metric: Metric, kpi: Kpi, session: Any, as_of: date, outcome: Outcome | None = None
+) -> dict[str, Any]:
+    """The ``pdca check`` JSON entry of one metric (raises PdcaError for data problems).
 
+    ``outcome`` is what a shared scan of the metric's source already computed
+    (:mod:`pdca.check.onescan`); without one the metric is computed alone.
+    """
     frame = Frame.for_metric(metric, kpi, as_of)
+    if outcome is not None:
+        result = outcome.result
+        segments = None
+        if outcome.segments is not None:
+            segments = _segment_entries(metric, outcome.segments)
+    else:
+        result, segments = _compute_alone(metric, kpi, session, frame)
+    from pdca.check.stats.base import finite
+
+    series = calendar_series(result.series, kpi, metric.period, as_of)
+    value = finite(result.window.value)
+    entry = entry_for(metric, value, result.window.n, series, frame, kpi=kpi)
+    if segments is not None:
+        entry["segments"] = segments
+    # where the numbers were computed: in the source's database (only aggregates
+    # came back) or here, by DuckDB, from the rows
+    entry["computed"] = outcome.computed if outcome is not None else "local"
+    return entry
+
+
+def _compute_alone(
+    metric: Metric, kpi: Kpi, session: Any, frame: Frame
+) -> tuple[KpiResult, list[dict[str, Any]] | None]:
+    from pdca.check.onescan import query_for
+
     table = session.metric_table(metric, kpi, frame.history_start, frame.end)
-    query = KpiQuery(
-        con=session.con,
-        table=table,
-        field=metric.field,
-        params=metric.params,
-        period=metric.period,
-        window_start=frame.window_start,
-        end=frame.end,
-        history_start=frame.history_start,
-    )
+    query = query_for(session, metric, table, (frame.window_start, frame.history_start, frame.end))
     import duckdb
 
     try:
@@ -184,14 +205,7 @@ def evaluate_metric(metric: Metric, kpi: Kpi, session: Any, as_of: date) -> dict
         ) from None
     except duckdb.Error as exc:
         raise session.data_error(metric, table, exc) from None
-    from pdca.check.stats.base import finite
-
-    series = calendar_series(result.series, kpi, metric.period, as_of)
-    value = finite(result.window.value)
-    entry = entry_for(metric, value, result.window.n, series, frame, kpi=kpi)
-    if segments is not None:
-        entry["segments"] = segments
-    return entry
+    return result, segments
 
 
 MAX_SEGMENTS = 50
@@ -235,6 +249,13 @@ def _segments(metric: Metric, kpi: Kpi, query: Any, session: Any) -> list[dict[s
             )
             window = kpi.compute(replace(query, table=view)).window
             rows.append((label, window.value, window.n))
+    return _segment_entries(metric, rows)
+
+
+def _segment_entries(
+    metric: Metric, rows: Iterable[tuple[str | None, float | None, int]]
+) -> list[dict[str, Any]]:
+    """The ``segments`` of a metric's entry from (label, value, n), worst first."""
     from pdca.check.stats.base import finite
 
     out = []
@@ -329,7 +350,8 @@ def check(
     ``recorded`` is what the state holds about the charts (excluded points,
     rebases, countermeasure days: :class:`pdca.check.phases.Recorded`).
     """
-    from pdca.check import freshness, readout
+    from pdca.check import freshness, onescan, readout
+    from pdca.check.progress import Progress
     from pdca.data.session import DataSession
     from pdca.plugins import notify
 
@@ -337,10 +359,19 @@ def check(
     wanted = list(metrics) if metrics is not None else list(playbook.metrics)
     results: dict[str, dict[str, Any]] = {}
     with DataSession(playbook, registry, cache_dir=cache_dir) as session:
-        session.plan(_needs(playbook, registry, wanted, as_of))
-        for mid in wanted:
+        needs = _needs(playbook, registry, wanted, as_of)
+        session.plan((m, k, f.history_start, f.end) for m, k, f in needs)
+        outcomes = onescan.compute(
+            session, ((m, k, f.window_start, f.history_start, f.end) for m, k, f in needs)
+        )
+        session.known_newest.update((mid, o.newest) for mid, o in outcomes.items())
+        shown = Progress(len(wanted))
+        for done, mid in enumerate(wanted):
+            shown.step(done)
             metric = playbook.metrics[mid]
-            results[mid] = entry = _evaluate_safely(metric, registry, session, as_of)
+            results[mid] = entry = _evaluate_safely(
+                metric, registry, session, as_of, outcomes.get(mid)
+            )
             broken = entry["status"] == "error"
             newest = None if broken else _newest(metric, registry, session, as_of)
             freshness.annotate(entry, playbook, metric, newest, as_of)
@@ -359,6 +390,7 @@ def check(
                     metric=metric,
                     result=results[mid],
                 )
+        shown.close()
     objectives = {}
     for oid, objective in playbook.objectives.items():
         # an objective speaks only for the metrics computed here: with --metric its
@@ -383,14 +415,13 @@ def check(
 
 def _needs(
     playbook: Playbook, registry: Registry, wanted: Iterable[str], as_of: date
-) -> list[tuple[Metric, Kpi, datetime, datetime]]:
+) -> list[tuple[Metric, Kpi, Frame]]:
     out = []
     for mid in wanted:
         metric = playbook.metrics[mid]
         registered = registry.kpis.get(metric.kpi)
         if registered is not None:
-            frame = Frame.for_metric(metric, registered.obj, as_of)
-            out.append((metric, registered.obj, frame.history_start, frame.end))
+            out.append((metric, registered.obj, Frame.for_metric(metric, registered.obj, as_of)))
     return out
 
 
@@ -408,13 +439,13 @@ def _newest(metric: Metric, registry: Registry, session: Any, as_of: date) -> da
 
 
 def _evaluate_safely(
-    metric: Metric, registry: Registry, session: Any, as_of: date
+    metric: Metric, registry: Registry, session: Any, as_of: date, outcome: Outcome | None = None
 ) -> dict[str, Any]:
     registered = registry.kpis.get(metric.kpi)
     if registered is None:  # validation prevents this; a plugin may have been disabled since
         return entry_for(metric, None, 0, [], None, error=f"KPI '{metric.kpi}' is not registered")
     try:
-        return evaluate_metric(metric, registered.obj, session, as_of)
+        return evaluate_metric(metric, registered.obj, session, as_of, outcome)
     except PdcaError as exc:
         return entry_for(metric, None, 0, [], None, error=str(exc), kpi=registered.obj)
     except Exception as exc:  # a plugin's bug must not hide the other metrics

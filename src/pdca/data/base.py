@@ -9,11 +9,11 @@ last month never loads a whole table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import duckdb
@@ -101,6 +101,19 @@ class SourceType:
         rel = self.relation(source, replace(request, columns=()), ctx)
         found = rel.aggregate(f"max(CAST({quote(source.timestamp)} AS TIMESTAMP))").fetchall()
         return found[0][0] if found else None
+
+    def aggregate(
+        self, source: Source, wanted: Sequence[Any], ctx: SourceContext
+    ) -> Mapping[str, Any]:
+        """KPIs the source computes itself, so that only aggregates leave it.
+
+        ``wanted`` are :class:`pdca.data.pushdown.Wanted` (a metric's KPI kind, field,
+        filter, time frame); the answer maps the metric ids it could compute to
+        :class:`pdca.data.pushdown.Pushed`. Metrics left out are computed from the
+        rows :meth:`relation` gives. The default computes none; the built-in
+        database sources compute the KPIs :mod:`pdca.data.pushdown` lists.
+        """
+        return {}
 
     def columns(self, source: Source, ctx: SourceContext) -> list[str]:
         """The source's column names, for messages and ``pdca validate --data``.

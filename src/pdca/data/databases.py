@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pdca.data import stamps
+from pdca.data.dialects import POSTGRES_KINDS, add_number_function
 from pdca.data.messages import QueryRefused, first_line, listing, source_error, suggestion
 from pdca.kpi import quote
 from pdca.state.location import AT_ADVICE, redact, redact_url, unencoded_at
@@ -144,6 +145,21 @@ class Backend:
     """A database connection for one source read; subclasses know their driver's errors."""
 
     text_bounds = False
+    dialect = ""
+    """SQLAlchemy's name of the database's dialect (``postgresql``, ``sqlite`` ...)."""
+
+    def execute_core(self, statement: Any) -> list[Sequence[Any]]:
+        """Run a SQLAlchemy Core statement and return its (few, aggregated) rows."""
+        raise NotImplementedError
+
+    def use_zone(self, zone: str) -> None:
+        """Read times without an offset in ``zone`` (DuckDB's), as files are read."""
+
+    def column_kinds(self) -> dict[str, str]:
+        """What each column holds as far as the driver says: ``number``, ``integer``,
+        ``bool``, ``text``, ``timestamp``, ``timestamptz``, ``date``; SQLite says nothing
+        (its values carry their own type)."""
+        return {}
 
     def __init__(self, source: Source):
         self.source = source
@@ -166,6 +182,7 @@ class SqliteBackend(Backend):
     """The stdlib driver, read-only, so a wrong path never creates an empty database."""
 
     text_bounds = True
+    dialect = "sqlite"
 
     def __init__(self, source: Source, path: Path):
         import sqlite3
@@ -176,6 +193,17 @@ class SqliteBackend(Backend):
             self.con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise source_error(source, f"cannot open {path}: {exc}", "path") from None
+
+    def execute_core(self, statement: Any) -> list[Sequence[Any]]:
+        from sqlalchemy.dialects import sqlite
+
+        add_number_function(self.con)
+        compiled = statement.compile(
+            dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
+        )
+        params = [compiled.params[k] for k in compiled.positiontup or ()]
+        _, batches = self.run(Statement(compiled.string, params))  # type: ignore[arg-type]
+        return [r for rows in batches for r in rows]
 
     def run(self, statement: Statement) -> tuple[list[str], Iterator[Sequence[Sequence[Any]]]]:
         import sqlite3
@@ -234,6 +262,7 @@ class SqlAlchemyBackend(Backend):
         parsed = _anchor_sqlite(source, parsed)
         self.shown = redact_url(parsed.render_as_string(hide_password=False))
         self.text_bounds = parsed.get_backend_name() == "sqlite"
+        self.dialect = parsed.get_backend_name()
         try:
             self.engine = sa.create_engine(parsed)
         except sa.exc.NoSuchModuleError:
@@ -271,6 +300,43 @@ class SqlAlchemyBackend(Backend):
             raise QueryFailed(first_line(orig)) from None
         names = list(result.keys())
         return names, (list(part) for part in result.partitions(BATCH_ROWS))
+
+    def execute_core(self, statement: Any) -> list[Sequence[Any]]:
+        import sqlalchemy as sa
+
+        if self.dialect == "sqlite":
+            add_number_function(self.conn.connection.driver_connection)
+        try:
+            return list(self.conn.execute(statement).fetchall())
+        except sa.exc.StatementError as exc:
+            self.conn.rollback()
+            raise QueryFailed(first_line(getattr(exc, "orig", None) or exc)) from None
+
+    def use_zone(self, zone: str) -> None:
+        """On PostgreSQL, the session's TimeZone: a bound sent without an offset is then
+        the same instant for a ``timestamptz`` column as DuckDB means by it (a server
+        in UTC would otherwise move a window by the machine's offset)."""
+        import sqlalchemy as sa
+
+        if self.dialect == "postgresql":
+            self.conn.execute(
+                sa.text("SELECT set_config('TimeZone', :zone, false)"), {"zone": zone}
+            )
+
+    def column_kinds(self) -> dict[str, str]:
+        import sqlalchemy as sa
+
+        if self.dialect != "postgresql":
+            return {}
+        sql = f"SELECT * FROM {target_sql(self.source)} AS {ALIAS} WHERE 1 = 0"
+        try:
+            result = self.conn.execute(sa.text(sql))
+        except sa.exc.StatementError as exc:
+            self.conn.rollback()
+            raise QueryFailed(first_line(getattr(exc, "orig", None) or exc)) from None
+        description = result.cursor.description or ()
+        result.close()
+        return {d[0]: POSTGRES_KINDS.get(d[1], "other") for d in description}
 
     def tables(self) -> list[str]:
         import sqlalchemy as sa

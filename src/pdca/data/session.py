@@ -32,7 +32,7 @@ from pdca.data.messages import (
     quoted,
     unknown_column,
 )
-from pdca.data.sqlfilter import FilterRefused, vet
+from pdca.data.sqlfilter import FilterRefused, VettedFilter, vet
 from pdca.errors import SourceError
 from pdca.kpi import TS, quote, sql_literal
 
@@ -74,6 +74,9 @@ class DataSession:
         last condition is the metric's filter), to tell a filter's failure from the data's."""
         self._columns: dict[str, list[str]] = {}
         self._newest: dict[tuple[str, str, datetime], datetime | None] = {}
+        self._vetted: dict[str, VettedFilter | FilterRefused] = {}
+        self.known_newest: dict[str, datetime | None] = {}
+        """Newest timestamps of metric tables that a shared scan already found."""
         self._names = itertools.count(1)
 
     # -- sources ------------------------------------------------------------------------
@@ -116,6 +119,10 @@ class DataSession:
             self._views[source.id] = quote(name)
         return self._views[source.id]
 
+    def call(self, source: Source, action: Any) -> Any:
+        """Run a plugin's call about ``source``; its failures become a SourceError."""
+        return self._call(source, action)
+
     def _call(self, source: Source, action: Any) -> Any:
         """Run a plugin call; anything but a SourceError is reported against the source."""
         import duckdb
@@ -153,7 +160,7 @@ class DataSession:
                 columns.add(metric.segment_by)
             if metric.filter:
                 try:
-                    vetted = vet(self.con, metric.filter)
+                    vetted = self._vet(metric.filter)
                 except FilterRefused:
                     columns = None  # refused when the metric's table is made
                 else:
@@ -192,6 +199,32 @@ class DataSession:
         )
         self._shared[source.id] = name
         return name
+
+    def shared_rows(
+        self, metric: Metric, kpi: Kpi, history_start: datetime, end: datetime
+    ) -> tuple[str, list[str]] | None:
+        """A file source's shared table and the conditions (time range, then filter)
+        selecting the metric's rows in it, after every check :meth:`metric_table`
+        makes; no table is made for the metric. None when there is no shared table."""
+        source, stype = self.source(metric.source, metric.where("source"))
+        if stype.pushdown:
+            return None
+        available = self.columns(source.id)
+        self._needed_columns(metric, kpi, source, available)
+        shared = self._shared_table(source, stype, available)
+        if shared is None:
+            return None
+        self._vet_reading(metric, source, stype, available)
+        return shared, _conditions(source, history_start, end, metric.filter)
+
+    def shared_range(self, source_id: str) -> tuple[datetime, datetime] | None:
+        """The time range of a source's shared table, when it has one."""
+        plan = self._plans.get(source_id)
+        return None if plan is None or source_id not in self._shared else (plan[1], plan[2])
+
+    def timestamp_sql(self, source: Source, end: datetime) -> str:
+        """What a metric table's ``__ts`` is made of: the timestamp, or a snapshot's date."""
+        return self._select_list(source, [], end)
 
     def metric_table(self, metric: Metric, kpi: Kpi, history_start: datetime, end: datetime) -> str:
         """The quoted name of a temp table of the metric's rows in ``[history_start, end)``.
@@ -242,13 +275,8 @@ class DataSession:
     ) -> None:
         """Make ``table`` hold the metric's rows: fetched from a database, a view over
         the source's shared table, or copied from the source's view."""
-        if metric.filter:
-            self._check_filter(metric, source, available, stype.pushdown)
+        self._vet_reading(metric, source, stype, available)
         ts = source.timestamp
-        if ts is not None and ts not in available:
-            from pdca.data.stamps import missing_column
-
-            raise missing_column(source, available)
         if stype.pushdown:
             request = DataRequest(
                 columns=tuple(needed),
@@ -264,6 +292,24 @@ class DataSession:
         else:
             view = self._view(source, stype)
             self._create(table, metric, source, view, needed, start, end, metric.filter)
+
+    def check_metric(self, metric: Metric, kpi: Kpi) -> None:
+        """What :meth:`metric_table` checks before it reads a row (the source, the
+        columns, the filter, the timestamp column), for metrics computed elsewhere."""
+        source, stype = self.source(metric.source, metric.where("source"))
+        available = self.columns(source.id)
+        self._needed_columns(metric, kpi, source, available)
+        self._vet_reading(metric, source, stype, available)
+
+    def _vet_reading(
+        self, metric: Metric, source: Source, stype: SourceType, available: list[str]
+    ) -> None:
+        if metric.filter:
+            self._check_filter(metric, source, available, stype.pushdown)
+        if source.timestamp is not None and source.timestamp not in available:
+            from pdca.data.stamps import missing_column
+
+            raise missing_column(source, available)
 
     def _needed_columns(
         self, metric: Metric, kpi: Kpi, source: Source, available: list[str]
@@ -294,7 +340,7 @@ class DataSession:
         where = at(metric.where("filter"))
         lead = f"{where}metric '{metric.id}' filter {quoted(metric.filter)}"
         try:
-            vetted = vet(self.con, metric.filter)
+            vetted = self._vet(metric.filter)
         except FilterRefused as exc:
             raise SourceError(f"{lead} {exc}") from None
         for names in vetted.columns:
@@ -310,6 +356,11 @@ class DataSession:
         if not pushdown:
             import duckdb
 
+            # binding against the shared table in memory is instant; binding against
+            # the source's view plans a file read (a CSV is sniffed again) each time
+            shared = self._shared.get(source.id)
+            if shared is not None and self._binds(shared, metric.filter):
+                return
             view = self._view(source, self.source(source.id)[1])
             try:
                 self.con.execute(f"SELECT 1 FROM {view} WHERE ({metric.filter}) LIMIT 0").fetchall()
@@ -317,6 +368,27 @@ class DataSession:
                 raise SourceError(
                     f"{lead} does not work on source '{source.id}': {first_line(exc)}"
                 ) from None
+
+    def _vet(self, condition: str) -> VettedFilter:
+        """The filter vetted once per check, however many metrics share it."""
+        if condition not in self._vetted:
+            try:
+                self._vetted[condition] = vet(self.con, condition)
+            except FilterRefused as exc:
+                self._vetted[condition] = exc
+        found = self._vetted[condition]
+        if isinstance(found, FilterRefused):
+            raise found
+        return found
+
+    def _binds(self, relation: str, condition: str) -> bool:
+        import duckdb
+
+        try:
+            self.con.execute(f"SELECT 1 FROM {relation} WHERE ({condition}) LIMIT 0").fetchall()
+        except duckdb.Error:
+            return False
+        return True
 
     def _select_list(self, source: Source, needed: list[str], end: datetime) -> str:
         if source.timestamp is not None:
@@ -340,15 +412,7 @@ class DataSession:
         """The metric's rows as a temp table, or as a view over a table already in memory."""
         import duckdb
 
-        conditions = []
-        if source.timestamp is not None:
-            ts = quote(source.timestamp)
-            conditions += [
-                f"{ts} >= {timestamp_literal(history_start)}",
-                f"{ts} < {timestamp_literal(end)}",
-            ]
-        if filter_sql:
-            conditions.append(f"({filter_sql})")
+        conditions = _conditions(source, history_start, end, filter_sql)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         kind = "TABLE" if materialize else "VIEW"
         sql = (
@@ -454,7 +518,10 @@ class DataSession:
         A snapshot source's rows are dated at the check's end; none is None.
         """
         table = quote(f"__pdca_metric_{metric.id}")
-        found = self.con.execute(f"SELECT max({quote(TS)}) FROM {table}").fetchall()[0][0]
+        if metric.id in self.known_newest:
+            found = self.known_newest[metric.id]
+        else:
+            found = self.con.execute(f"SELECT max({quote(TS)}) FROM {table}").fetchall()[0][0]
         source, stype = self.source(metric.source, metric.where("source"))
         if found is not None or source.timestamp is None:
             return found
@@ -485,6 +552,19 @@ class DataSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _conditions(
+    source: Source, start: datetime, end: datetime, filter_sql: str | None
+) -> list[str]:
+    """SQL conditions selecting a metric's rows: its time range, then its filter."""
+    conditions = []
+    if source.timestamp is not None:
+        ts = quote(source.timestamp)
+        conditions += [f"{ts} >= {timestamp_literal(start)}", f"{ts} < {timestamp_literal(end)}"]
+    if filter_sql:
+        conditions.append(f"({filter_sql})")
+    return conditions
 
 
 def _type_hint(source: Source, exc: BaseException) -> str:

@@ -1,0 +1,331 @@
+"""Every metric of a file source in one scan: conditional aggregates over grouping sets.
+
+Computed one by one, each metric reads its source's table twice (its periods,
+then its window), so 500 metrics over one export scan it 1,000 times. Here the
+metrics whose calculator is a maskable SQL aggregate (``SqlKpi.maskable``) are
+computed together, one query per source: each metric reads its columns masked
+by the condition that selects its own rows (its time range and ``filter``),
+and GROUPING SETS give every period kind, every window and every segment
+breakdown from the same pass. The aggregate expressions are the calculator's
+own, over exactly the rows it would see alone, so the numbers are the same.
+
+Anything that does not fit (another calculator, a database source, a query
+DuckDB refuses) is left to the metric-by-metric path, which reports the
+metric's own error at its own line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pdca.errors import PdcaError
+from pdca.kpi import NO_VALUE, TS, KpiQuery, KpiResult, KpiValue, SqlKpi, database_kind, quote
+
+MAX_SEGMENTS = 50
+"""Segments kept per metric, as when a metric is computed alone."""
+
+Need = tuple[Any, Any, datetime, datetime, datetime]
+"""(metric, kpi, window_start, history_start, end) of one metric to compute."""
+
+SegmentRow = tuple[str | None, float | None, int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a shared scan found for one metric: its result, segments and newest row."""
+
+    result: KpiResult
+    segments: list[SegmentRow] | None
+    newest: datetime | None
+    computed: str = "local"
+    """``database`` when the source's database computed it, else ``local`` (DuckDB)."""
+
+
+@dataclass
+class _Member:
+    metric: Any
+    kpi: SqlKpi
+    query: KpiQuery
+    mask: str | None
+    period_key: int = 0
+    window_key: int = 0
+    segment_key: int | None = None
+    first: int = 0  # index of its first aggregate column (value, n)
+    rows_at: int = 0  # index of its mask's (rows, newest)
+    value: str | None = None  # the column of its row values (KPIs with a row_value)
+
+
+@dataclass
+class _Keys:
+    """The grouping keys of one scan, each made once and shared by the metrics using it."""
+
+    sql: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    sets: list[tuple[int, ...]] = field(default_factory=list)
+
+    def key(self, sql: str) -> int:
+        if sql not in self.index:
+            self.index[sql] = len(self.sql)
+            self.sql.append(sql)
+        return self.index[sql]
+
+    def grouping_set(self, keys: tuple[int, ...]) -> None:
+        if keys not in self.sets:
+            self.sets.append(keys)
+
+    def bits(self, keys: tuple[int, ...]) -> int:
+        """GROUPING(...)'s value for the set of ``keys``: a 1 for every key not grouped."""
+        n = len(self.sql)
+        return sum(1 << (n - 1 - i) for i in range(n) if i not in keys)
+
+
+def query_for(
+    session: Any,
+    metric: Any,
+    table: str,
+    frame: tuple[datetime, datetime, datetime],
+    names: dict[str, str] | None = None,
+    mask: str | None = None,
+) -> KpiQuery:
+    """What a metric's calculator gets; ``frame`` is (window start, history start, end)."""
+    window_start, history_start, end = frame
+    return KpiQuery(
+        con=session.con,
+        table=table,
+        field=metric.field,
+        params=metric.params,
+        period=metric.period,
+        window_start=window_start,
+        end=end,
+        history_start=history_start,
+        names=names,
+        mask=mask,
+    )
+
+
+def batchable(kpi: Any) -> bool:
+    return isinstance(kpi, SqlKpi) and kpi.maskable and not kpi.lookback
+
+
+def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
+    """Outcomes of the metrics that could be computed in a shared scan, by metric id."""
+    import duckdb
+
+    by_source: dict[str, list[Need]] = {}
+    pushed: list[Need] = []
+    for need in needs:
+        metric, kpi = need[0], need[1]
+        source = session.playbook.sources.get(metric.source)
+        registered = source and session.registry.source_types.get(source.type)
+        if registered is not None and registered.obj.pushdown:
+            if database_kind(kpi) is not None and isinstance(kpi, SqlKpi):
+                pushed.append(need)
+        elif registered is not None and batchable(kpi):
+            by_source.setdefault(metric.source, []).append(need)
+    outcomes: dict[str, Outcome] = in_databases(session, pushed)
+    for source_id, group in by_source.items():
+        try:
+            outcomes.update(_scan(session, source_id, group))
+        except duckdb.Error:
+            continue  # computed one by one, each reporting its own failure
+    return outcomes
+
+
+def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
+    """Outcomes of the metrics whose source's database computed them (only aggregates
+    came back: :mod:`pdca.data.pushdown`); the others are read row by row."""
+    from pdca.data.pushdown import Wanted
+
+    by_source: dict[str, list[tuple[Any, SqlKpi, Wanted]]] = {}
+    for metric, kpi, window_start, history_start, end in needs:
+        try:
+            session.check_metric(metric, kpi)
+        except PdcaError:
+            continue  # read row by row, where the problem is reported at its line
+        wanted = Wanted(
+            id=metric.id,
+            kind=str(database_kind(kpi)),
+            field=metric.field,
+            params=metric.params,
+            filter=metric.filter,
+            period=metric.period,
+            window_start=window_start,
+            history_start=history_start,
+            end=end,
+            segment_by=metric.segment_by,
+        )
+        by_source.setdefault(metric.source, []).append((metric, kpi, wanted))
+    out: dict[str, Outcome] = {}
+    for source_id, members in by_source.items():
+        source, stype = session.source(source_id)
+        ask = [w for _, _, w in members]
+        try:
+            found = session.call(
+                source, lambda t=stype, s=source, a=ask: t.aggregate(s, a, session.ctx)
+            )
+        except PdcaError:
+            continue
+        for metric, kpi, _ in members:
+            pushed = found.get(metric.id)
+            if pushed is None:
+                continue
+            value, n, rows = pushed.window
+            window = KpiValue(value, n) if rows and n else NO_VALUE
+            series = {day: KpiValue(v, k) for day, (v, k, _) in sorted(pushed.series.items())}
+            result = kpi.from_aggregates(KpiResult(window, series), rows)
+            if result is None:
+                continue
+            segments = None if pushed.segments is None else pushed.segments[:MAX_SEGMENTS]
+            out[metric.id] = Outcome(result, segments, pushed.newest, "database")
+    return out
+
+
+def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outcome]:
+    source, _ = session.source(source_id)
+    members: list[_Member] = []
+    shared = None
+    masks: dict[tuple[str, ...], int] = {}
+    columns: dict[tuple[int, str], str] = {}
+    usable: dict[str, int] = {}
+    masked_values: dict[tuple[str, str], str] = {}
+    for metric, kpi, window_start, history_start, end in group:
+        try:
+            rows = session.shared_rows(metric, kpi, history_start, end)
+        except PdcaError:
+            continue  # the metric alone says what is wrong
+        full = session.shared_range(source_id)
+        if rows is None or full is None:
+            continue
+        shared, conditions = rows
+        table = shared  # what the calculator may ask column types of
+        if history_start <= full[0] and end >= full[1]:
+            # the shared table holds no row outside the metric's time range
+            conditions = conditions[2:] if source.timestamp is not None else conditions
+        mask_id = masks.setdefault(tuple(conditions), len(masks)) if conditions else None
+        mask = None if mask_id is None else quote(f"__pdca_mask_{mask_id}")
+        frame = (window_start, history_start, end)
+        # the row's value, computed once for every metric that reads it the same way
+        # (55 filters of one NPS are one TRY_CAST per row), then masked per metric
+        row_value = kpi.row_value(query_for(session, metric, table, frame))
+        names = None
+        if mask_id is not None and row_value is None:
+            used = [*kpi.columns(metric.field, metric.params)]
+            for c in used:
+                columns.setdefault((mask_id, c), quote(f"__pdca_c{len(columns)}"))
+            names = {c: columns[(mask_id, c)] for c in used}
+        member = _Member(metric, kpi, query_for(session, metric, table, frame, names, mask), mask)
+        if row_value is not None:
+            u = quote(f"__pdca_u{usable.setdefault(row_value, len(usable))}")
+            member.value = u
+            if mask is not None:
+                member.value = masked_values.setdefault(
+                    (mask, u), quote(f"__pdca_mu{len(masked_values)}")
+                )
+        members.append(member)
+    if not members or shared is None:
+        return {}
+    keys = _Keys()
+    for m in members:
+        q = m.query
+        m.period_key = keys.key(f"CAST(date_trunc('{q.period}', {TS}) AS DATE)")
+        m.window_key = keys.key(q.in_window_sql)
+        keys.grouping_set((m.period_key,))
+        keys.grouping_set((m.window_key,))
+        if m.metric.segment_by:
+            label = f"CAST({quote(m.metric.segment_by)} AS VARCHAR)"
+            m.segment_key = keys.key(label)
+            keys.grouping_set((m.segment_key, m.window_key))
+    aggregates: list[str] = []
+    # the rows and newest instant of each mask, once however many metrics share it
+    counted: dict[str | None, int] = {}
+    stamps: list[str] = []
+    for m in members:
+        if m.mask not in counted:
+            counted[m.mask] = len(aggregates)
+            stamp = TS
+            if m.mask is not None:
+                stamp = quote(f"__pdca_t{len(stamps)}")
+                stamps.append(f"CASE WHEN {m.mask} THEN {TS} END AS {stamp}")
+            aggregates += [m.query.count_rows, f"max({stamp})"]
+        m.rows_at = counted[m.mask]
+    for m in members:
+        m.first = len(aggregates)
+        q = m.query
+        if m.value is not None:
+            value, n = m.kpi.over(m.value, q)
+        else:
+            value, n = m.kpi.sql(q), m.kpi.n_sql(q)
+        aggregates += [f"CAST({value} AS DOUBLE)", f"CAST({n} AS BIGINT)"]
+    inner = [session.timestamp_sql(source, members[0].query.end)]
+    needed = {c for m in members for c in m.kpi.columns(m.metric.field, m.metric.params)}
+    needed |= {m.metric.segment_by for m in members if m.metric.segment_by}
+    inner += [quote(c) for c in sorted(needed)]
+    for conditions, i in masks.items():  # TRUE for the metric's rows, NULL for others
+        condition = " AND ".join(conditions)
+        inner.append(f"CASE WHEN {condition} THEN TRUE END AS {quote(f'__pdca_mask_{i}')}")
+    key_names = [quote(f"__pdca_k{i}") for i in range(len(keys.sql))]
+    middle = [f"{k} AS {n}" for k, n in zip(keys.sql, key_names, strict=True)]
+    for (i, col), name in columns.items():
+        middle.append(f"CASE WHEN {quote(f'__pdca_mask_{i}')} THEN {quote(col)} END AS {name}")
+    middle += [f"{expr} AS {quote(f'__pdca_u{i}')}" for expr, i in usable.items()]
+    middle += stamps
+    outer = [
+        f"CASE WHEN {mask} THEN {u} END AS {name}" for (mask, u), name in masked_values.items()
+    ]
+    sets = ", ".join("(" + ", ".join(key_names[k] for k in s) + ")" for s in keys.sets)
+    rows = f"SELECT *, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {shared})"
+    if outer:
+        rows = f"SELECT *, {', '.join(outer)} FROM ({rows})"
+    sql = (
+        f"SELECT GROUPING({', '.join(key_names)}), {', '.join(key_names)}, "
+        f"{', '.join(aggregates)} FROM ({rows}) GROUP BY GROUPING SETS ({sets})"
+    )
+    found = session.con.execute(sql).fetchall()
+    return _outcomes(members, keys, found)
+
+
+def _outcomes(
+    members: list[_Member], keys: _Keys, found: list[tuple[Any, ...]]
+) -> dict[str, Outcome]:
+    by_set: dict[int, list[tuple[Any, ...]]] = {}
+    for row in found:
+        by_set.setdefault(row[0], []).append(row)
+    width = len(keys.sql)
+    out: dict[str, Outcome] = {}
+    for m in members:
+        at, rows_at = 1 + width + m.first, 1 + width + m.rows_at
+
+        def part(
+            row: tuple[Any, ...], at: int = at, rows_at: int = rows_at
+        ) -> tuple[Any, Any, int, Any]:
+            return row[at], row[at + 1], row[rows_at] or 0, row[rows_at + 1]
+
+        series: dict[date, KpiValue] = {}
+        newest = None
+        for row in by_set.get(keys.bits((m.period_key,)), []):
+            value, n, rows, latest = part(row)
+            if rows:
+                series[row[1 + m.period_key]] = KpiValue(value, n)
+                newest = latest if newest is None else max(newest, latest)
+        window, window_rows = NO_VALUE, 0
+        for row in by_set.get(keys.bits((m.window_key,)), []):
+            value, n, rows, _ = part(row)
+            if row[1 + m.window_key] is True and rows:
+                window, window_rows = (KpiValue(value, n) if n else NO_VALUE), rows
+        result = m.kpi.from_aggregates(KpiResult(window, dict(sorted(series.items()))), window_rows)
+        if result is None:
+            continue
+        segments = None
+        if m.segment_key is not None:
+            segments = []
+            for row in by_set.get(keys.bits((m.segment_key, m.window_key)), []):
+                value, n, rows, _ = part(row)
+                if row[1 + m.window_key] is True and rows:
+                    segments.append((row[1 + m.segment_key], value, n))
+            segments.sort(key=lambda s: (s[0] is None, s[0] or ""))
+            segments = segments[:MAX_SEGMENTS]
+        out[m.metric.id] = Outcome(result, segments, newest)
+    return out

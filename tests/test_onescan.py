@@ -1,0 +1,204 @@
+"""Many metrics of one file source in one scan: the same numbers as each metric alone.
+
+The metric-by-metric path is the reference: it is what pdca computed before the
+shared scan, and it still computes every metric the scan leaves out. Both run on
+the same real CSV; the shared scan is switched off by replacing it with a
+function that computes nothing. Scans are counted through a connection that
+records every statement reading a source's rows.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pdca import load_playbook
+from pdca.check import measure, onescan
+from pdca.data import session as session_module
+from pdca.plugins import build_registry, get_plugin_manager
+from same_numbers import differences, same
+
+AS_OF = date(2026, 1, 14)
+TEAMS = ("north", "south", "east", "")
+SCORES = ("0", "3", "6", "7", "8", "9", "10", "11", "-1", "N/A", " 8 ", "nan", "inf", "")
+YESNO = ("yes", "no", "Y", "n", "true", "false", "1", "0", "maybe", "")
+
+
+def rows(count: int = 900, seed: int = 7) -> Iterator[str]:
+    rng = random.Random(seed)
+    start = datetime(2024, 12, 1)
+    for i in range(count):
+        ts = start + timedelta(minutes=rng.randrange(0, 410 * 24 * 60))
+        stamp = "" if i % 97 == 0 else ts.isoformat(sep=" ")
+        hours = rng.choice((f"{rng.uniform(0, 60):.3f}", "x", "", "12"))
+        orders = rng.choice(("3", "5", "0", "", "n/a"))
+        yield ",".join(
+            [
+                stamp,
+                rng.choice(SCORES),
+                rng.choice(YESNO),
+                hours,
+                rng.choice(TEAMS),
+                orders,
+                str(rng.randrange(1, 6)),
+                f"c{rng.randrange(40)}",
+            ]
+        )
+
+
+METRICS = {
+    "nps": "kpi: nps, field: score",
+    "nps_north": "kpi: nps, field: score, filter: \"team = 'north'\"",
+    "nps_month": "kpi: nps, field: score, period: month",
+    "nps_day": "kpi: nps, field: score, period: day, window: 7d",
+    "enps": "kpi: enps, field: score, segment_by: team",
+    "csat": "kpi: csat, field: sat",
+    "csat3": "kpi: csat, field: sat, params: {satisfied: 3}",
+    "csat_seg": "kpi: csat, field: sat, segment_by: team",
+    "rate": "kpi: rate, field: solved",
+    "rate_south": "kpi: rate, field: solved, filter: \"team = 'south'\", period: month",
+    "rate_seg": "kpi: rate, field: solved, segment_by: team, window: 90d",
+    "sla": "kpi: sla, field: hours, params: {limit: 24}",
+    "sla_month": "kpi: sla, field: hours, params: {limit: 8}, period: month",
+    "mean": "kpi: mean, field: hours",
+    "mean_seg": "kpi: mean, field: hours, segment_by: team",
+    "median": "kpi: median, field: hours",
+    "p90": "kpi: percentile, field: hours, params: {q: 90}",
+    "p90_north": "kpi: percentile, field: hours, params: {q: 90}, filter: \"team = 'north'\"",
+    "sum": "kpi: sum, field: orders",
+    "sum_month": "kpi: sum, field: orders, period: month",
+    "min": "kpi: min, field: hours",
+    "max": "kpi: max, field: hours, window: 14d",
+    "count": "kpi: count",
+    "count_field": "kpi: count, field: orders",
+    "count_east": "kpi: count, field: orders, filter: \"team = 'east'\"",
+    "count_day": "kpi: count, period: day, window: 3d",
+    "distinct": "kpi: count_distinct, field: customer",
+    "distinct_month": "kpi: count_distinct, field: customer, period: month",
+    "ces": "kpi: ces, field: sat",
+    "ratio": "kpi: ratio, field: orders, params: {denominator: sat}",
+    "gap": "kpi: servqual_gap, field: sat, params: {expectation: orders}",
+    "gap_seg": "kpi: servqual_gap, field: sat, params: {expectation: orders}, segment_by: team",
+    "retention": "kpi: retention, field: customer, period: month",
+    "nothing_usable": "kpi: mean, field: team",
+}
+
+
+def write(folder: Path, metrics: dict[str, str] = METRICS) -> Path:
+    header = "ts,score,solved,hours,team,orders,sat,customer\n"
+    (folder / "t.csv").write_text(header + "\n".join(rows()) + "\n", encoding="utf-8")
+    lines = [f"  {mid}: {{source: t, {spec}, target: 1}}" for mid, spec in metrics.items()]
+    path = folder / "p.yaml"
+    path.write_text(
+        "playbook: p\ntitle: T\nsources: {t: {type: csv, path: t.csv, timestamp: ts}}\n"
+        "metrics:\n" + "\n".join(lines) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class Counting:
+    """A DuckDB connection that counts the statements reading a source's rows."""
+
+    def __init__(self, con: Any, log: list[str]):
+        self._con, self._log = con, log
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        reads = "__pdca_shared_" in sql or "__pdca_metric_" in sql or "__pdca_source_" in sql
+        if reads and "LIMIT 0" not in sql and "CREATE OR REPLACE TEMP VIEW" not in sql:
+            self._log.append(sql)
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    log: list[str] = []
+    real = session_module.DataSession.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        self.con = Counting(self.con, log)
+        self.ctx.con = self.con
+
+    monkeypatch.setattr(session_module.DataSession, "__init__", init)
+    return log
+
+
+def run(path: Path) -> dict[str, Any]:
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    return measure.check(load_playbook(path), registry, AS_OF)["metrics"]
+
+
+def strip(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry.get(k) for k in ("value", "n", "series", "segments", "data_until", "error")}
+
+
+def test_thirty_metrics_in_one_scan_match_each_metric_computed_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    path = write(tmp_path)
+    together = run(path)
+    batched = [s for s in scans if "GROUPING SETS" in s]
+    # one file read into the shared table, one aggregate over it; retention (not a
+    # single aggregate) and the unusable column are computed alone, two queries each
+    assert len(batched) == 1
+    alone_queries = [s for s in scans if "GROUPING SETS" not in s]
+    assert len([s for s in alone_queries if "CREATE TEMP TABLE" in s]) == 1
+    scans.clear()
+    monkeypatch.setattr(onescan, "compute", lambda session, needs: {})
+    alone = {mid: strip(e) for mid, e in run(path).items()}
+    assert len([s for s in scans if "CREATE TEMP TABLE" in s]) == 1
+    assert len(scans) > 2 * len(METRICS)  # the reference did compute metric by metric
+    assert set(together) == set(METRICS)
+    for mid, entry in together.items():
+        assert same(strip(entry), alone[mid], 1e-12), (
+            mid,
+            differences(strip(entry), alone[mid], 1e-12),
+        )
+    # the data exercises what it should: windows with values, segments, a refusal
+    assert together["nps"]["n"] > 0 and together["nps"]["value"] is not None
+    assert len(together["rate_seg"]["segments"]) == 4
+    assert "no usable value" in together["nothing_usable"]["error"]
+    assert together["count_day"]["series"][0]["period"] != together["count"]["series"][0]["period"]
+
+
+def test_the_shared_scan_gives_hand_computed_numbers(tmp_path: Path) -> None:
+    """A small file whose numbers are computed by hand, through the shared scan."""
+    (tmp_path / "t.csv").write_text(
+        "ts,score,team\n"
+        "2025-12-29 10:00:00,10,a\n"  # ISO week 2026-W01 starts Monday 29 December 2025
+        "2025-12-31 10:00:00,3,b\n"
+        "2026-01-05 09:00:00,9,a\n"  # 2026-W02
+        "2026-01-06 09:00:00,x,a\n"
+        "2026-01-07 09:00:00,7,b\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "p.yaml").write_text(
+        "playbook: p\ntitle: T\nsources: {t: {type: csv, path: t.csv, timestamp: ts}}\n"
+        "metrics:\n"
+        "  nps: {source: t, kpi: nps, field: score, target: 1, window: 14d}\n"
+        "  a: {source: t, kpi: nps, field: score, target: 1, filter: \"team = 'a'\"}\n"
+        "  n: {source: t, kpi: count, target: 1, segment_by: team, window: 14d}\n",
+        encoding="utf-8",
+    )
+    metrics = run(tmp_path / "p.yaml")
+    # window 1-14 January: 9 (promoter), x (unusable), 7 (passive): (1 - 0) / 2
+    assert metrics["nps"]["value"] == 50.0 and metrics["nps"]["n"] == 2
+    w01, w02 = metrics["nps"]["series"][:2]
+    assert (w01["period"], w01["value"], w01["n"]) == ("2026-W01", 0.0, 2)  # 10 and 3
+    assert (w02["period"], w02["value"], w02["n"]) == ("2026-W02", 50.0, 2)
+    assert [(p["value"], p["n"]) for p in metrics["a"]["series"][:2]] == [(100.0, 1), (100.0, 1)]
+    # worst first: the lower count is further below target
+    assert [(s["segment"], s["value"]) for s in metrics["n"]["segments"]] == [
+        ("b", 1.0),
+        ("a", 2.0),
+    ]
+    assert metrics["n"]["data_until"] == "2026-01-07"
