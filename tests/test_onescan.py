@@ -170,8 +170,26 @@ def test_thirty_metrics_in_one_scan_match_each_metric_computed_alone(
     assert together["count_day"]["series"][0]["period"] != together["count"]["series"][0]["period"]
 
 
-def test_the_shared_scan_gives_hand_computed_numbers(tmp_path: Path) -> None:
+def test_a_few_metrics_are_computed_one_by_one(tmp_path: Path, scans: list[str]) -> None:
+    # below SHARED_SCAN_MIN separate scans are faster than the shared query
+    (tmp_path / "t.csv").write_text("ts,score\n2026-01-05 09:00:00,9\n", encoding="utf-8")
+    (tmp_path / "p.yaml").write_text(
+        "playbook: p\ntitle: T\nsources: {t: {type: csv, path: t.csv, timestamp: ts}}\n"
+        "metrics:\n"
+        "  nps: {source: t, kpi: nps, field: score, target: 1}\n"
+        "  n: {source: t, kpi: count, target: 1}\n",
+        encoding="utf-8",
+    )
+    metrics = run(tmp_path / "p.yaml")
+    assert metrics["nps"]["value"] == 100.0 and metrics["n"]["value"] == 1
+    assert scans and not [s for s in scans if "GROUPING SETS" in s]
+
+
+def test_the_shared_scan_gives_hand_computed_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
     """A small file whose numbers are computed by hand, through the shared scan."""
+    monkeypatch.setattr(onescan, "SHARED_SCAN_MIN", 1)
     (tmp_path / "t.csv").write_text(
         "ts,score,team\n"
         "2025-12-29 10:00:00,10,a\n"  # ISO week 2026-W01 starts Monday 29 December 2025
@@ -202,3 +220,4 @@ def test_the_shared_scan_gives_hand_computed_numbers(tmp_path: Path) -> None:
         ("a", 2.0),
     ]
     assert metrics["n"]["data_until"] == "2026-01-07"
+    assert len([s for s in scans if "GROUPING SETS" in s]) == 1
