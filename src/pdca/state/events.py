@@ -160,7 +160,7 @@ def describe(e: Event) -> str:
         text = f"objective {subject}: check-in, confidence {e.new}/10"
     elif e.kind in ("digest_sent", "reminder_sent"):
         what = "digest" if e.kind == "digest_sent" else "due-soon reminder"
-        channel = (e.data or {}).get("channel") or "mark"
+        channel = data.get("channel") or "mark"
         text = f"{what} for {subject} ({channel})"
     elif e.kind == "decision_taken":
         text = f"objective {subject}: decision {e.new}"
