@@ -7,6 +7,8 @@ import os
 import time
 from collections.abc import Callable
 
+from harness import result_text
+
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
     """The fastest of ``repeat`` runs, in seconds: the least disturbed by other work."""
@@ -32,6 +34,7 @@ def load_average() -> str:
 
 
 def result_line(name: str, pdca_s: float, ref_s: float, goal: float, holds: bool) -> str:
-    """``RESULT name pdca reference ratio goal yes|no``, the line summaries collect."""
-    ratio = pdca_s / ref_s
-    return f"RESULT {name} {pdca_s:.3f} {ref_s:.3f} {ratio:.2f} {goal} {'yes' if holds else 'no'}"
+    """``RESULT name pdca reference ratio goal yes|no load=...``, the line summaries collect
+    (the same fields as :func:`harness.result`: seconds with their unit, the goal as
+    ``ratio<=X``, and the load average when the figure was taken)."""
+    return result_text(name, pdca_s, ref_s, "s", f"ratio<={goal:g}", holds)

@@ -4,8 +4,10 @@ Each benchmark prints its figures as ``figure, reference, ratio`` against a
 competent hand-written reference computed in the same run (and checked to give
 the same numbers before it is timed), then one line per goal::
 
-    RESULT <name> <pdca> <reference> <ratio> <goal> <yes|no>
+    RESULT <name> <pdca> <reference> <ratio> <goal> <yes|no> load=<1m>,<5m>,<15m>
 
+The last field is the machine's load average when the figure was taken: a
+ratio measured while other work ran is worth less, and the table says so.
 ``bench/summary.py`` collects those lines from every ``bench/bench_*.py`` into
 ``bench/results.md``. Fields hold no spaces: figures carry their unit
 (``0.412s``, ``38.1MiB``), the goal says what must hold (``ratio<=1.3``,
@@ -50,6 +52,11 @@ def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def load_field() -> str:
+    """The load average as the RESULT line's last field: ``load=1.05,0.98,0.77``."""
+    return "load=" + ",".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def header(title: str) -> None:
     """The benchmark's name, the machine's load and its cores: figures mean little without."""
     print(f"== {title}")
@@ -68,12 +75,17 @@ def figure(label: str, pdca: float, reference: float, unit: str = "s", note: str
 
 
 def result(name: str, pdca: float, reference: float, unit: str, goal: str, holds: bool) -> None:
-    """One RESULT line (see the module doc); ``name`` and ``goal`` hold no spaces."""
+    """Print one RESULT line (see the module doc); ``name`` and ``goal`` hold no spaces."""
+    print(result_text(name, pdca, reference, unit, goal, holds))
+
+
+def result_text(name: str, pdca: float, reference: float, unit: str, goal: str, holds: bool) -> str:
+    """The RESULT line :func:`result` prints, load average last."""
     assert " " not in name and " " not in goal, (name, goal)
     ratio = pdca / reference if reference else (1.0 if pdca == 0 else float("inf"))
-    print(
+    return (
         f"RESULT {name} {_show(pdca, unit)} {_show(reference, unit)} {ratio:.3f} {goal} "
-        f"{'yes' if holds else 'no'}"
+        f"{'yes' if holds else 'no'} {load_field()}"
     )
 
 

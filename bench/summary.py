@@ -2,12 +2,15 @@
 
 Each ``bench/bench_*.py`` runs at its default size as a process of its own
 (its output is shown as it comes), in file name order. A benchmark ends with
-lines ``RESULT <name> <pdca> <reference> <ratio> <goal> <yes|no>`` (see
-``bench/harness.py``); they are collected into a table of benchmark, pdca,
-reference, ratio, goal and whether it holds, printed and written to
-``bench/results.md`` with the date, the commit and the load average before and
-after. Generated data shared between benchmarks (the 10M-row export of
-bench_check and bench_cache) lives in one temporary folder for the run.
+lines ``RESULT <name> <pdca> <reference> <ratio> <goal> <yes|no> load=<1m>,<5m>,<15m>``
+(see ``bench/harness.py``); they are collected into a table of benchmark, pdca,
+reference, ratio, goal, whether it holds and the load average it was measured
+under, printed and written to ``bench/results.md`` with the date, the commit,
+the load average before and after, each benchmark's time and the total. A run
+over :data:`BUDGET_MINUTES` is flagged there: ``make bench`` is meant to fit in
+it, and a benchmark that outgrows it should get a smaller default size.
+Generated data shared between benchmarks (the 10M-row export of bench_check
+and bench_cache) lives in one temporary folder for the run.
 
     python bench/summary.py                 # every benchmark (what ``make bench`` runs)
     python bench/summary.py bench_run.py    # only these
@@ -34,6 +37,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUTPUT = HERE / "results.md"
 DATA_ENV = "PDCA_BENCH_DATA"
+BUDGET_MINUTES = 20.0
+"""The time ``make bench`` may take at default sizes on the benchmark machine (2 cores)."""
 
 
 @dataclass(frozen=True)
@@ -47,15 +52,26 @@ class Row:
     ratio: str
     goal: str
     holds: str
+    load: str = "-"
+    """The 1, 5 and 15 minute load averages when the figure was taken (``-``: not given)."""
 
 
 def parse(bench: str, text: str) -> list[Row]:
-    """The RESULT lines of one benchmark's output."""
+    """The RESULT lines of one benchmark's output.
+
+    A line has seven fields, or eight with ``load=...`` last (older output has no
+    load field; its row shows ``-``). Anything else starting with RESULT is no row.
+    """
     rows = []
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) == 7 and fields[0] == "RESULT":
+        if not fields or fields[0] != "RESULT":
+            continue
+        if len(fields) == 7:
             rows.append(Row(bench, *fields[1:]))
+        elif len(fields) == 8 and fields[7].startswith("load="):
+            load = fields[7].removeprefix("load=").replace(",", ", ")
+            rows.append(Row(bench, *fields[1:7], load=load))
     return rows
 
 
@@ -102,16 +118,27 @@ def load() -> str:
 
 def table(rows: list[Row]) -> str:
     head = (
-        "| benchmark | pdca | reference | ratio | goal | holds? |\n|---|---:|---:|---:|---|---|\n"
+        "| benchmark | pdca | reference | ratio | goal | holds? | load (1, 5, 15 min) |\n"
+        "|---|---:|---:|---:|---|---|---|\n"
     )
     return head + "".join(
-        f"| {r.name} | {r.pdca} | {r.reference} | {r.ratio} | {r.goal} | {r.holds} |\n"
+        f"| {r.name} | {r.pdca} | {r.reference} | {r.ratio} | {r.goal} | {r.holds} | {r.load} |\n"
         for r in rows
     )
 
 
+def took(minutes: float, seconds: dict[str, float]) -> str:
+    """The run's time, flagged when over budget, then each benchmark's share."""
+    text = f"{minutes:.1f} min"
+    if minutes > BUDGET_MINUTES:
+        text += f" (**over the {BUDGET_MINUTES:g} min budget**)"
+    if seconds:
+        text += " (" + ", ".join(f"{name} {s:.0f} s" for name, s in seconds.items()) + ")"
+    return text
+
+
 def write(
-    rows: list[Row], failed: list[str], load_before: str, load_after: str, took: str, at: str
+    rows: list[Row], failed: list[str], load_before: str, load_after: str, spent: str, at: str
 ) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = (
@@ -124,7 +151,7 @@ def write(
         f"- commit: {at}\n"
         f"- machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n"
         f"- load average (1, 5, 15 min): {load_before} before, {load_after} after\n"
-        f"- took: {took}\n\n" + table(rows)
+        f"- took: {spent}\n\n" + table(rows)
     )
     if failed:
         text += "\nFailed to run: " + ", ".join(failed) + "\n"
@@ -140,6 +167,7 @@ def main() -> int:
     load_before, start, at = load(), time.perf_counter(), commit()  # the code as it starts
     rows: list[Row] = []
     failed: list[str] = []
+    seconds: dict[str, float] = {}
     if args.parse:
         rows = parse(args.parse.name, args.parse.read_text())
     else:
@@ -148,8 +176,9 @@ def main() -> int:
         env = {**os.environ, DATA_ENV: str(data)}
         try:
             for script in scripts:
-                output, status, seconds = run_one(script, env)
-                print(f"-- {script.name}: exit {status} in {seconds:.0f} s", flush=True)
+                output, status, secs = run_one(script, env)
+                seconds[script.name] = secs
+                print(f"-- {script.name}: exit {status} in {secs:.0f} s", flush=True)
                 found = parse(script.name, output)
                 rows.extend(found)
                 if status != 0 or not found:
@@ -158,9 +187,11 @@ def main() -> int:
         finally:
             shutil.rmtree(data, ignore_errors=True)
     minutes = (time.perf_counter() - start) / 60
-    text = write(rows, failed, load_before, load(), f"{minutes:.1f} min", at)
+    spent = f"parsed from {args.parse.name}" if args.parse else took(minutes, seconds)
+    text = write(rows, failed, load_before, load(), spent, at)
     print()
     print(text)
+    print(f"make bench: {minutes:.1f} min (budget {BUDGET_MINUTES:g} min)", flush=True)
     args.output.write_text(text)
     return 1 if failed else 0
 
