@@ -169,14 +169,16 @@ def state_for(pb: Any, report: dict[str, Any]) -> Any:
     for tid, task in pb.tasks.items():
         if task.phase == "do":
             day = date(2026, 1, 20) + timedelta(days=rng.randrange(30))
-            status, updated = "done", f"{day}T10:00:00.000Z"
+            status, updated, on = "done", f"{day}T10:00:00.000Z", day.isoformat()
         elif task.phase in ("plan", "check"):
-            status, updated = "done", "2026-01-15T10:00:00.000Z"
+            status, updated, on = "done", "2026-01-15T10:00:00.000Z", "2026-01-15"
         else:
             status = rng.choice(("ready", "in_progress", "blocked", "skipped", "pending"))
-            updated = "2026-03-31T10:00:00.000Z"
+            updated, on = "2026-03-31T10:00:00.000Z", "2026-03-31"
         note = "waiting on the vendor" if status == "blocked" else None
-        tasks[tid] = TaskState(tid, status, task.phase, task.owner, updated, note=note)
+        # `on` is the day it happened: without it no do task counts as completed,
+        # and the report would draw no countermeasure effects at all
+        tasks[tid] = TaskState(tid, status, task.phase, task.owner, updated, note=note, on=on)
     decisions = {
         oid: Decision(
             oid,
