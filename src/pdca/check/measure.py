@@ -351,7 +351,7 @@ def check(
     rebases, countermeasure days: :class:`pdca.check.phases.Recorded`).
     """
     from pdca.check import freshness, onescan, readout
-    from pdca.check.progress import Progress
+    from pdca.check.progress import Progress, reading
     from pdca.data.session import DataSession
     from pdca.plugins import notify
 
@@ -360,10 +360,11 @@ def check(
     results: dict[str, dict[str, Any]] = {}
     with DataSession(playbook, registry, cache_dir=cache_dir) as session:
         needs = _needs(playbook, registry, wanted, as_of)
-        session.plan((m, k, f.history_start, f.end) for m, k, f in needs)
-        outcomes = onescan.compute(
-            session, ((m, k, f.window_start, f.history_start, f.end) for m, k, f in needs)
-        )
+        with reading(session.con):
+            session.plan((m, k, f.history_start, f.end) for m, k, f in needs)
+            outcomes = onescan.compute(
+                session, ((m, k, f.window_start, f.history_start, f.end) for m, k, f in needs)
+            )
         session.known_newest.update((mid, o.newest) for mid, o in outcomes.items())
         shown = Progress(len(wanted))
         for done, mid in enumerate(wanted):
