@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from pdca.check.onescan import Outcome
+    from pdca.check.periodcache import PeriodCache
     from pdca.check.phases import Recorded
     from pdca.kpi import Kpi, KpiResult, KpiValue
     from pdca.playbook.model import Metric, Playbook
@@ -342,8 +343,14 @@ def check(
     cycle_start: date | None = None,
     correlate: bool = False,
     recorded: Recorded | None = None,
+    periods: PeriodCache | None = None,
 ) -> dict[str, Any]:
     """Every metric's value, series, status and signal, and each objective's status.
+
+    ``periods`` is what the state holds of the metrics' periods
+    (:mod:`pdca.check.periodcache`): database sources are then asked only for
+    the periods it does not hold as final, and it notes what was measured for
+    the caller to keep. Every metric's entry names its definition either way.
 
     ``cycle_start`` separates the periods control limits are computed on from
     those judged against them; it defaults to the playbook's ``cycle.start``.
@@ -358,7 +365,13 @@ def check(
     start = cycle_start or playbook.cycle.start
     wanted = list(metrics) if metrics is not None else list(playbook.metrics)
     results: dict[str, dict[str, Any]] = {}
+    from pdca.check.periodcache import PeriodCache
+    from pdca.data.dialects import duckdb_zone
+
+    cache = periods if periods is not None else PeriodCache(playbook, as_of, use=False)
     with DataSession(playbook, registry, cache_dir=cache_dir) as session:
+        cache.zone = duckdb_zone(session.con)  # periods are cut in this zone
+        session.ctx.periods = cache if cache.use else None
         needs = _needs(playbook, registry, wanted, as_of)
         session.plan((m, k, f.history_start, f.end) for m, k, f in needs)
         outcomes = onescan.compute(
@@ -382,6 +395,7 @@ def check(
                 )
                 entry["trend"] = readout.trend(metric, entry["series"])
                 readout.segment_limits(entry)
+                entry["definition"] = cache.definition_json(metric)
             if plugin_manager is not None:
                 notify(
                     plugin_manager,

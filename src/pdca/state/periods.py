@@ -6,6 +6,8 @@ is :mod:`pdca.check.periodcache`'s business. A metric's periods are replaced in
 one transaction with its definition (:func:`write`), so a reader never sees
 periods of one definition beside the fingerprint of another; rows measured
 under another fingerprint are never returned, and are deleted at the next write.
+The row classes import nothing heavy (a check without state uses them); the
+functions that read and write import SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from pdca.state import schema as s
 from pdca.state.times import now_utc
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 @dataclass(frozen=True)
@@ -52,32 +55,45 @@ class Kept:
 
     definition: Definition | None
     periods: tuple[PeriodRow, ...] = ()
+    measured_from: date | None = None
+    """With ``final_until``, the days the periods cover completely: a period between
+    them without a row had no rows. None: nothing is covered (nothing cached)."""
+    final_until: date | None = None
 
 
 @dataclass(frozen=True)
 class Keep:
     """What to write for one metric: its definition and, when ``fresh_from`` is set,
-    its periods from that day on (replacing every stored one from that day on)."""
+    its periods from that day on (replacing every stored one from that day on), with
+    the range they now cover completely."""
 
     metric: str
     definition: Definition
     fresh_from: date | None = None
     periods: tuple[PeriodRow, ...] = ()
+    measured_from: date | None = None
+    final_until: date | None = None
 
 
 def read(conn: sa.Connection, playbook: str, metrics: Iterable[str]) -> dict[str, Kept]:
     """Every listed metric's definition and its periods of that definition."""
+    import sqlalchemy as sa
+
+    from pdca.state import schema as s
+
     wanted = list(dict.fromkeys(metrics))
     if not wanted:
         return {}
     d, p = s.definitions.c, s.periods.c
     found: dict[str, Definition] = {}
+    covered: dict[str, tuple[date | None, date | None]] = {}
     for row in conn.execute(
-        sa.select(d.metric, d.fingerprint, d.changed_on, d.changed_at).where(
-            d.playbook == playbook, d.metric.in_(wanted)
-        )
+        sa.select(d.metric, d.fingerprint, d.changed_on, d.changed_at)
+        .add_columns(d.measured_from, d.final_until)
+        .where(d.playbook == playbook, d.metric.in_(wanted))
     ):
         found[row.metric] = Definition(row.fingerprint, row.changed_on, row.changed_at)
+        covered[row.metric] = (_day(row.measured_from), _day(row.final_until))
     rows: dict[str, list[PeriodRow]] = {}
     stmt = (
         sa.select(p.metric, p.fingerprint, p.period_start, p.period_end, p.value, p.n)
@@ -100,13 +116,24 @@ def read(conn: sa.Connection, playbook: str, metrics: Iterable[str]) -> dict[str
                 bool(row.final),
             )
         )
-    return {m: Kept(found.get(m), tuple(rows.get(m, ()))) for m in wanted}
+    return {
+        m: Kept(found.get(m), tuple(rows.get(m, ())), *covered.get(m, (None, None)))
+        for m in wanted
+    }
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def write(conn: sa.Connection, playbook: str, keeps: Sequence[Keep]) -> None:
     """Each metric's definition, and its fresh periods in place of the stored ones from
     ``fresh_from`` on; periods of any other fingerprint are deleted. The caller holds
     the transaction."""
+    import sqlalchemy as sa
+
+    from pdca.state import schema as s
+
     d, p = s.definitions.c, s.periods.c
     recorded = now_utc()
     for keep in keeps:
@@ -121,6 +148,8 @@ def write(conn: sa.Connection, playbook: str, keeps: Sequence[Keep]) -> None:
                 fingerprint=fp,
                 changed_on=keep.definition.changed_on,
                 changed_at=keep.definition.changed_at,
+                measured_from=_text(keep.measured_from),
+                final_until=_text(keep.final_until),
             )
         )
         mine = sa.and_(p.playbook == playbook, p.metric == keep.metric)
@@ -133,6 +162,10 @@ def write(conn: sa.Connection, playbook: str, keeps: Sequence[Keep]) -> None:
         rows = [_row(playbook, keep.metric, fp, r, recorded) for r in keep.periods]
         if rows:
             conn.execute(sa.insert(s.periods), rows)
+
+
+def _text(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _row(

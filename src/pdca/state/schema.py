@@ -190,6 +190,10 @@ definitions = sa.Table(
     # time it did; both NULL for the definition a metric was first measured under
     sa.Column("changed_on", sa.String(10)),
     sa.Column("changed_at", sa.String(32)),
+    # the cached periods cover [measured_from, final_until) completely: a period in
+    # that range without a row had no rows; from final_until on they are measured again
+    sa.Column("measured_from", sa.String(10)),
+    sa.Column("final_until", sa.String(10)),
 )
 
 Migration = Callable[[sa.Connection], None]
