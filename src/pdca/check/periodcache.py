@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -55,12 +57,20 @@ def settle_hours(source: Source) -> float:
 
 def fingerprint(metric: Metric, source: Source, zone: str) -> str:
     """The hash of everything a metric's periods depend on (not its target or window)."""
+    # which database: the URL an ``*_env`` option names, the file a relative path means;
+    # never a password (the fingerprint is shown, and a short password could be guessed)
+    options = {k: _no_password(v) for k, v in source.options.items()}
+    where = {
+        k: _no_password(os.environ.get(str(v))) for k, v in options.items() if k.endswith("_env")
+    }
     doc = {
         "cache": CACHE_VERSION,
         "source": {
             "id": source.id,
             "type": source.type,
-            "options": dict(source.options),
+            "options": options,
+            "where": where,
+            "path": None if source.path is None else str(source.path.resolve()),
             "timestamp": source.timestamp,
         },
         "kpi": metric.kpi,
@@ -72,6 +82,13 @@ def fingerprint(metric: Metric, source: Source, zone: str) -> str:
     }
     text = json.dumps(doc, sort_keys=True, default=_plain, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+_PASSWORD = re.compile(r"(://[^/@:]*):[^@/]*@")
+
+
+def _no_password(value: Any) -> Any:
+    return _PASSWORD.sub(r"\1@", value) if isinstance(value, str) else value
 
 
 def _plain(value: Any) -> Any:
