@@ -15,6 +15,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pdca.check.periodkinds import period_end as period_end
+from pdca.check.periodkinds import period_label as period_label
+from pdca.check.periodkinds import period_start as period_start
 from pdca.errors import KpiError, PdcaError
 
 if TYPE_CHECKING:
@@ -79,33 +82,6 @@ class Frame:
                 window_start - timedelta(days=metric.window_days),
             )
         return cls(window_start, end, history_start)
-
-
-def period_start(day: date, period: str) -> date:
-    if period == "day":
-        return day
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
-def period_label(start: date, period: str) -> str:
-    """Labels people recognise: 2026-W12 for ISO weeks, 2026-03 for months."""
-    if period == "week":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "month":
-        return f"{start:%Y-%m}"
-    return start.isoformat()
-
-
-def period_end(start: date, period: str) -> date:
-    """First day after the period."""
-    if period == "day":
-        return start + timedelta(days=1)
-    if period == "week":
-        return start + timedelta(days=7)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def calendar_series(

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pdca.check.periodkinds import period_end, period_start
 from pdca.state.periods import Definition, Keep, Kept, PeriodRow
 from pdca.state.times import now_utc
 
@@ -101,16 +102,12 @@ def _plain(value: Any) -> Any:
 
 def is_final(start: date, period: str, settle: float, as_of: date) -> bool:
     """Whether a period's end lies at least ``settle`` hours before the check's end."""
-    from pdca.check.measure import period_end
-
     end = datetime.combine(period_end(start, period), time())
     return end + timedelta(hours=settle) <= datetime.combine(as_of + timedelta(days=1), time())
 
 
 def first_open(period: str, settle: float, as_of: date) -> date:
     """The start of the first period that is not final as of ``as_of``."""
-    from pdca.check.measure import period_start
-
     start = period_start(as_of, period)
     while True:
         before = period_start(start - timedelta(days=1), period)
@@ -190,10 +187,16 @@ class PeriodCache:
 
     def definition_json(self, metric: Metric) -> dict[str, Any]:
         d = self.definition(metric)
-        return {"fingerprint": d.fingerprint, "changed_on": d.changed_on, "changed_at": d.changed_at}
+        return {
+            "fingerprint": d.fingerprint,
+            "changed_on": d.changed_on,
+            "changed_at": d.changed_at,
+        }
 
     # -- periods ------------------------------------------------------------------------
-    def query_start(self, metric: Metric, history_start: datetime, window_start: datetime) -> datetime:
+    def query_start(
+        self, metric: Metric, history_start: datetime, window_start: datetime
+    ) -> datetime:
         """Where the database statement for ``metric`` starts: the first period not in
         the cache (or ``history_start``), and never after the window's start."""
         source = self.playbook.sources[metric.source]
@@ -239,7 +242,7 @@ class PeriodCache:
             fresh.append(
                 PeriodRow(
                     start,
-                    _period_end(start, metric.period),
+                    period_end(start, metric.period),
                     value,
                     n,
                     top,
@@ -282,6 +285,4 @@ class PeriodCache:
 
 
 def _period_end(start: date, period: str) -> date:
-    from pdca.check.measure import period_end
-
     return period_end(start, period)

@@ -117,8 +117,7 @@ def read(conn: sa.Connection, playbook: str, metrics: Iterable[str]) -> dict[str
             )
         )
     return {
-        m: Kept(found.get(m), tuple(rows.get(m, ())), *covered.get(m, (None, None)))
-        for m in wanted
+        m: Kept(found.get(m), tuple(rows.get(m, ())), *covered.get(m, (None, None))) for m in wanted
     }
 
 

@@ -237,8 +237,8 @@ def _v1_to_v2(conn: sa.Connection) -> None:
 def _v2_to_v3(conn: sa.Connection) -> None:
     """Add the period cache and the definition fingerprints, both empty: the next check
     measures every period once, as before, and keeps them."""
-    periods.create(conn)
-    definitions.create(conn)
+    periods.create(conn, checkfirst=True)
+    definitions.create(conn, checkfirst=True)
 
 
 MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
