@@ -58,8 +58,8 @@ def settle_hours(source: Source) -> float:
 
 def fingerprint(metric: Metric, source: Source, zone: str) -> str:
     """The hash of everything a metric's periods depend on (not its target or window)."""
-    # which database: the URL an ``*_env`` option names, the file a relative path means;
-    # never a password (the fingerprint is shown, and a short password could be guessed)
+    # which database: the URL an ``*_env`` option names (a file's path as written: a
+    # playbook folder that moves keeps its history); never a password (the fingerprint is shown, and a short password could be guessed)
     options = {k: _no_password(v) for k, v in source.options.items()}
     where = {
         k: _no_password(os.environ.get(str(v))) for k, v in options.items() if k.endswith("_env")
@@ -71,7 +71,6 @@ def fingerprint(metric: Metric, source: Source, zone: str) -> str:
             "type": source.type,
             "options": options,
             "where": where,
-            "path": None if source.path is None else str(source.path.resolve()),
             "timestamp": source.timestamp,
         },
         "kpi": metric.kpi,
