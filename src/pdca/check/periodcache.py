@@ -59,7 +59,8 @@ def settle_hours(source: Source) -> float:
 def fingerprint(metric: Metric, source: Source, zone: str) -> str:
     """The hash of everything a metric's periods depend on (not its target or window)."""
     # which database: the URL an ``*_env`` option names (a file's path as written: a
-    # playbook folder that moves keeps its history); never a password (the fingerprint is shown, and a short password could be guessed)
+    # playbook folder that moves keeps its history); never a password (the fingerprint
+    # is shown, and a short password could be guessed from it)
     options = {k: _no_password(v) for k, v in source.options.items()}
     where = {
         k: _no_password(os.environ.get(str(v))) for k, v in options.items() if k.endswith("_env")
