@@ -346,6 +346,39 @@ def test_pdca_check_writes_only_the_cache_of_an_existing_state(tmp_path: Path) -
     con.close()
 
 
+def test_the_engines_check_phase_keeps_the_cache(tmp_path: Path) -> None:
+    data = Data(tmp_path, None)
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "playbook: p\ntitle: T\nowners:\n  o: {name: O}\n"
+        f"sources:\n  t: {data.source}\n"
+        "metrics:\n  avg: {source: t, kpi: mean, field: score, target: 7}\n"
+        "objectives:\n  good: {title: Good, owner: o, metrics: [avg]}\n"
+        "tasks:\n  fix: {title: Fix, owner: o, phase: do, objective: good,"
+        ' action: {type: shell, command: "true"}}\n'
+        "cycle: {start: 2026-03-01, length: 28d}\n",
+        encoding="utf-8",
+    )
+    for _ in range(3):
+        result = CliRunner().invoke(cli, ["run", str(path), "--as-of", "2026-03-18"])
+        assert result.exit_code == 0, result.output
+    state = str(tmp_path / ".pdca" / "state.db")
+    assert [r[0] for r in stored(state, "avg")] == [
+        "2026-01-05",
+        "2026-01-12",
+        "2026-02-23",
+        "2026-03-09",
+        "2026-03-16",
+    ]
+    status = CliRunner().invoke(cli, ["status", str(path), "--format", "json"])
+    assert json.loads(status.stdout)["cycle"]["phase"] == "act"  # through check: no check task
+    with open_store(state) as store:
+        snapshot = store.read("p").snapshot
+    assert snapshot is not None
+    definition = snapshot.report["metrics"]["avg"]["definition"]
+    assert definition["changed_on"] is None and len(definition["fingerprint"]) == 64
+
+
 # -- settle: in the playbook ---------------------------------------------------------------
 
 

@@ -110,7 +110,7 @@ def check(
                 periods=periods,
             )
             if store is not None and periods is not None:
-                store.keep_periods(pb.id, periods.keeps(report["metrics"]))
+                keep_cache(store, pb.id, periods.keeps(report["metrics"]))
     if fmt == "json":
         echo_json(report)
     else:
@@ -149,6 +149,17 @@ def state_of(pb: Any, state_url: str | None) -> Iterator[Any]:
 
     with open_store(location, create=False) as store:
         yield store if store.available else None
+
+
+def keep_cache(store: Any, playbook_id: str, keeps: list[Any]) -> None:
+    """Write the period cache; a state that refuses it costs the next check time, not
+    this check its answer, so that is a warning."""
+    from pdca.errors import StateError
+
+    try:
+        store.keep_periods(playbook_id, keeps)
+    except StateError as exc:
+        click.echo(f"warning: the period cache was not kept: {exc}", err=True)
 
 
 def recorded(pb: Any, store: Any) -> Any:
