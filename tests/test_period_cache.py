@@ -26,7 +26,7 @@ from pdca.check import measure
 from pdca.check.periodcache import PeriodCache, first_open, is_final
 from pdca.cli import cli
 from pdca.plugins import build_registry, get_plugin_manager
-from pdca.report.figures import DEFINITION_CHANGED, chart_markers
+from pdca.report.figures import DEFINITION_CHANGED, chart, chart_markers
 from pdca.state import open_store
 from pdca.state import schema as s
 
@@ -301,6 +301,8 @@ def test_a_changed_filter_invalidates_the_history_and_marks_the_chart(
     assert fully["avg"]["series"][0]["start"] == "2026-01-12"
     assert {"date": "2026-03-18", "label": DEFINITION_CHANGED} in chart_markers(b_only)
     assert all(m["label"] != DEFINITION_CHANGED for m in chart_markers(again["avg"]))
+    svg = str(chart(b_only, "b only"))
+    assert "Definition changed — 2026-03-18" in svg and "pdca-marker" in svg
     # the change is remembered, not seen again
     assert cached(path, state)["a_only"]["definition"] == b_only["definition"]
 
