@@ -441,3 +441,32 @@ def test_a_version_2_postgresql_state_migrates(pg_url: str) -> None:
         _version_2_store(engine)
         engine.dispose()
         _migrated(url)
+
+
+def test_concurrent_writers_of_one_cache_both_succeed(backend: tuple[Data, str]) -> None:
+    """Two checks keeping the same metric's periods at once: one waits for the other
+    (SQLite's write lock, PostgreSQL's advisory lock), neither fails, nothing doubles."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pdca.state.periods import Definition, Keep, PeriodRow
+
+    _, state = backend
+    rows = tuple(
+        PeriodRow(date(2026, 1, 5 + 7 * i), date(2026, 1, 12 + 7 * i), float(i), 1, final=True)
+        for i in range(3)
+    )
+    keep = Keep("m", Definition("f" * 64), date(2026, 1, 5), rows, date(2026, 1, 5))
+
+    def write(_: int) -> bool:
+        with open_store(state) as store:
+            return store.keep_periods("p", [keep] * 5)
+
+    with open_store(state):
+        pass
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(write, range(8))) == [True] * 8
+    assert [r[:3] for r in stored(state, "m")] == [
+        ("2026-01-05", 0.0, 1),
+        ("2026-01-12", 1.0, 1),
+        ("2026-01-19", 2.0, 1),
+    ]

@@ -23,7 +23,8 @@ has its own home, re-exported here under the names it always had:
 :mod:`~pdca.state.sqlite` (pragmas, locking, file header, error messages),
 :mod:`~pdca.state.migrate` (schema version and upgrades),
 :mod:`~pdca.state.reading` (rows into the model), :mod:`~pdca.state.writing`
-(Changes into rows) and :mod:`~pdca.state.times`.
+(Changes into rows), :mod:`~pdca.state.periods` (the period cache's rows) and
+:mod:`~pdca.state.times`.
 """
 
 from __future__ import annotations
