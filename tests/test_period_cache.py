@@ -322,6 +322,17 @@ def test_null_values_and_empty_periods(backend: tuple[Data, str]) -> None:
     same_numbers(again, full(path))
 
 
+def test_a_window_longer_than_the_history_is_measured_in_full(backend: tuple[Data, str]) -> None:
+    data, state = backend
+    # 800 days before 2026-03-19 is Tuesday 2024-01-09, inside a week: not a period to keep
+    path = data.playbook("  avg: {source: t, kpi: mean, field: score, target: 7, window: 800d}\n")
+    found = cached(path, state)
+    assert found["avg"]["window"]["start"] == "2024-01-09"
+    assert stored(state, "avg") == []
+    assert found["avg"]["value"] == 47 / 7  # every score: 4 6 8 3 7 9 10
+    same_numbers(found, full(path))
+
+
 # -- the command ---------------------------------------------------------------------------
 
 

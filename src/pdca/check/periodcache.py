@@ -202,8 +202,9 @@ class PeriodCache:
         source = self.playbook.sources[metric.source]
         fp = self.fingerprint(metric)
         history = history_start.date()
-        if history_start != datetime.combine(history, time()):
-            return history_start  # a history cut inside a day: measured in full
+        if history_start != datetime.combine(period_start(history, metric.period), time()):
+            # a window longer than the history cuts a period in two: measured in full
+            return history_start
         opens = first_open(metric.period, settle_hours(source), self.as_of)
         kept = self.kept.get(metric.id)
         usable = (
