@@ -390,6 +390,22 @@ def test_the_engines_check_phase_keeps_the_cache(tmp_path: Path) -> None:
     assert snapshot is not None
     definition = snapshot.report["metrics"]["avg"]["definition"]
     assert definition["changed_on"] is None and len(definition["fingerprint"]) == 64
+    # pdca check over that state: a day later, the cache rewritten, the state untouched
+    con = sqlite3.connect(state)
+    before = con.execute(
+        "SELECT (SELECT revision FROM pdca_playbooks), (SELECT count(*) FROM pdca_events)"
+    ).fetchone()
+    con.close()
+    data.insert([("2026-03-19 09:00:00", 1, "a", 1.0)])
+    args = ["check", str(path), "--as-of", "2026-03-19", "--format", "json"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert stored(state, "avg")[-1] == ("2026-03-16", 5.5, 2, 11.0, 2.0, False)
+    con = sqlite3.connect(state)
+    after = con.execute(
+        "SELECT (SELECT revision FROM pdca_playbooks), (SELECT count(*) FROM pdca_events)"
+    ).fetchone()
+    con.close()
+    assert after == before
 
 
 # -- settle: in the playbook ---------------------------------------------------------------
