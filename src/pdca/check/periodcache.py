@@ -233,6 +233,7 @@ class PeriodCache:
             return pushed
         source = self.playbook.sources[metric.source]
         settle = settle_hours(source)
+        # (value, n, rows): a period's rows are not kept, and nothing after this reads them
         series = {p.start: (p.value, p.n, p.n) for p in plan.cached}
         fresh: list[PeriodRow] = []
         for start, (value, n, rows) in sorted(pushed.series.items()):
@@ -283,7 +284,3 @@ class PeriodCache:
             else:
                 out.append(Keep(mid, self.definition(metric)))
         return out
-
-
-def _period_end(start: date, period: str) -> date:
-    return period_end(start, period)
