@@ -322,6 +322,34 @@ def test_null_values_and_empty_periods(backend: tuple[Data, str]) -> None:
     same_numbers(again, full(path))
 
 
+def test_every_kpi_the_database_computes_agrees_with_a_full_check(
+    backend: tuple[Data, str],
+) -> None:
+    data, state = backend
+    metrics = (
+        "  lo: {source: t, kpi: min, field: score, target: 1}\n"
+        "  hi: {source: t, kpi: max, field: hours, target: 1}\n"
+        "  teams: {source: t, kpi: count_distinct, field: team, target: 1}\n"
+        "  happy: {source: t, kpi: csat, field: score, params: {satisfied: 7}, target: 80}\n"
+        "  fast: {source: t, kpi: sla, field: hours, params: {limit: 3}, target: 80}\n"
+        "  gap: {source: t, kpi: servqual_gap, field: score, params: {expectation: hours},"
+        " target: 0}\n"
+    )
+    if data.url:  # ordered-set aggregates: PostgreSQL only
+        metrics += (
+            "  mid: {source: t, kpi: median, field: score, target: 5}\n"
+            "  p90: {source: t, kpi: percentile, field: hours, params: {q: 90}, target: 5}\n"
+        )
+    path = data.playbook(metrics)
+    first = cached(path, state)
+    # csat of week 03-09: 7 and 9 are >= 7 -> 100 %, numerator 2 of 2
+    assert stored(state, "happy")[3] == ("2026-03-09", 100.0, 2, 2.0, 2.0, False)
+    assert stored(state, "lo")[0] == ("2026-01-05", 4.0, 2, None, None, True)
+    same_numbers(first, full(path))
+    data.insert([("2026-03-18 09:00:00", 2, "c", 4.0), ("2026-03-11 10:00:00", 6, "a", 0.5)])
+    same_numbers(cached(path, state), full(path))
+
+
 def test_a_window_longer_than_the_history_is_measured_in_full(backend: tuple[Data, str]) -> None:
     data, state = backend
     # 800 days before 2026-03-19 is Tuesday 2024-01-09, inside a week: not a period to keep
