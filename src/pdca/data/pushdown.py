@@ -53,8 +53,9 @@ KINDS = frozenset(
         "percentile",
     }
 )
-MEASURES = 6
-"""Columns per metric in every statement: value, n, rows, newest, numerator, denominator."""
+MEASURES = 4
+"""Columns per metric in every statement: value, n, rows, newest; then numerator and
+denominator for a metric that asks for them (:attr:`Wanted.parts`)."""
 ORDERED = frozenset({"median", "percentile"})
 """Kinds that need an ordered-set aggregate (PostgreSQL's percentile_cont)."""
 
@@ -383,9 +384,10 @@ def plan(wanted: Sequence[Wanted], src: Any, timestamp: str, reader: Reader) -> 
         value, n = aggregates(w, col, rows_of)
         stamp = sa.column("__pdca_ts")
         newest = sa.func.max(sa.case((sa.column(mask) == 1, stamp)) if mask else stamp)
-        top, bottom = parts_of(w, col) if w.parts else (sa.null(), sa.null())
         measures += [sa.cast(value, sa.Float()), n, rows_of, newest]
-        measures += [sa.cast(top, sa.Float()), sa.cast(bottom, sa.Float())]
+        if w.parts:
+            top, bottom = parts_of(w, col)
+            measures += [sa.cast(top, sa.Float()), sa.cast(bottom, sa.Float())]
     # only what the aggregates read: the rows the database sorts or hashes stay narrow
     kept = [rows.c["__pdca_ts"], *(rows.c[m] for m in dict.fromkeys(masks.values()) if m)]
     kept += made.values()
@@ -482,8 +484,8 @@ def unreadable(src: Any, timestamp: str, reader: Reader) -> Any:
 def results(plan: Plan, found: Mapping[tuple[str, Any], list[Sequence[Any]]]) -> dict[str, Pushed]:
     """Each metric's window, series, segments and newest row from the statements' rows."""
     out: dict[str, Pushed] = {}
-    for i, w in enumerate(plan.order):
-        at = MEASURES * i
+    at = 0
+    for w in plan.order:
 
         def part(row: Sequence[Any], skip: int, at: int = at) -> tuple[Any, int, int, Any]:
             value, n, rows, newest = row[skip + at : skip + at + 4]
@@ -496,8 +498,9 @@ def results(plan: Plan, found: Mapping[tuple[str, Any], list[Sequence[Any]]]) ->
             value, n, rows, latest = part(row, 1)
             if rows:
                 series[_day(row[0])] = (_float(value), n, rows)
-                top, bottom = row[1 + at + 4 : 1 + at + 6]
-                parts[_day(row[0])] = (_float(top), _float(bottom))
+                if w.parts:
+                    top, bottom = row[1 + at + MEASURES : 1 + at + MEASURES + 2]
+                    parts[_day(row[0])] = (_float(top), _float(bottom))
                 latest = _moment(latest)
                 newest = latest if newest is None else max(newest, latest)
         window = (None, 0, 0)
@@ -514,6 +517,7 @@ def results(plan: Plan, found: Mapping[tuple[str, Any], list[Sequence[Any]]]) ->
                     segments.append((row[0], _float(value), n))
             segments.sort(key=lambda s: (s[0] is None, s[0] or ""))
         out[w.id] = Pushed(window, series, segments, newest, parts if w.parts else {})
+        at += MEASURES + (2 if w.parts else 0)
     return out
 
 
