@@ -230,7 +230,7 @@ def test_a_version_1_state_file_migrates(tmp_path: Path) -> None:
     assert closed_1["analyse-detractors"] == ("2026-01-16T16:00:01.000Z", "2026-01-16")
     with sqlite3.connect(path) as conn:
         version = conn.execute("select value from pdca_meta where key='schema_version'")
-        assert int(version.fetchone()[0]) == s.SCHEMA_VERSION == 2
+        assert int(version.fetchone()[0]) == s.SCHEMA_VERSION == 3
         decided = conn.execute("select decided, decided_on from pdca_decisions").fetchall()
     assert all(on == at[:10] for at, on in decided) and decided
 
@@ -247,7 +247,7 @@ def test_an_export_of_version_1_imports(tmp_path: Path) -> None:
     from pdca.state.importing import import_state, read_source
 
     doc = read_source(V1, "support-desk-q1")  # a v1 file reads as this version
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == s.SCHEMA_VERSION == 3
     assert doc["tables"]["events"][0]["on"] == doc["tables"]["events"][0]["at"][:10]
     old = {**doc, "schema_version": 1}
     for name, drop in (("cycles", ("recorded", "closed_on")), ("events", ("on",))):

@@ -15,12 +15,16 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pdca.check.periodkinds import period_end as period_end
+from pdca.check.periodkinds import period_label as period_label
+from pdca.check.periodkinds import period_start as period_start
 from pdca.errors import KpiError, PdcaError
 
 if TYPE_CHECKING:
     import pluggy
 
     from pdca.check.onescan import Outcome
+    from pdca.check.periodcache import PeriodCache
     from pdca.check.phases import Recorded
     from pdca.kpi import Kpi, KpiResult, KpiValue
     from pdca.playbook.model import Metric, Playbook
@@ -78,33 +82,6 @@ class Frame:
                 window_start - timedelta(days=metric.window_days),
             )
         return cls(window_start, end, history_start)
-
-
-def period_start(day: date, period: str) -> date:
-    if period == "day":
-        return day
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1)
-
-
-def period_label(start: date, period: str) -> str:
-    """Labels people recognise: 2026-W12 for ISO weeks, 2026-03 for months."""
-    if period == "week":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "month":
-        return f"{start:%Y-%m}"
-    return start.isoformat()
-
-
-def period_end(start: date, period: str) -> date:
-    """First day after the period."""
-    if period == "day":
-        return start + timedelta(days=1)
-    if period == "week":
-        return start + timedelta(days=7)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def calendar_series(
@@ -342,8 +319,14 @@ def check(
     cycle_start: date | None = None,
     correlate: bool = False,
     recorded: Recorded | None = None,
+    periods: PeriodCache | None = None,
 ) -> dict[str, Any]:
     """Every metric's value, series, status and signal, and each objective's status.
+
+    ``periods`` is what the state holds of the metrics' periods
+    (:mod:`pdca.check.periodcache`): database sources are then asked only for
+    the periods it does not hold as final, and it notes what was measured for
+    the caller to keep. Every metric's entry names its definition either way.
 
     ``cycle_start`` separates the periods control limits are computed on from
     those judged against them; it defaults to the playbook's ``cycle.start``.
@@ -358,7 +341,13 @@ def check(
     start = cycle_start or playbook.cycle.start
     wanted = list(metrics) if metrics is not None else list(playbook.metrics)
     results: dict[str, dict[str, Any]] = {}
+    from pdca.check.periodcache import PeriodCache
+    from pdca.data.dialects import duckdb_zone
+
+    cache = periods if periods is not None else PeriodCache(playbook, as_of, use=False)
     with DataSession(playbook, registry, cache_dir=cache_dir) as session:
+        cache.zone = duckdb_zone(session.con)  # periods are cut in this zone
+        session.ctx.periods = cache if cache.use else None
         needs = _needs(playbook, registry, wanted, as_of)
         with reading(session.con):
             session.plan((m, k, f.history_start, f.end) for m, k, f in needs)
@@ -383,6 +372,7 @@ def check(
                 )
                 entry["trend"] = readout.trend(metric, entry["series"])
                 readout.segment_limits(entry)
+                entry["definition"] = cache.definition_json(metric)
             if plugin_manager is not None:
                 notify(
                     plugin_manager,

@@ -17,7 +17,7 @@ metric's own error at its own line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -151,12 +151,16 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
     came back: :mod:`pdca.data.pushdown`); the others are read row by row."""
     from pdca.data.pushdown import Wanted
 
+    cache = session.ctx.periods  # pdca.check.periodcache.PeriodCache, or None
     by_source: dict[str, list[tuple[Any, SqlKpi, Wanted]]] = {}
-    for metric, kpi, window_start, history_start, end in needs:
+    for metric, kpi, window_start, full_start, end in needs:
         try:
             session.check_metric(metric, kpi)
         except PdcaError:
             continue  # read row by row, where the problem is reported at its line
+        history_start = full_start
+        if cache is not None:  # only the periods the state does not hold as final
+            history_start = cache.query_start(metric, full_start, window_start)
         wanted = Wanted(
             id=metric.id,
             kind=str(database_kind(kpi)),
@@ -168,6 +172,7 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
             history_start=history_start,
             end=end,
             segment_by=metric.segment_by,
+            parts=cache is not None and cache.use,
         )
         by_source.setdefault(metric.source, []).append((metric, kpi, wanted))
     out: dict[str, Outcome] = {}
@@ -180,10 +185,14 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
             )
         except PdcaError:
             continue
-        for metric, kpi, _ in members:
+        for metric, kpi, wanted in members:
             pushed = found.get(metric.id)
             if pushed is None:
                 continue
+            if cache is not None:
+                pushed = cache.merge(metric, pushed)
+                if pushed.newest is None and cache.narrowed(metric):
+                    pushed = replace(pushed, newest=_newest_before(session, metric, wanted))
             value, n, rows = pushed.window
             window = KpiValue(value, n) if rows and n else NO_VALUE
             series = {day: KpiValue(v, k) for day, (v, k, _) in sorted(pushed.series.items())}
@@ -193,6 +202,20 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
             segments = None if pushed.segments is None else pushed.segments[:MAX_SEGMENTS]
             out[metric.id] = Outcome(result, segments, pushed.newest, "database")
     return out
+
+
+def _newest_before(session: Any, metric: Any, wanted: Any) -> datetime | None:
+    """The newest row before a narrowed statement's start, as the full statement would
+    have found it among older rows: the database's own ``max()``."""
+    from pdca.data.base import DataRequest
+
+    source, stype = session.source(metric.source)
+    request = DataRequest(end=wanted.history_start, filter=metric.filter)
+    try:
+        found = session.call(source, lambda: stype.newest(source, request, session.ctx))
+    except PdcaError:
+        return None
+    return found if isinstance(found, datetime) else None
 
 
 def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outcome]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,12 @@ FAIL_ON = click.Choice(["off_track", "at_risk", "stale"])
     help="Exit 3 when a metric's status is this or worse, or (stale) when a metric's data is "
     "older than its source's max_age (for CI and cron; repeatable).",
 )
-@click.option("--no-cache", is_flag=True, help="Read file sources directly, not the Parquet cache.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read file sources directly, not the Parquet cache, and query every period of a "
+    "database source, not only those the state does not hold as final.",
+)
 @click.option(
     "--correlate",
     is_flag=True,
@@ -67,7 +74,8 @@ def check(
     --fail-on stale, when a metric's data is stale).
 
     Excluded periods and rebases (`pdca exclude`, `pdca rebase`) are read from
-    the state when there is one; `pdca check` never creates or changes it.
+    the state when there is one; `pdca check` never creates it, and changes only
+    its period cache (database sources' final periods, each metric's definition).
     """
     from pdca.check import measure
     from pdca.errors import PlaybookError, Problem
@@ -84,16 +92,25 @@ def check(
             )
         day = as_of or date.today()
         cache = None if no_cache else cache_dir(pb.path)
-        report = measure.check(
-            pb,
-            result.registry,
-            day,
-            metrics=metric_ids or None,
-            cache_dir=cache,
-            plugin_manager=result.plugin_manager,
-            correlate=correlate,
-            recorded=recorded(pb, state_url),
-        )
+        with state_of(pb, state_url) as store:
+            periods = None
+            if store is not None:
+                from pdca.check.periodcache import PeriodCache
+
+                periods = PeriodCache.from_store(pb, day, store, use=not no_cache)
+            report = measure.check(
+                pb,
+                result.registry,
+                day,
+                metrics=metric_ids or None,
+                cache_dir=cache,
+                plugin_manager=result.plugin_manager,
+                correlate=correlate,
+                recorded=recorded(pb, store),
+                periods=periods,
+            )
+            if store is not None and periods is not None:
+                keep_cache(store, pb.id, periods.keeps(report["metrics"]))
     if fmt == "json":
         echo_json(report)
     else:
@@ -119,18 +136,39 @@ def check(
         sys.exit(ExitCode.THRESHOLD)
 
 
-def recorded(pb: Any, state_url: str | None) -> Any:
-    """What the playbook's state says about its charts; nothing when it has no state."""
-    from pdca.check.phases import NOTHING_RECORDED, Recorded
+@contextmanager
+def state_of(pb: Any, state_url: str | None) -> Iterator[Any]:
+    """The playbook's state store, or None when it has none (``pdca check`` creates none)."""
     from pdca.playbook.paths import state_file
 
     location = state_url or state_file(pb.path)
     if state_url is None and not Path(location).exists():
-        return NOTHING_RECORDED
+        yield None
+        return
     from pdca.state import open_store
 
     with open_store(location, create=False) as store:
-        return Recorded.from_store(pb, store)
+        yield store if store.available else None
+
+
+def keep_cache(store: Any, playbook_id: str, keeps: list[Any]) -> None:
+    """Write the period cache; a state that refuses it costs the next check time, not
+    this check its answer, so that is a warning."""
+    from pdca.errors import StateError
+
+    try:
+        store.keep_periods(playbook_id, keeps)
+    except StateError as exc:
+        click.echo(f"warning: the period cache was not kept: {exc}", err=True)
+
+
+def recorded(pb: Any, store: Any) -> Any:
+    """What the playbook's state says about its charts; nothing when it has no state."""
+    from pdca.check.phases import NOTHING_RECORDED, Recorded
+
+    if store is None:
+        return NOTHING_RECORDED
+    return Recorded.from_store(pb, store)
 
 
 def register(cli: click.Group) -> None:

@@ -45,6 +45,10 @@ class SourceContext:
 
     con: duckdb.DuckDBPyConnection
     cache_dir: Path | None = None
+    periods: Any = None
+    """The check's period cache (:class:`pdca.check.periodcache.PeriodCache`), or None:
+    with one, database statements start at the first period the state does not hold
+    as final (the window is still computed from its rows)."""
 
 
 class SourceType:

@@ -22,7 +22,7 @@ from its rows as before.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +53,9 @@ KINDS = frozenset(
         "percentile",
     }
 )
+MEASURES = 4
+"""Columns per metric in every statement: value, n, rows, newest; then numerator and
+denominator for a metric that asks for them (:attr:`Wanted.parts`)."""
 ORDERED = frozenset({"median", "percentile"})
 """Kinds that need an ordered-set aggregate (PostgreSQL's percentile_cont)."""
 
@@ -71,6 +74,8 @@ class Wanted:
     history_start: datetime
     end: datetime
     segment_by: str | None
+    parts: bool = False
+    """Also the numerator and denominator of each period (kept in the period cache)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class Pushed:
     series: dict[date, tuple[float | None, int, int]]
     segments: list[tuple[str | None, float | None, int]] | None
     newest: datetime | None
+    parts: Mapping[date, tuple[float | None, float | None]] = field(default_factory=dict)
+    """Each period's (numerator, denominator) when asked for (:attr:`Wanted.parts`)."""
 
 
 def supported(kind: str | None, dialect: str) -> bool:
@@ -275,6 +282,42 @@ def aggregates(w: Wanted, col: Masked, rows: Any) -> tuple[Any, Any]:
     return func[w.kind](v), sa.func.count(v)
 
 
+def parts_of(w: Wanted, col: Masked) -> tuple[Any, Any]:
+    """(numerator, denominator) of a KPI that is a quotient of two sums (a mean is the
+    sum over the count); NULLs for one that is not (min, max, percentiles, distinct)."""
+    import sqlalchemy as sa
+
+    none = sa.cast(sa.null(), sa.Float())
+    field = w.field or ""
+    if w.kind == "ratio":
+        top, bottom = col.number(field), col.number(str(w.params["denominator"]))
+        both = sa.and_(top.is_not(None), bottom.is_not(None))
+        return sa.func.sum(sa.case((both, top))), sa.func.sum(sa.case((both, bottom)))
+    if w.kind == "rate":
+        v = col.truthy(field)
+        return sa.func.sum(v), sa.func.count(v)
+    if w.kind == "servqual_gap":
+        v = col.number(field) - col.number(str(w.params["expectation"]))
+        return sa.func.sum(v), sa.func.count(v)
+    if w.kind in ("mean", "sum"):
+        v = col.number(field)
+        return sa.func.sum(v), sa.func.count(v)
+    if w.kind == "nps":
+        v = col.number(field)
+        score = sa.case(
+            (v.between(9, 10), 100.0), (v.between(0, 6), -100.0), (v.between(0, 10), 0.0)
+        )
+        return sa.func.sum(score), sa.func.count(score)
+    if w.kind in ("csat", "sla"):
+        v = col.number(field)
+        if w.kind == "csat":
+            met = v >= float(w.params.get("satisfied", 4))
+        else:
+            met = v <= float(w.params["limit"])
+        return sa.func.sum(sa.case((met, 1.0), (v.is_not(None), 0.0))), sa.func.count(v)
+    return none, none
+
+
 def columns_of(w: Wanted) -> list[str]:
     names = [w.field] if w.field else []
     for key in ("denominator", "expectation"):
@@ -342,6 +385,9 @@ def plan(wanted: Sequence[Wanted], src: Any, timestamp: str, reader: Reader) -> 
         stamp = sa.column("__pdca_ts")
         newest = sa.func.max(sa.case((sa.column(mask) == 1, stamp)) if mask else stamp)
         measures += [sa.cast(value, sa.Float()), n, rows_of, newest]
+        if w.parts:
+            top, bottom = parts_of(w, col)
+            measures += [sa.cast(top, sa.Float()), sa.cast(bottom, sa.Float())]
     # only what the aggregates read: the rows the database sorts or hashes stay narrow
     kept = [rows.c["__pdca_ts"], *(rows.c[m] for m in dict.fromkeys(masks.values()) if m)]
     kept += made.values()
@@ -438,19 +484,23 @@ def unreadable(src: Any, timestamp: str, reader: Reader) -> Any:
 def results(plan: Plan, found: Mapping[tuple[str, Any], list[Sequence[Any]]]) -> dict[str, Pushed]:
     """Each metric's window, series, segments and newest row from the statements' rows."""
     out: dict[str, Pushed] = {}
-    for i, w in enumerate(plan.order):
-        at = 4 * i
+    at = 0
+    for w in plan.order:
 
         def part(row: Sequence[Any], skip: int, at: int = at) -> tuple[Any, int, int, Any]:
             value, n, rows, newest = row[skip + at : skip + at + 4]
             return value, int(n or 0), int(rows or 0), newest
 
         series: dict[date, tuple[float | None, int, int]] = {}
+        parts: dict[date, tuple[float | None, float | None]] = {}
         newest = None
         for row in found.get(("series", w.period), []):
             value, n, rows, latest = part(row, 1)
             if rows:
                 series[_day(row[0])] = (_float(value), n, rows)
+                if w.parts:
+                    top, bottom = row[1 + at + MEASURES : 1 + at + MEASURES + 2]
+                    parts[_day(row[0])] = (_float(top), _float(bottom))
                 latest = _moment(latest)
                 newest = latest if newest is None else max(newest, latest)
         window = (None, 0, 0)
@@ -466,7 +516,8 @@ def results(plan: Plan, found: Mapping[tuple[str, Any], list[Sequence[Any]]]) ->
                 if rows:
                     segments.append((row[0], _float(value), n))
             segments.sort(key=lambda s: (s[0] is None, s[0] or ""))
-        out[w.id] = Pushed(window, series, segments, newest)
+        out[w.id] = Pushed(window, series, segments, newest, parts if w.parts else {})
+        at += MEASURES + (2 if w.parts else 0)
     return out
 
 

@@ -356,9 +356,11 @@ class Engine:
 
     def _measure(self, out: Outcome, d: tr.Draft, as_of: date) -> None:
         from pdca.check import measure
+        from pdca.check.periodcache import PeriodCache
         from pdca.check.phases import Recorded
 
         measured_pb = tr.with_baselines(self.pb, d.baselines)
+        periods = PeriodCache.from_store(measured_pb, as_of, self.store)
         report = measure.check(
             measured_pb,
             self.registry,
@@ -367,7 +369,10 @@ class Engine:
             plugin_manager=None,
             cycle_start=tr.planned_start(self.pb, d.number),
             recorded=Recorded.from_store(self.pb, self.store, d.state),
+            periods=periods,
         )
+        # what was measured is kept whatever the cycle does next (derived data: no revision)
+        self.store.keep_periods(self.pb.id, periods.keeps(report["metrics"]))
         broken = [(mid, m["error"]) for mid, m in report["metrics"].items() if m.get("error")]
         if broken:
             lines = "; ".join(f"metric '{mid}': {err}" for mid, err in broken)

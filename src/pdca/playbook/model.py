@@ -109,6 +109,9 @@ class Source(_Located):
     max_age_hours: float | None = None
     """``max_age: 3d``: how old the newest row may be before the source's metrics are
     stale; None means one period of the metric that reads it (see check/freshness.py)."""
+    settle_hours: float | None = None
+    """``settle: 7d``: how long after a period ends its rows may still arrive or change;
+    older periods of a database source are final (see check/periodcache.py). None: 7d."""
     allow_outside: bool = False
     """``allow_outside: true``: ``path`` may name a file outside the playbook's folder.
     Off by default, so a playbook from elsewhere cannot make pdca read ``/etc/shadow``."""

@@ -94,6 +94,13 @@ SOURCE = S(
             "default one period of the metric (7d for week, 1d for day, 31d for month).",
             units="hdw",
         ),
+        "settle": S(
+            "duration",
+            "How long after a period ends its rows may still arrive or change (7d, 2w, 48h; "
+            "default 7d). A database source's periods older than that are final: kept in "
+            "the state and not queried again.",
+            units="hdw",
+        ),
         "allow_outside": S(
             "bool",
             "true lets `path` name a file outside the playbook's folder (absolute, `..`, or a "

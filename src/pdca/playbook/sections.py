@@ -56,7 +56,15 @@ def owners(entries: Entries) -> dict[str, m.Owner]:
     }
 
 
-SOURCE_KEYS = ("type", "timestamp", "comments", "description", "max_age", "allow_outside")
+SOURCE_KEYS = (
+    "type",
+    "timestamp",
+    "comments",
+    "description",
+    "max_age",
+    "settle",
+    "allow_outside",
+)
 """Keys every source has; the rest are its plugin's options."""
 
 
@@ -73,6 +81,7 @@ def sources(entries: Entries, base: Path) -> dict[str, m.Source]:
             comments=v.get("comments"),
             base_dir=base,
             max_age_hours=v.get("max_age"),
+            settle_hours=v.get("settle"),
             allow_outside=v.get("allow_outside") is True,
             loc=loc,
             locs=places,

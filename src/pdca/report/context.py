@@ -478,6 +478,7 @@ def document_for(
         measured = Measured("snapshot", snap.as_of, snap.taken, snap.report)
     elif state is current:
         from pdca.check import measure
+        from pdca.check.periodcache import PeriodCache
         from pdca.check.phases import Recorded
 
         baselines = current.baselines if current.cycle else {}
@@ -487,6 +488,8 @@ def document_for(
             day,
             cache_dir=cache_dir,
             recorded=Recorded.from_store(pb, store, current),
+            # definitions only, for the charts' breaks: a report reads, never writes
+            periods=PeriodCache.from_store(pb, day, store, use=False),
         )
         measured = Measured("fresh", day.isoformat(), now_utc(), report)
     else:

@@ -88,9 +88,14 @@ MARKER_LABEL_CHARS = 48
 in the report."""
 
 
+DEFINITION_CHANGED = "Definition changed"
+"""The marker where a metric's definition (source, KPI, field, filter, params) changed."""
+
+
 def chart_markers(metric: Mapping[str, Any]) -> list[dict[str, str]]:
     """One marker per countermeasure, in date order, each with its own label: the chart
-    stacks the labels of those that share a line (finished in the same period)."""
+    stacks the labels of those that share a line (finished in the same period). The
+    day the metric's definition changed (``definition.changed_on``) is one too."""
     out = []
     for m in sorted(metric.get("markers") or [], key=lambda m: str(m.get("date"))):
         label = str(m.get("label") or "Countermeasure")
@@ -100,6 +105,10 @@ def chart_markers(metric: Mapping[str, Any]) -> list[dict[str, str]]:
                 cut = cut[: cut.rfind(" ")]
             label = cut.rstrip(" ,;:·-–—") + "…"
         out.append({"date": str(m.get("date")), "label": label})
+    changed = (metric.get("definition") or {}).get("changed_on")
+    if changed:
+        # a break, not a countermeasure: the periods before it were measured another way
+        out.append({"date": str(changed), "label": DEFINITION_CHANGED})
     return out
 
 

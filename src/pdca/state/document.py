@@ -83,7 +83,13 @@ def _v1_rows(tables: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_rows}
+def _v2_rows(tables: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 rows are version 3's: version 3 added only the period cache and the
+    definition fingerprints, which exports leave out (they are measured again)."""
+    return dict(tables)
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_rows, 2: _v2_rows}
 """``UPGRADES[n]`` turns a document's tables of schema version n into version n + 1."""
 
 

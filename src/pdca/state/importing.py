@@ -95,6 +95,9 @@ def import_state(
                 "with --state"
             )
         if present:
+            # what the replaced state measured is no longer the state's: measured again
+            for cache in (s.periods, s.definitions):
+                conn.execute(sa.delete(cache).where(cache.c.playbook == playbook_id))
             # the playbook's own row last: on PostgreSQL it is the lock we hold
             for name, table in reversed(TABLES):
                 key = table.c.id if name == "playbooks" else table.c.playbook

@@ -15,6 +15,12 @@ day it happened in the data's time (``YYYY-MM-DD``: what analyses, charts, due
 checks and reports use), and the recorded wall-clock time (``at``, ``updated``,
 ``recorded``, ``decided``: the audit trail). A cycle's ``started`` is the day it
 opened; ``recorded`` is when that was written.
+
+Version 3 keeps what a check measured per metric and period (``pdca_periods``)
+and each metric's definition fingerprint (``pdca_definitions``): a re-check of a
+database source then queries only the periods that are new or not yet final
+(:mod:`pdca.check.periodcache`). Both are derived from the data, so exports leave
+them out: an imported state measures them again.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version this pdca writes; a store with a higher one was written by a newer pdca."""
 
 metadata = sa.MetaData()
@@ -155,6 +161,41 @@ events = sa.Table(
     sa.Index("pdca_events_playbook", "playbook", "id"),
 )
 
+periods = sa.Table(
+    "pdca_periods",
+    metadata,
+    sa.Column("playbook", sa.String(200), primary_key=True),
+    sa.Column("metric", sa.String(200), primary_key=True),
+    sa.Column("period_start", sa.String(10), primary_key=True),
+    # the definition the period was measured under (pdca.check.periodcache.fingerprint)
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("period_end", sa.String(10), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("n", sa.Integer, nullable=False),
+    # the sums the value is a quotient of, where the KPI is one (mean: sum and count)
+    sa.Column("numerator", sa.Float),
+    sa.Column("denominator", sa.Float),
+    # past its source's settle horizon when measured: never queried again
+    sa.Column("final", sa.Boolean, nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+)
+
+definitions = sa.Table(
+    "pdca_definitions",
+    metadata,
+    sa.Column("playbook", sa.String(200), primary_key=True),
+    sa.Column("metric", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    # the as-of day of the check that first saw this definition, and the wall-clock
+    # time it did; both NULL for the definition a metric was first measured under
+    sa.Column("changed_on", sa.String(10)),
+    sa.Column("changed_at", sa.String(32)),
+    # the cached periods cover [measured_from, final_until) completely: a period in
+    # that range without a row had no rows; from final_until on they are measured again
+    sa.Column("measured_from", sa.String(10)),
+    sa.Column("final_until", sa.String(10)),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -193,5 +234,12 @@ def _v1_to_v2(conn: sa.Connection) -> None:
     conn.execute(sa.update(events).values({events.c.on: _day(events.c.at)}))
 
 
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+def _v2_to_v3(conn: sa.Connection) -> None:
+    """Add the period cache and the definition fingerprints, both empty: the next check
+    measures every period once, as before, and keeps them."""
+    periods.create(conn, checkfirst=True)
+    definitions.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 """``MIGRATIONS[n]`` upgrades a store from version n to n + 1."""

@@ -23,7 +23,8 @@ has its own home, re-exported here under the names it always had:
 :mod:`~pdca.state.sqlite` (pragmas, locking, file header, error messages),
 :mod:`~pdca.state.migrate` (schema version and upgrades),
 :mod:`~pdca.state.reading` (rows into the model), :mod:`~pdca.state.writing`
-(Changes into rows) and :mod:`~pdca.state.times`.
+(Changes into rows), :mod:`~pdca.state.periods` (the period cache's rows) and
+:mod:`~pdca.state.times`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import os
 import random
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -43,7 +45,7 @@ from sqlalchemy import event as sa_event
 
 from pdca.errors import PdcaError, StateError
 from pdca.playbook.paths import STATE_FILE as STATE_FILE
-from pdca.state import events, migrate, reading, sqlite, writing
+from pdca.state import events, migrate, periods, reading, sqlite, writing
 from pdca.state import schema as s
 from pdca.state.location import check_location, redact, redact_url
 from pdca.state.model import Attempt as Attempt
@@ -62,6 +64,7 @@ T = TypeVar("T")
 RETRY_FOR_SECONDS = 120.0
 """How long a transaction keeps retrying transient lock and serialization failures."""
 PG_SCHEMA_LOCK = 0x7064_6361  # "pdca": serialises schema creation and migration
+PG_PERIODS_LOCK = 0x7064_6370  # "pdcp": with the playbook's hash, one cache writer at a time
 PG_RETRY_STATES = frozenset({"40001", "40P01", "55P03"})
 
 _PG_ENGINES: dict[str, sa.Engine] = {}
@@ -301,6 +304,57 @@ class Store:
         with self._errors(), self._connection(write=False) as conn, conn.begin():
             return events.query(conn, playbook_id, kinds=list(kinds))
 
+    def read_periods(self, playbook_id: str, metrics: Iterable[str]) -> dict[str, periods.Kept]:
+        """The period cache of these metrics: definitions and their periods."""
+        if not self.available:
+            return {}
+        with self._errors(), self._connection(write=False) as conn, conn.begin():
+            return periods.read(conn, playbook_id, metrics)
+
+    def keep_periods(self, playbook_id: str, keeps: list[periods.Keep]) -> bool:
+        """Write the period cache in one transaction, retried like :meth:`transact`.
+
+        It is derived data, not the playbook's state: the revision is not bumped and
+        no event is written. A state this command may not write (read-only) keeps
+        its cache as it was; False then, True when written.
+        """
+        if not self.available or self.read_only or not keeps:
+            return False
+
+        def write_once() -> bool:
+            try:
+                with self._connection(write=True) as conn, conn.begin():
+                    if self.kind == "postgresql":
+                        key = zlib.crc32(playbook_id.encode())
+                        conn.execute(
+                            sa.select(sa.func.pg_advisory_xact_lock(PG_PERIODS_LOCK, key - 2**31))
+                        )
+                    periods.write(conn, playbook_id, keeps)
+            except sa.exc.DBAPIError as exc:
+                if self._transient(exc):
+                    raise _Retry from exc
+                raise
+            return True
+
+        return self._retrying(write_once)
+
+    def _retrying(self, once: Callable[[], T]) -> T:
+        """Run ``once`` until it does not raise :class:`_Retry`, up to the retry deadline."""
+        deadline = time.monotonic() + RETRY_FOR_SECONDS
+        delay = 0.02
+        while True:
+            try:
+                with self._errors():
+                    return once()
+            except _Retry:
+                if time.monotonic() > deadline:
+                    raise StateError(
+                        f"state store {self.name} stayed busy for {RETRY_FOR_SECONDS:.0f} s; "
+                        "another pdca command holds it"
+                    ) from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+
     def transact(
         self,
         ref: PlaybookRef,
@@ -323,20 +377,7 @@ class Store:
         """
         if not self.available:
             raise StateError(f"state store {self.name} does not exist")
-        deadline = time.monotonic() + RETRY_FOR_SECONDS
-        delay = 0.02
-        while True:
-            try:
-                with self._errors():
-                    return self._transact_once(ref, decide, known)
-            except _Retry:
-                if time.monotonic() > deadline:
-                    raise StateError(
-                        f"state store {self.name} stayed busy for {RETRY_FOR_SECONDS:.0f} s; "
-                        "another pdca command holds it"
-                    ) from None
-                time.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 1.0)
+        return self._retrying(lambda: self._transact_once(ref, decide, known))
 
     def _transact_once(
         self,
