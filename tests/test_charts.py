@@ -415,6 +415,41 @@ def test_markers_fall_between_the_right_periods() -> None:
     assert "Countermeasure" in text_of(root)  # in the legend
 
 
+def test_a_definition_break_is_drawn_and_named_apart_from_countermeasures() -> None:
+    pts = weekly(SERIES)
+    both = [
+        {"date": "2026-01-26", "label": "New script"},
+        {"date": "2026-02-16", "label": "Definition changed", "kind": "break"},
+    ]
+    root = parse(control_chart(pts, markers=both))
+    plain, broken = with_class(root, "pdca-marker")
+    assert with_class(root, "pdca-marker-break") == [broken]
+    assert plain.find(f"{NS}line").get("stroke") == "#6b4c9a"
+    assert plain.find(f"{NS}line").get("stroke-dasharray") == "4 3"
+    assert broken.find(f"{NS}line").get("stroke") == "#595959"
+    assert broken.find(f"{NS}line").get("stroke-dasharray") == "1.5 2.5"
+    desc = root.find(f"{NS}desc").text
+    assert "Countermeasures: New script — 2026-01-26." in desc
+    assert (
+        "Definition changes (the periods before measured another way): "
+        "Definition changed — 2026-02-16." in desc
+    )
+    assert text_of(root).endswith("Value Countermeasure Definition changed")  # the legend
+    # only a break: no countermeasure anywhere, in the legend or the description
+    alone = parse(control_chart(pts, markers=both[1:]))
+    assert text_of(alone).endswith("Value Definition changed")
+    assert "Countermeasure" not in text_of(alone)
+    assert "Countermeasure" not in alone.find(f"{NS}desc").text
+    (swatch,) = [
+        line
+        for line in alone.iter(f"{NS}line")
+        if line.get("stroke") == "#595959"
+        and line.get("y1") != line.get("y2")
+        and line not in with_class(alone, "pdca-marker")[0].findall(f"{NS}line")
+    ]
+    assert swatch.get("stroke-dasharray") == "1.5 2.5"  # its legend sample draws the same
+
+
 def test_markers_in_one_slot_share_a_line_each_keep_a_label_and_never_overlap() -> None:
     pts = weekly(SERIES)
     same = [{"date": f"2026-02-{d:02d}", "label": f"Change {d}"} for d in (10, 11, 12)]

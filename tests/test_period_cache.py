@@ -299,7 +299,9 @@ def test_a_changed_filter_invalidates_the_history_and_marks_the_chart(
     same_numbers({"a_only": b_only}, {"a_only": fully["a_only"]})
     assert again["avg"]["series"][0]["start"] == "2026-01-05"
     assert fully["avg"]["series"][0]["start"] == "2026-01-12"
-    assert {"date": "2026-03-18", "label": DEFINITION_CHANGED} in chart_markers(b_only)
+    assert {"date": "2026-03-18", "label": DEFINITION_CHANGED, "kind": "break"} in chart_markers(
+        b_only
+    )
     assert all(m["label"] != DEFINITION_CHANGED for m in chart_markers(again["avg"]))
     svg = str(chart(b_only, "b only"))
     assert "Definition changed — 2026-03-18" in svg and "pdca-marker" in svg

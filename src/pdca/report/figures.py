@@ -108,7 +108,7 @@ def chart_markers(metric: Mapping[str, Any]) -> list[dict[str, str]]:
     changed = (metric.get("definition") or {}).get("changed_on")
     if changed:
         # a break, not a countermeasure: the periods before it were measured another way
-        out.append({"date": str(changed), "label": DEFINITION_CHANGED})
+        out.append({"date": str(changed), "label": DEFINITION_CHANGED, "kind": "break"})
     return out
 
 

@@ -137,7 +137,7 @@ def control_chart(
         present,
         verdicts_seen,
         refs,
-        bool(placed.labels),
+        placed.kinds,
         step_legend(chart, phased) if stepped else None,
     )
     legend_parts, legend_y = legend(items, cols.left, area.bottom + 38, ref_values)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 
 from pdca.report.charts.axes import Point
+from pdca.report.charts.markers import BREAK, COUNTERMEASURE, KIND_WORDS, STROKES
 from pdca.report.charts.references import Reference
 from pdca.report.charts.style import (
     LABEL_FONT,
     LINE_STYLES,
-    MARKER_COLOUR,
     SIGNAL_COLOURS,
     SIGNAL_LEGEND,
     WARN_FILL,
@@ -32,7 +32,7 @@ def legend_items(
     present: Sequence[Point],
     verdicts_seen: Iterable[str],
     refs: Sequence[Reference],
-    has_markers: bool,
+    marker_kinds: Container[str],
     steps: str | None = None,
 ) -> list[tuple[str, str]]:
     """``(kind, label)`` per entry, in reading order: the data, the signals, the lines.
@@ -59,8 +59,9 @@ def legend_items(
             items.append((kind, legend))
     if steps:
         items.append(("limit-step", steps))
-    if has_markers:
-        items.append(("marker", "Countermeasure"))
+    for kind in (COUNTERMEASURE, BREAK):
+        if kind in marker_kinds:
+            items.append((f"marker-{kind}", KIND_WORDS[kind][0]))
     return items
 
 
@@ -96,16 +97,17 @@ def legend_swatch(kind: str, x: float, y: float, ref_kinds: Container[str]) -> s
         return el(
             "circle", cx=x + 10, cy=y, r=7.4, fill="none", stroke=colour, stroke_width=1.2
         ) + el("circle", cx=x + 10, cy=y, r=4.8, fill=colour, stroke="#ffffff", stroke_width=1)
-    if kind == "marker":
+    if kind.startswith("marker-"):
+        colour, dashes = STROKES[kind.removeprefix("marker-")]
         return el(
             "line",
             x1=x + 10,
             x2=x + 10,
             y1=y - 7,
             y2=y + 7,
-            stroke=MARKER_COLOUR,
+            stroke=colour,
             stroke_width=1.3,
-            stroke_dasharray="4 3",
+            stroke_dasharray=dashes,
         )
     if kind == "limit-step":
         style = LINE_STYLES["upper"]

@@ -22,6 +22,8 @@ SIGNAL_BETTER = "#1f7a4d"
 SIGNAL_WORSE = "#c2410c"
 SIGNAL_UNDIRECTED = "#8a5a00"
 MARKER_COLOUR = "#6b4c9a"
+BREAK_COLOUR = "#595959"
+"""A definition break's line: grey, so it never reads as a countermeasure's purple."""
 WARN_FILL = "#f5b942"
 
 
