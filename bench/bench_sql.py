@@ -1,17 +1,34 @@
-"""``pdca check`` on a PostgreSQL table vs the database's own aggregate query.
+"""``pdca check`` on a PostgreSQL table vs the database's own aggregate query, at 2M and 10M rows.
 
-Four metrics over a ``tickets`` table (default 2M rows, two years): NPS, a rate
+Four metrics over a ``tickets`` table (two years of rows): NPS, a rate
 (first-contact resolution), a mean and a p90 of the first response, each with
 its 28-day window value and 104 weekly points. The reference is what the
 database computes in one statement for the same numbers (GROUPING SETS over the
 week and the window); pdca's numbers are checked equal to it (to 1e-9) first.
+The table is filled once per size (generate_series, then extended to the next
+size), so the same rows are measured at 2M and again inside the 10M.
 
-Printed: pdca's time in this process and in a fresh one (``pdca check`` as a
-user runs it), the reference's time, their ratio, pdca's peak RSS in a fresh
-process (``/usr/bin/time -v``), where each metric was computed and the load
-average. Goals: within 1.5x of the reference, under 200 MB RSS.
+Per size, printed and as RESULT lines:
 
-    python bench/bench_sql.py [--rows 2000000] [--url postgresql+psycopg://...]
+* ``sql_postgresql.<size>``: pdca's time in this process against the
+  reference's (interleaved, best of ``--repeat``); goal within 1.5x. The time
+  of a fresh ``pdca check`` process (as a user runs it) is printed beside.
+* ``sql_postgresql.<size>_peak_rss``: the fresh process's peak RSS
+  (``/usr/bin/time -v``) against a fresh process running the reference query
+  with psycopg; goal under 200 MiB.
+* ``sql_postgresql.wire_bytes_<size>``: the bytes PostgreSQL sent the fresh
+  ``pdca check`` (connection set-up and every query), counted by a loopback
+  relay (``bench/wirecount.py``) its URL points at, against the bytes a
+  row-pulling read of the same rows takes through the same relay (``COPY`` of
+  the four columns over the history, text format: leaner than a ``SELECT``'s
+  rows, so the comparison favours the row read); goal under 1 % of it. The
+  reference statement's own bytes are printed beside.
+
+With two sizes or more, ``sql_postgresql.wire_bytes_growth_<small>_to_<large>``:
+how much pdca's bytes grew against how much the rows did; goal at most 1.1x,
+bytes that follow periods and segments, not rows.
+
+    python bench/bench_sql.py [--rows 2000000,10000000] [--url postgresql+psycopg://...]
 
 Without ``--url`` a throwaway server is started with tests/pg_server.py.
 """
@@ -27,17 +44,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchkit import best_of, load_average, result_line, same
+from benchkit import load_average, result_line, same
+from harness import peak_rss_mib, result_text
+from wirecount import WireCount
 
 AS_OF = date(2025, 12, 28)
 END = AS_OF + timedelta(days=1)
 WINDOW_START = END - timedelta(days=28)
-GOAL, RSS_GOAL_MB = 1.5, 200
+GOAL, RSS_GOAL_MIB = 1.5, 200
+WIRE_SHARE_GOAL = 0.01
+"""pdca's bytes at most this share of a row-pulling read's."""
+GROWTH_GOAL = 1.1
+"""pdca's bytes from the smallest to the largest size grow at most this much."""
+SIZES = "2000000,10000000"
+COLUMNS = "created_at, score, resolved, minutes"
+"""The columns the four metrics read: what a row-pulling check would fetch."""
 
 PLAYBOOK = """\
 playbook: bench_sql
@@ -76,23 +103,27 @@ def history_start() -> date:
     return min(first, WINDOW_START)
 
 
-def load(url: str, rows: int) -> None:
+def load(url: str, have: int, rows: int) -> None:
+    """Fill ``tickets`` from ``have`` rows to ``rows`` (0: create it), in one statement;
+    the index is built after the rows, as a bulk load does."""
     import psycopg
 
     with psycopg.connect(_dsn(url), autocommit=True) as con:
-        con.execute("DROP TABLE IF EXISTS tickets")
-        con.execute(
-            "CREATE TABLE tickets (id bigint, created_at timestamp, score integer, "
-            "resolved boolean, minutes double precision, channel text)"
-        )
+        if have == 0:
+            con.execute("DROP TABLE IF EXISTS tickets")
+            con.execute(
+                "CREATE TABLE tickets (id bigint, created_at timestamp, score integer, "
+                "resolved boolean, minutes double precision, channel text)"
+            )
+        con.execute("DROP INDEX IF EXISTS tickets_created_at")
         con.execute(
             "INSERT INTO tickets SELECT g, TIMESTAMP '2024-01-01' + (random() * 730) * "
             "INTERVAL '1 day', floor(random() * 11)::int, random() < 0.7, "
             "round((random() * random() * 600)::numeric, 2)::float8, "
             "(ARRAY['phone','mail','chat','web'])[1 + floor(random() * 4)::int] "
-            f"FROM generate_series(1, {rows}) AS g"
+            f"FROM generate_series({have + 1}, {rows}) AS g"
         )
-        con.execute("CREATE INDEX ON tickets (created_at)")
+        con.execute("CREATE INDEX tickets_created_at ON tickets (created_at)")
         con.execute("ANALYZE tickets")
 
 
@@ -103,9 +134,8 @@ def _dsn(url: str) -> str:
 def reference(url: str) -> dict[str, tuple]:
     import psycopg
 
-    params = {"window": WINDOW_START, "history": history_start(), "end": END}
     with psycopg.connect(_dsn(url)) as con:
-        rows = con.execute(REFERENCE, params).fetchall()
+        rows = con.execute(REFERENCE, _bounds()).fetchall()
     out = {}
     for i, mid in enumerate(METRICS):
         at = 3 + 2 * i
@@ -113,6 +143,28 @@ def reference(url: str) -> dict[str, tuple]:
         window = next((float(r[at]), r[at + 1]) for r in rows if r[0] == 2 and r[2] is True)
         out[mid] = (window, series)
     return out
+
+
+def _bounds() -> dict[str, date]:
+    return {"window": WINDOW_START, "history": history_start(), "end": END}
+
+
+def row_pull(url: str) -> int:
+    """Read the rows the four metrics cover, as a check computing them itself would
+    (``COPY`` text, streamed); the rows read."""
+    import psycopg
+    from psycopg import sql
+
+    bounds = {k: sql.Literal(v) for k, v in _bounds().items()}  # COPY binds no parameters
+    statement = sql.SQL(
+        f"COPY (SELECT {COLUMNS} FROM tickets WHERE created_at >= {{history}} "
+        "AND created_at < {end}) TO STDOUT"
+    ).format(history=bounds["history"], end=bounds["end"])
+    with psycopg.connect(_dsn(url)) as con, con.cursor() as cur:
+        with cur.copy(statement) as copy:
+            for _ in copy:
+                pass
+        return cur.rowcount
 
 
 def pdca_in_process(playbook: Path) -> dict[str, tuple]:
@@ -138,7 +190,7 @@ def numbers(metrics: dict) -> dict[str, tuple]:
 
 
 def fresh_process(playbook: Path, url: str) -> tuple[float, float, dict]:
-    """Wall time and peak RSS (MB) of ``pdca check`` in a new process, and its JSON."""
+    """Wall time and peak RSS (MiB) of ``pdca check`` in a new process, and its JSON."""
     env = {**os.environ, "PDCA_BENCH_URL": url}
     cmd = [sys.executable, "-m", "pdca", "check", str(playbook), "--as-of", AS_OF.isoformat(),
            "--format", "json", "--no-cache"]  # fmt: skip
@@ -153,12 +205,106 @@ def fresh_process(playbook: Path, url: str) -> tuple[float, float, dict]:
     return wall, int(peak.group(1)) / 1024 if peak else math.nan, json.loads(proc.stdout)
 
 
+def reference_rss(url: str) -> float:
+    """Peak RSS (MiB) of a fresh process running the reference statement."""
+    return peak_rss_mib([sys.executable, __file__, "--child-reference", url])
+
+
+def label(rows: int) -> str:
+    """``2M``, ``10M``, ``500k``: the size in a RESULT name."""
+    if rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    return f"{rows // 1000}k" if rows % 1000 == 0 else str(rows)
+
+
+def timed_pair(first: Callable[[], object], second: Callable[[], object], repeat: int):
+    """The best time of each of two functions, run in turn ``repeat`` times: drift in
+    the machine's load falls on both alike."""
+    best = [math.inf, math.inf]
+    for _ in range(repeat):
+        for i, fn in enumerate((first, second)):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
+
+
+def measure(url: str, wire: WireCount, rows: int, playbook: Path, repeat: int) -> int:
+    """Every figure of one size; pdca's bytes from the database."""
+    import sqlalchemy as sa
+
+    name = f"sql_postgresql.{label(rows)}"
+    proxied = sa.make_url(url).set(host="127.0.0.1", port=wire.port).render_as_string(False)
+    before = wire.counts().to_client
+    theirs = reference(proxied)
+    ref_bytes = wire.counts().to_client - before
+    before = wire.counts().to_client
+    wall, rss, report = fresh_process(playbook, proxied)
+    pdca_bytes = wire.counts().to_client - before
+    mine = numbers(report["metrics"])
+    for mid in METRICS:
+        if not same(mine[mid][:2], theirs[mid]):
+            raise SystemExit(f"{mid}: pdca {mine[mid][0]} vs database {theirs[mid][0]}")
+    computed = {mid: mine[mid][2] for mid in METRICS}
+    before = wire.counts().to_client
+    pulled = row_pull(proxied)
+    pull_bytes = wire.counts().to_client - before
+    ref_s, pdca_s = timed_pair(lambda: reference(url), lambda: pdca_in_process(playbook), repeat)
+    ref_rss = reference_rss(url)
+    ratio = pdca_s / ref_s
+    print(f"{rows:,} rows, 4 metrics, equal to the reference, computed: {computed}")
+    print(f"  database's own aggregate query: {ref_s:.3f} s")
+    print(f"  pdca check (in process): {pdca_s:.3f} s, ratio {ratio:.2f} (goal {GOAL:g})")
+    print(f"  pdca check (fresh process, with start-up, through the relay): {wall:.3f} s")
+    print(
+        f"  peak RSS, fresh process: pdca {rss:.0f} MiB (goal {RSS_GOAL_MIB}), "
+        f"the reference query {ref_rss:.0f} MiB"
+    )
+    print(
+        f"  bytes from the database: pdca {pdca_bytes:,}, the reference statement "
+        f"{ref_bytes:,}, a row-pulling read of the {pulled:,} rows {pull_bytes:,} "
+        f"({pull_bytes / pulled:.1f} a row)"
+    )
+    print(f"  {load_average()}")
+    print(result_line(name, pdca_s, ref_s, GOAL, ratio <= GOAL))
+    print(
+        result_text(
+            f"{name}_peak_rss", rss, ref_rss, "MiB", f"pdca<={RSS_GOAL_MIB}MiB", rss <= RSS_GOAL_MIB
+        )
+    )
+    share = pdca_bytes / pull_bytes
+    print(
+        result_text(
+            f"sql_postgresql.wire_bytes_{label(rows)}",
+            pdca_bytes,
+            pull_bytes,
+            "B",
+            f"ratio<={WIRE_SHARE_GOAL:g}",
+            share <= WIRE_SHARE_GOAL,
+        )
+    )
+    return pdca_bytes
+
+
+def child_reference(url: str) -> int:
+    reference(url)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--rows", default=SIZES, help=f"sizes, comma-separated (default {SIZES})")
     parser.add_argument("--url", help="a PostgreSQL database to fill (default: a throwaway server)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--repeat", type=int, help="timed runs of each (default 3 up to 2M rows, 2 above)"
+    )
+    parser.add_argument("--child-reference", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_reference:
+        return child_reference(args.child_reference)
+    import sqlalchemy as sa
+
+    sizes = sorted(int(n) for n in args.rows.split(","))
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         url = args.url
         if url is None:
@@ -173,28 +319,38 @@ def main() -> int:
             cluster.start()
             cluster.create_database()
             url = cluster.url
-        load(url, args.rows)
+        server = sa.make_url(url)
+        if not server.host:
+            raise SystemExit("--url needs a host and port: the bytes are counted over TCP")
+        wire = stack.enter_context(WireCount(server.host, server.port or 5432))
         os.environ["PDCA_BENCH_URL"] = url
         playbook = Path(tmp) / "bench_sql.yaml"
         playbook.write_text(PLAYBOOK, encoding="utf-8")
-        theirs, mine = reference(url), pdca_in_process(playbook)
-        for mid in METRICS:
-            if not same(mine[mid][:2], theirs[mid]):
-                print(f"{mid}: pdca {mine[mid][0]} vs database {theirs[mid][0]}")
-                return 1
-        computed = {mid: mine[mid][2] for mid in METRICS}
-        ref_s = best_of(lambda: reference(url), args.repeat)
-        pdca_s = best_of(lambda: pdca_in_process(playbook), args.repeat)
-        wall, rss, _ = fresh_process(playbook, url)
-        ratio = pdca_s / ref_s
-        print(f"{args.rows:,} rows, 4 metrics, computed: {computed}")
-        print(f"database's own aggregate query: {ref_s:.3f} s")
-        print(f"pdca check (in process): {pdca_s:.3f} s, ratio {ratio:.2f} (goal {GOAL})")
-        print(f"pdca check (fresh process, with start-up): {wall:.3f} s")
-        print(f"pdca peak RSS (fresh process): {rss:.0f} MB (goal {RSS_GOAL_MB})")
-        print(load_average())
-        holds = ratio <= GOAL and rss <= RSS_GOAL_MB
-        print(result_line("sql_postgresql", pdca_s, ref_s, GOAL, holds))
+        have, received = 0, {}
+        for rows in sizes:
+            start = time.perf_counter()
+            load(url, have, rows)
+            print(f"loaded {rows:,} rows in {time.perf_counter() - start:.1f} s")
+            have = rows
+            repeat = args.repeat or (3 if rows <= 2_000_000 else 2)
+            received[rows] = measure(url, wire, rows, playbook, repeat)
+        if len(sizes) > 1:
+            small, large = sizes[0], sizes[-1]
+            growth = received[large] / received[small]
+            print(
+                f"bytes from {label(small)} to {label(large)} rows: {growth:.3f}x "
+                f"(rows {large / small:g}x)"
+            )
+            print(
+                result_text(
+                    f"sql_postgresql.wire_bytes_growth_{label(small)}_to_{label(large)}",
+                    growth,
+                    large / small,
+                    "x",
+                    f"pdca<={GROWTH_GOAL:g}x",
+                    growth <= GROWTH_GOAL,
+                )
+            )
     return 0
 
 

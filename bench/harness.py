@@ -10,7 +10,8 @@ The last field is the machine's load average when the figure was taken: a
 ratio measured while other work ran is worth less, and the table says so.
 ``bench/summary.py`` collects those lines from every ``bench/bench_*.py`` into
 ``bench/results.md``. Fields hold no spaces: figures carry their unit
-(``0.412s``, ``38.1MiB``), the goal says what must hold (``ratio<=1.3``,
+(``0.412s``, ``38.1MiB``; a figure in bytes, unit ``B``, is shown in B, KiB,
+MiB or GiB, whichever keeps it short), the goal says what must hold (``ratio<=1.3``,
 ``pdca<=15s``).
 
 Peak memory is measured per fresh process, never from a fork of the benchmark:
@@ -83,8 +84,10 @@ def result_text(name: str, pdca: float, reference: float, unit: str, goal: str, 
     """The RESULT line :func:`result` prints, load average last."""
     assert " " not in name and " " not in goal, (name, goal)
     ratio = pdca / reference if reference else (1.0 if pdca == 0 else float("inf"))
+    # three decimals, or three significant digits for a share too small to show in them
+    shown = f"{ratio:.3g}" if 0 < abs(ratio) < 0.001 else f"{ratio:.3f}"
     return (
-        f"RESULT {name} {_show(pdca, unit)} {_show(reference, unit)} {ratio:.3f} {goal} "
+        f"RESULT {name} {_show(pdca, unit)} {_show(reference, unit)} {shown} {goal} "
         f"{'yes' if holds else 'no'} {load_field()}"
     )
 
@@ -92,6 +95,12 @@ def result_text(name: str, pdca: float, reference: float, unit: str, goal: str, 
 def _show(value: float, unit: str) -> str:
     if unit == "s" and value < 1:
         return f"{value * 1000:.3g}ms"
+    if unit == "B":  # bytes: in the binary multiple that keeps the figure short
+        for prefix in ("", "Ki", "Mi"):
+            if abs(value) < 1024:
+                return f"{value:.4g}{prefix}B"
+            value /= 1024
+        return f"{value:.4g}GiB"
     return f"{value:.4g}{unit}"
 
 

@@ -76,6 +76,19 @@ def test_harness_lines_read_back_with_the_load_they_were_taken_under(monkeypatch
     )
 
 
+def test_bytes_show_in_binary_multiples_and_a_tiny_share_keeps_its_digits(monkeypatch) -> None:
+    monkeypatch.setattr(harness.os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    # 35,488 bytes of 416,000,000: 34.66 KiB, 396.7 MiB, a share of 8.53e-05
+    line = harness.result_text("sql.wire", 35_488, 416_000_000, "B", "ratio<=0.01", True)
+    assert line == "RESULT sql.wire 34.66KiB 396.7MiB 8.53e-05 ratio<=0.01 yes load=1.00,1.00,1.00"
+    (row,) = summary.parse("b.py", line)
+    assert (row.pdca, row.reference, row.ratio) == ("34.66KiB", "396.7MiB", "8.53e-05")
+    small = harness.result_text("b", 1023, 3 * 1024**3, "B", "x", True).split()
+    assert small[2:5] == ["1023B", "3GiB", "3.18e-07"]
+    # a ratio of a thousandth or more keeps its three decimals
+    assert harness.result_text("c", 1, 1000, "B", "x", True).split()[4] == "0.001"
+
+
 def test_the_table_has_a_load_column() -> None:
     row = summary.Row("b.py", "x.y", "1s", "2s", "0.500", "ratio<=1", "yes", "0.10, 0.20, 0.30")
     lines = summary.table([row]).splitlines()
