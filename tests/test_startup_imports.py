@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("networkx", "sqlalchemy", "duckdb", "jinja2", "pluggy", "importlib.metadata")
+HEAVY = ("networkx", "sqlalchemy", "duckdb", "pyarrow", "jinja2", "pluggy", "importlib.metadata")
 
 PROBE = """\
 import json, sys
@@ -98,4 +98,45 @@ def test_checking_a_playbook_without_state_imports_no_database_library(tmp_path:
     (tmp_path / "survey.csv").write_text("day,score\n2026-01-05,4\n2026-01-06,6\n")
     found = heavy_after(["check", "playbook.yaml", "--as-of", "2026-01-10"], tmp_path)
     assert "sqlalchemy" not in found
+    assert "networkx" not in found  # Check reads data; it never walks the task graph
+    assert "pyarrow" not in found  # DuckDB reads the file itself
     assert "duckdb" in found  # it did read the data
+
+
+SQL_METRICS = """sources:
+  db: {type: sql, url: "sqlite:///tickets.db", table: tickets, timestamp: day}
+metrics:
+  score: {source: db, kpi: mean, field: score, target: 5}
+"""
+
+
+def sqlite_tickets(tmp_path: Path, metrics: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "tickets.db") as con:
+        con.execute("CREATE TABLE tickets (day TEXT, score REAL)")
+        con.executemany(
+            "INSERT INTO tickets VALUES (?, ?)", [("2026-01-05", 4.0), ("2026-01-06", 6.0)]
+        )
+    (tmp_path / "playbook.yaml").write_text(PLAYBOOK + metrics)
+
+
+def test_checking_a_sql_source_computed_in_the_database_imports_no_arrow(tmp_path: Path) -> None:
+    """Only aggregates come back from a pushed-down metric: no rows to hand to DuckDB."""
+    sqlite_tickets(tmp_path, SQL_METRICS)
+    found = heavy_after(["check", "playbook.yaml", "--as-of", "2026-01-10"], tmp_path)
+    assert "sqlalchemy" in found  # it did query the database
+    assert "pyarrow" not in found
+    assert "networkx" not in found
+
+
+def test_a_metric_computed_from_sql_rows_brings_arrow_in(tmp_path: Path) -> None:
+    """A percentile on SQLite (no ordered-set aggregate) reads its column as rows, which
+    go to DuckDB through Arrow: the one path that needs pyarrow (docs/performance.md)."""
+    local = SQL_METRICS + (
+        "  p90: {source: db, kpi: percentile, field: score, params: {q: 90}, target: 5}\n"
+    )
+    sqlite_tickets(tmp_path, local)
+    found = heavy_after(["check", "playbook.yaml", "--as-of", "2026-01-10"], tmp_path)
+    assert "pyarrow" in found
+    assert "networkx" not in found
