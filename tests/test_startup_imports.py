@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-HEAVY = ("networkx", "sqlalchemy", "duckdb", "pyarrow", "jinja2", "pluggy", "importlib.metadata")
+HEAVY = (
+    "networkx",
+    "sqlalchemy",
+    "duckdb",
+    "jinja2",
+    "pyarrow",
+    "numpy",
+    "pluggy",
+    "importlib.metadata",
+    "psycopg",
+)
 
 PROBE = """\
 import json, sys
@@ -140,3 +151,53 @@ def test_a_metric_computed_from_sql_rows_brings_arrow_in(tmp_path: Path) -> None
     found = heavy_after(["check", "playbook.yaml", "--as-of", "2026-01-10"], tmp_path)
     assert "pyarrow" in found
     assert "networkx" not in found
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "playbooks"
+
+# What each command may load, on the real example playbooks and their data files
+# (a fresh copy each, so no state database exists). Why each is allowed:
+#   pluggy, importlib.metadata: every command that reads a playbook loads the
+#     plugins (entry points are found through importlib.metadata);
+#   duckdb: ``validate`` vets each metric's filter with DuckDB's parser, and
+#     every command that measures reads the data through DuckDB;
+#   numpy: the statistics of ``check`` and ``report`` (limits, rules);
+#   sqlalchemy: the state store (``status``, ``digest``, ``report``), and a
+#     ``sqlite`` source's query (``check`` on it-service-desk);
+#   jinja2: ``report`` renders its templates;
+#   networkx: ``graph`` only.
+# Never allowed here: pyarrow (SQL metrics are pushed down; files are read by
+# DuckDB itself) and psycopg (no PostgreSQL source or state).
+BASE = {"pluggy", "importlib.metadata", "duckdb"}
+COMMANDS = [
+    ("support-desk", ["check", "playbook.yaml"], BASE | {"numpy"}),
+    ("it-service-desk", ["check", "playbook.yaml"], BASE | {"numpy", "sqlalchemy"}),
+    ("support-desk", ["validate", "playbook.yaml"], BASE),
+    ("it-service-desk", ["validate", "playbook.yaml"], BASE),
+    ("support-desk", ["status", "playbook.yaml"], BASE | {"sqlalchemy"}),
+    ("support-desk", ["digest", "playbook.yaml"], BASE | {"sqlalchemy"}),
+    ("support-desk", ["run", "playbook.yaml"], BASE | {"sqlalchemy"}),
+    ("support-desk", ["graph", "playbook.yaml"], BASE | {"networkx"}),
+    (
+        "support-desk",
+        ["report", "playbook.yaml", "-o", "report.html"],
+        BASE | {"numpy", "sqlalchemy", "jinja2"},
+    ),
+    ("support-desk", ["plugins"], {"pluggy"}),
+    ("support-desk", ["schema"], set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("example", "args", "allowed"),
+    COMMANDS,
+    ids=[f"{e}-{a[0]}" for e, a, _ in COMMANDS],
+)
+def test_each_command_imports_only_what_it_uses(
+    tmp_path: Path, example: str, args: list[str], allowed: set[str]
+) -> None:
+    """Exactly the allowed set: a module gained is an import regression, a module
+    lost means the command no longer does its work (or the list needs updating)."""
+    folder = tmp_path / example
+    shutil.copytree(EXAMPLES / example, folder)
+    assert set(heavy_after(args, folder)) == allowed
