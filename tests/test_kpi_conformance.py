@@ -217,6 +217,13 @@ def test_the_reference_exercises_what_it_should(references: dict[str, dict[str, 
     assert months["2026-01-01"] == (80.0, 5)  # 4 of December's 5 (not c5)
     churned = {p["start"]: (p["value"], p["n"]) for p in utc["churn"]["series"]}
     assert churned["2025-12-01"] == (0.0, 2) and churned["2026-01-01"] == (20.0, 5)
+    # clv by week: W02 (5-11 Jan) c6 c2 c7, revenue 9 + 2 + 4; none of W01's c4 c5 c3 c1
+    # came back: 15 / 3 * 0.5 * 4 / 4. W03: c1 c3, 1 + 6, none of W02's 3 back
+    weeks_clv = {p["start"]: (p["value"], p["n"]) for p in utc["clv"]["series"]}
+    assert weeks_clv["2026-01-05"] == (2.5, 4) and weeks_clv["2026-01-12"] == (1.75, 3)
+    # the window keeps all 3 customers of the 28 days before (c2 c1 c3): no churn, an
+    # unbounded lifetime, no value but a base
+    assert (utc["clv"]["value"], utc["clv"]["n"]) == (None, 3)
 
 
 def test_every_built_in_kpi_has_a_case() -> None:
