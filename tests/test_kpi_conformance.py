@@ -210,6 +210,30 @@ def test_the_reference_exercises_what_it_should(references: dict[str, dict[str, 
     # the same rows in St John's (-03:30): 29 Dec 01:30 UTC is 28 Dec there, week 52
     other = {p["period"]: p for p in references["America/St_Johns"]["nps"]["series"]}
     assert other["2025-W52"]["n"] == 2
+    # customers by month (UTC): November c1 c2; December c1 c3 c2 c4 c1 c5; January
+    # c3 c4 c1 c6 c2 c7 c1 c3 (15 January is after the as-of date)
+    months = {p["start"]: (p["value"], p["n"]) for p in utc["retention"]["series"]}
+    assert months["2025-12-01"] == (100.0, 2)  # both of November's customers came back
+    assert months["2026-01-01"] == (80.0, 5)  # 4 of December's 5 (not c5)
+    churned = {p["start"]: (p["value"], p["n"]) for p in utc["churn"]["series"]}
+    assert churned["2025-12-01"] == (0.0, 2) and churned["2026-01-01"] == (20.0, 5)
+    # clv by week: W02 (5-11 Jan) c6 c2 c7, revenue 9 + 2 + 4; none of W01's c4 c5 c3 c1
+    # came back: 15 / 3 * 0.5 * 4 / 4. W03: c1 c3, 1 + 6, none of W02's 3 back
+    weeks_clv = {p["start"]: (p["value"], p["n"]) for p in utc["clv"]["series"]}
+    assert weeks_clv["2026-01-05"] == (2.5, 4) and weeks_clv["2026-01-12"] == (1.75, 3)
+    # the window keeps all 3 customers of the 28 days before (c2 c1 c3): no churn, an
+    # unbounded lifetime, no value but a base
+    assert (utc["clv"]["value"], utc["clv"]["n"]) == (None, 3)
+
+
+def test_every_built_in_kpi_has_a_case() -> None:
+    """A new built-in KPI without a metric here fails, so the suite keeps covering all."""
+    from pdca.plugins import build_registry, get_plugin_manager
+
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    built_in = {name for name, r in registry.kpis.items() if r.plugin.startswith("pdca.builtins")}
+    covered = {spec.split(",")[0].removeprefix("kpi: ") for spec in METRICS.values()}
+    assert built_in and built_in <= covered, sorted(built_in - covered)
 
 
 @pytest.fixture(scope="module")
