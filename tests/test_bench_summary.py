@@ -6,24 +6,10 @@ misreads or drops would misquote a figure; a run over the time budget must say s
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from benchmods import bench_module
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-summary = _module("summary")
-harness = _module("harness")
+summary = bench_module("summary")
+harness = bench_module("harness")
 
 
 def test_a_line_with_its_load_average_is_one_row() -> None:

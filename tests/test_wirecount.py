@@ -10,9 +10,7 @@ computed from its rows (a plugin KPI) receives several times more.
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -21,24 +19,13 @@ from typing import Any
 
 import pytest
 
+from benchmods import bench_module
 from pdca import hookimpl, load_playbook
 from pdca.check import measure
 from pdca.kpi import FunctionKpi
 from pdca.plugins import build_registry, get_plugin_manager
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def _module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-wirecount = _module("wirecount")
+wirecount = bench_module("wirecount")
 
 
 class Server:
