@@ -145,6 +145,16 @@ class Reader:
         back = (sa.cast(sa.func.strftime("%w", ts), sa.Integer()) + 6) % 7
         return sa.func.date(ts, "-" + sa.cast(back, sa.Text()) + " days")
 
+    def previous(self, start: Any, period: str) -> Any:
+        """The first day of the period before the one starting on ``start`` (a :meth:`period`)."""
+        import sqlalchemy as sa
+
+        if self.dialect == "postgresql":
+            step = sa.literal_column(f"INTERVAL '1 {period}'", sa.Interval())
+            return sa.cast(start - step, sa.Date())
+        step = {"day": "-1 day", "week": "-7 days", "month": "-1 month"}[period]
+        return sa.func.date(start, step)
+
     def number(self, col: Any, name: str) -> Any:
         """A finite double, else NULL (NaN, infinities and text that is no number)."""
         import sqlalchemy as sa
@@ -326,6 +336,16 @@ def columns_of(w: Wanted) -> list[str]:
     return names
 
 
+def rows_condition(w: Wanted, ts: Any, reader: Reader) -> list[Any]:
+    """What a row must meet to be one of the metric's rows: its time range and filter."""
+    import sqlalchemy as sa
+
+    cond = [ts >= reader.bound(w.history_start), ts < reader.bound(w.end)]
+    if w.filter:
+        cond.append(sa.text(f"({w.filter})"))
+    return cond
+
+
 # -- the statements -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Plan:
@@ -360,10 +380,7 @@ def plan(wanted: Sequence[Wanted], src: Any, timestamp: str, reader: Reader) -> 
             masks[key] = ""  # every row the statement reads: no mask to compute
         elif key not in masks:
             masks[key] = f"__pdca_mask_{len(masks)}"
-            cond = [ts >= reader.bound(w.history_start), ts < reader.bound(w.end)]
-            if w.filter:
-                cond.append(sa.text(f"({w.filter})"))
-            first.append(sa.case((sa.and_(*cond), 1)).label(masks[key]))
+            first.append(sa.case((sa.and_(*rows_condition(w, ts, reader)), 1)).label(masks[key]))
     raw = dict.fromkeys(n for w in wanted for n in columns_of(w))
     first += [src.c[name].label(f"__pdca_raw_{name}") for name in raw]
     segments = dict.fromkeys(w.segment_by for w in wanted if w.segment_by)
@@ -557,13 +574,18 @@ def compute(backend: Any, wanted: Sequence[Wanted], zone: str) -> dict[str, Push
     """The metrics of ``wanted`` the backend's database can compute; the rest are left out.
 
     Any statement the database refuses leaves every metric to the row-by-row
-    path, which reports the refusal at the metric's line.
+    path, which reports the refusal at the metric's line. The customer KPIs
+    (:mod:`pdca.data.pushcustomers`) have statements of their own.
     """
+    from pdca.data import pushcustomers
     from pdca.data.databases import QueryFailed, database_columns
 
     source = backend.source
     chosen = [w for w in wanted if supported(w.kind, backend.dialect)]
-    if not chosen or not source.timestamp or source.options.get("timestamp_format"):
+    customers = [w for w in wanted if pushcustomers.supported(w, backend.dialect)]
+    if not (chosen or customers) or not source.timestamp:
+        return {}
+    if source.options.get("timestamp_format"):
         return {}
     try:
         names = database_columns(backend)
@@ -571,17 +593,30 @@ def compute(backend: Any, wanted: Sequence[Wanted], zone: str) -> dict[str, Push
             return {}
         reader = Reader(backend.dialect, backend.column_kinds(), zone)
         src = from_item(source, names)
-        made = plan(chosen, src, source.timestamp, reader)
-        if made is None:
+        if reader.instant(src.c[source.timestamp], source.timestamp) is None:
             return {}
         if backend.dialect == "sqlite":
             ((bad,),) = backend.execute_core(unreadable(src, source.timestamp, reader))
             if bad:
                 return {}
-        found: dict[tuple[str, Any], list[Any]] = {}
-        for what, key, stmt in made.statements:
-            rows = backend.execute_core(stmt)
-            found.update(ungroup(key, rows) if what == "grouped" else {(what, key): rows})
+        out: dict[str, Pushed] = {}
+        if chosen:
+            made = plan(chosen, src, source.timestamp, reader)
+            if made is not None:
+                found: dict[tuple[str, Any], list[Any]] = {}
+                for what, key, stmt in made.statements:
+                    rows = backend.execute_core(stmt)
+                    found.update(ungroup(key, rows) if what == "grouped" else {(what, key): rows})
+                out.update(results(made, found))
+        for w in customers:
+            if any(name not in names for name in pushcustomers.columns_of(w)):
+                continue  # read row by row, where the missing column is reported
+            series, window = pushcustomers.statements(w, src, source.timestamp, reader)
+            pushed = pushcustomers.result(
+                w, backend.execute_core(series), backend.execute_core(window)[0]
+            )
+            if pushed is not None:
+                out[w.id] = pushed
     except QueryFailed:
         return {}
-    return results(made, found)
+    return out
