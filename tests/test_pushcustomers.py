@@ -40,6 +40,8 @@ ROWS: list[tuple[Any, ...]] = [
     ("2026-05-08 10:00:00", "h", 30, "south"),
     ("2026-07-02 10:00:00", "c", 2, "north"),  # after June, which has no rows
     ("2026-07-03 10:00:00", None, 40, "north"),
+    ("2026-07-04 10:00:00", "h", 5, "south"),
+    ("2026-07-05 10:00:00", "c", 1, None),
 ]
 
 NORTH = "filter: \"region = 'north'\", period: month"
@@ -49,6 +51,8 @@ METRICS = (
     f"  clv: {{source: t, kpi: clv, {NORTH}, window: 61d, target: 1,"
     " params: {customer: customer, revenue: amount, margin: 0.5}}\n"
     f"  short: {{source: t, kpi: retention, field: customer, {NORTH}, window: 31d, target: 1}}\n"
+    "  regions: {source: t, kpi: churn, field: customer, period: month, window: 61d,"
+    " target: 1, segment_by: region}\n"
 )
 
 
@@ -141,7 +145,14 @@ def assert_hand_computed(metrics: dict[str, Any]) -> None:
     assert metrics["clv"]["value"] == pytest.approx(4 / 3) and metrics["clv"]["n"] == 4
     # 1-31 July against 31 May - 30 June, which has no customer: no value, n 0
     assert (metrics["short"]["value"], metrics["short"]["n"]) == (None, 0)
-    assert {e["data_until"] for e in metrics.values()} == {"2026-07-03"}
+    # churn by region over the same window, each over its own rows: north c against
+    # a b c e; south h against h; no region: c, nobody before (no value, n 0)
+    segments = {s["segment"]: (s["value"], s["n"]) for s in metrics["regions"]["segments"]}
+    assert segments == {"north": (75.0, 4), "south": (0.0, 1), "(none)": (None, 0)}
+    assert {mid: e["data_until"] for mid, e in metrics.items()} == {
+        **dict.fromkeys(("kept", "lost", "clv", "short"), "2026-07-03"),
+        "regions": "2026-07-05",
+    }
 
 
 def test_the_rows_give_the_hand_computed_numbers(tmp_path: Path) -> None:
@@ -169,8 +180,8 @@ def test_sqlite_computes_them_from_counts(tmp_path: Path, monkeypatch: pytest.Mo
     assert_hand_computed(metrics)
     assert {e["computed"] for e in metrics.values()} == {"database"}
     # the time check, then per metric one row per month with customers (January,
-    # March, April, May, July) and one for the window
-    assert sorted(returned) == sorted([1] + [5, 1] * 4)
+    # March, April, May, July) and one for the window; a row per region
+    assert sorted(returned) == sorted([1] + [5, 1] * 5 + [3])
 
 
 def test_postgresql_computes_them_from_counts(pg_source: str, tmp_path: Path) -> None:
@@ -180,7 +191,7 @@ def test_postgresql_computes_them_from_counts(pg_source: str, tmp_path: Path) ->
 
 
 def test_what_stays_local(tmp_path: Path) -> None:
-    """A segment breakdown, a customer column mixing storage classes (SQLite tells 1
+    """clv's segment breakdown, a customer column mixing storage classes (SQLite tells 1
     from '1'; read into DuckDB they are one customer) and revenue that is never a number."""
     rows = [
         ("2026-06-20 10:00:00", 1, "x", "north"),
@@ -190,8 +201,8 @@ def test_what_stays_local(tmp_path: Path) -> None:
         write_playbook(
             tmp_path,
             sqlite_source(tmp_path, rows, kind=""),
-            "  seg: {source: t, kpi: retention, field: customer, period: month, target: 1,"
-            " segment_by: region}\n"
+            "  seg: {source: t, kpi: clv, period: month, target: 1, segment_by: region,"
+            " params: {customer: region, revenue: customer, margin: 0.5}}\n"
             "  mixed: {source: t, kpi: retention, field: customer, period: month, target: 1}\n"
             "  clv: {source: t, kpi: clv, period: month, target: 1,"
             " params: {customer: region, revenue: amount, margin: 0.5}}\n",
@@ -203,4 +214,5 @@ def test_what_stays_local(tmp_path: Path) -> None:
     }
     assert months(metrics["mixed"])[-1] == ("2026-07-01", 100.0, 1)  # 1 and '1': the same
     assert [s["segment"] for s in metrics["seg"]["segments"]] == ["north"]
+    assert (metrics["seg"]["value"], metrics["seg"]["n"]) == (None, 1)  # nobody left
     assert "no usable revenue" in metrics["clv"]["error"]

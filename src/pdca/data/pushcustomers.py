@@ -14,8 +14,10 @@ masked as every pushed-down metric's are (its time range and its ``filter``):
   local path does) and, on SQLite, how many storage classes the customer column
   holds.
 
-The values are then the built-in KPIs' own formulas over those counts. Left to
-the row-by-row path: a metric broken down by ``segment_by``, a SQLite customer
+With ``segment_by``, a third statement counts the window's customers, those
+before and those in both per segment, each over the segment's rows alone. The
+values are then the built-in KPIs' own formulas over those counts. Left to the
+row-by-row path: a ``clv`` broken down by ``segment_by``, a SQLite customer
 column that mixes storage classes (SQLite tells ``1`` from ``'1'``, the rows read
 into DuckDB do not), and a ``clv`` whose revenue is never a usable number (the
 local path reports it).
@@ -39,7 +41,8 @@ KINDS = frozenset({"retention", "churn", "clv"})
 def supported(w: Wanted, dialect: str) -> bool:
     from pdca.data.pushdown import DIALECTS
 
-    return w.kind in KINDS and dialect in DIALECTS and not w.segment_by
+    # clv's segments stay local: a segment whose revenue is never a number is an error there
+    return w.kind in KINDS and dialect in DIALECTS and not (w.segment_by and w.kind == "clv")
 
 
 def customer_of(w: Wanted) -> str:
@@ -47,15 +50,18 @@ def customer_of(w: Wanted) -> str:
 
 
 def columns_of(w: Wanted) -> list[str]:
-    return [customer_of(w), *([str(w.params["revenue"])] if w.kind == "clv" else [])]
+    names = [customer_of(w), *([str(w.params["revenue"])] if w.kind == "clv" else [])]
+    return names + ([w.segment_by] if w.segment_by else [])
 
 
-def statements(w: Wanted, src: Any, timestamp: str, reader: Reader) -> tuple[Any, Any]:
-    """(series, window) statements of one metric.
+def statements(w: Wanted, src: Any, timestamp: str, reader: Reader) -> list[Any]:
+    """The series, window and (with ``segment_by``) segments statements of one metric.
 
     The series' rows are (period, customers, revenue, kept); the window's one
     row is (customers, customers before, kept, revenue, newest, rows with
-    revenue, storage classes of the customer column).
+    revenue, storage classes of the customer column); the segments' rows are
+    (segment, customers, customers before, kept), one per segment with rows in
+    the window.
     """
     import sqlalchemy as sa
 
@@ -69,6 +75,8 @@ def statements(w: Wanted, src: Any, timestamp: str, reader: Reader) -> tuple[Any
         cols += [reader.number(src.c[name], name).label("rev"), src.c[name].label("raw")]
     else:
         cols += [sa.cast(sa.null(), sa.Float()).label("rev"), sa.null().label("raw")]
+    if w.segment_by:
+        cols.append(sa.cast(src.c[w.segment_by], sa.Text()).label("seg"))
     rows = (
         sa.select(*cols).select_from(src).where(*rows_condition(w, ts, reader)).cte("__pdca_rows")
     )
@@ -144,14 +152,42 @@ def statements(w: Wanted, src: Any, timestamp: str, reader: Reader) -> tuple[Any
         overall.c.set,
         overall.c.storage,
     ).select_from(counts.join(overall, sa.true()))
-    return series, window
+    if not w.segment_by:
+        return [series, window]
+
+    # -- each segment's window, over the segment's rows alone (as the local path does)
+    by_customer = (
+        sa.select(
+            rows.c.seg,
+            rows.c.id,
+            sa.func.max(sa.case((rows.c.ts >= start, 1))).label("now"),
+            sa.func.max(sa.case((rows.c.ts < start, 1))).label("was"),
+        )
+        .where(rows.c.ts >= early)
+        .group_by(rows.c.seg, rows.c.id)
+        .subquery("__pdca_by_customer")
+    )
+    c = by_customer.c
+    named_now = sa.and_(c.id.is_not(None), c.now == 1)
+    named_was = sa.and_(c.id.is_not(None), c.was == 1)
+    segments = (
+        sa.select(
+            c.seg,
+            sa.func.count(sa.case((named_now, 1))),
+            sa.func.count(sa.case((named_was, 1))),
+            sa.func.count(sa.case((sa.and_(named_now, c.was == 1), 1))),
+        )
+        .group_by(c.seg)
+        .having(sa.func.max(c.now) == 1)  # a segment is one with rows in the window
+    )
+    return [series, window, segments]
 
 
-def result(w: Wanted, series: Sequence[Sequence[Any]], window: Sequence[Any]) -> Pushed | None:
+def result(w: Wanted, found: Sequence[Sequence[Sequence[Any]]]) -> Pushed | None:
     """The metric's values from its statements' rows; None to compute it from its rows."""
     from pdca.data.pushdown import Pushed, _day, _float, _moment
 
-    current, base, kept, revenue, newest, with_revenue, storage = window
+    series, ((current, base, kept, revenue, newest, with_revenue, storage),), *more = found
     if int(storage or 0) > 1:
         return None  # SQLite tells 1 from '1', the rows read into DuckDB do not
     rows = [(_day(p), int(c), _float(r), int(k or 0)) for p, c, r, k in series]
@@ -169,10 +205,17 @@ def result(w: Wanted, series: Sequence[Sequence[Any]], window: Sequence[Any]) ->
         point = value_of(w, c, before, k, r)
         points[p] = (point.value, point.n, c)
     whole = value_of(w, int(current or 0), int(base or 0), int(kept or 0), _float(revenue))
+    segments = None
+    if more:
+        segments = []
+        for label, now, was, both in more[0]:
+            point = value_of(w, int(now or 0), int(was or 0), int(both or 0), None)
+            segments.append((label, point.value, point.n))
+        segments.sort(key=lambda s: (s[0] is None, s[0] or ""))
     return Pushed(
         (whole.value, whole.n, 1 if whole.n else 0),
         dict(sorted(points.items())),
-        None,
+        segments,
         _moment(newest),
     )
 

@@ -611,10 +611,8 @@ def compute(backend: Any, wanted: Sequence[Wanted], zone: str) -> dict[str, Push
         for w in customers:
             if any(name not in names for name in pushcustomers.columns_of(w)):
                 continue  # read row by row, where the missing column is reported
-            series, window = pushcustomers.statements(w, src, source.timestamp, reader)
-            pushed = pushcustomers.result(
-                w, backend.execute_core(series), backend.execute_core(window)[0]
-            )
+            made = pushcustomers.statements(w, src, source.timestamp, reader)
+            pushed = pushcustomers.result(w, [backend.execute_core(stmt) for stmt in made])
             if pushed is not None:
                 out[w.id] = pushed
     except QueryFailed:
