@@ -79,6 +79,7 @@ METRICS = {
     "retention": "kpi: retention, field: customer, period: month",
     "churn": "kpi: churn, field: customer, period: month",
     "churn_team": "kpi: churn, field: customer, segment_by: team",
+    "retention_day": "kpi: retention, field: customer, period: day, filter: \"team <> 'c'\"",
     "clv": "kpi: clv, params: {customer: customer, revenue: orders, margin: 0.5}",
 }
 LOCAL_EVERYWHERE: set[str] = set()

@@ -2,7 +2,7 @@
 
 They follow customers from one period to the next (:mod:`pdca.builtins.customers`),
 so they are not one aggregate per group as the kinds of :mod:`pdca.data.pushdown`
-are, and each metric has two statements of its own over the source's rows,
+are, and each metric has statements of its own over the source's rows,
 masked as every pushed-down metric's are (its time range and its ``filter``):
 
 * the series: per period, its distinct customers, how many of them were
@@ -30,17 +30,24 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pdca.check.periodkinds import period_start
+from pdca.data.pushbase import (
+    DIALECTS,
+    Pushed,
+    Reader,
+    Wanted,
+    as_day,
+    as_float,
+    as_moment,
+    rows_condition,
+)
 
 if TYPE_CHECKING:
-    from pdca.data.pushdown import Pushed, Reader, Wanted
     from pdca.kpi import KpiValue
 
 KINDS = frozenset({"retention", "churn", "clv"})
 
 
 def supported(w: Wanted, dialect: str) -> bool:
-    from pdca.data.pushdown import DIALECTS
-
     # clv's segments stay local: a segment whose revenue is never a number is an error there
     return w.kind in KINDS and dialect in DIALECTS and not (w.segment_by and w.kind == "clv")
 
@@ -64,8 +71,6 @@ def statements(w: Wanted, src: Any, timestamp: str, reader: Reader) -> list[Any]
     the window.
     """
     import sqlalchemy as sa
-
-    from pdca.data.pushdown import rows_condition
 
     ts = reader.instant(src.c[timestamp], timestamp)
     clv = w.kind == "clv"
@@ -185,12 +190,10 @@ def statements(w: Wanted, src: Any, timestamp: str, reader: Reader) -> list[Any]
 
 def result(w: Wanted, found: Sequence[Sequence[Sequence[Any]]]) -> Pushed | None:
     """The metric's values from its statements' rows; None to compute it from its rows."""
-    from pdca.data.pushdown import Pushed, _day, _float, _moment
-
     series, ((current, base, kept, revenue, newest, with_revenue, storage),), *more = found
     if int(storage or 0) > 1:
         return None  # SQLite tells 1 from '1', the rows read into DuckDB do not
-    rows = [(_day(p), int(c), _float(r), int(k or 0)) for p, c, r, k in series]
+    rows = [(as_day(p), int(c), as_float(r), int(k or 0)) for p, c, r, k in series]
     if (
         w.kind == "clv"
         and revenue is None
@@ -204,7 +207,7 @@ def result(w: Wanted, found: Sequence[Sequence[Sequence[Any]]]) -> Pushed | None
         before = customers.get(period_start(p - timedelta(days=1), w.period), 0)
         point = value_of(w, c, before, k, r)
         points[p] = (point.value, point.n, c)
-    whole = value_of(w, int(current or 0), int(base or 0), int(kept or 0), _float(revenue))
+    whole = value_of(w, int(current or 0), int(base or 0), int(kept or 0), as_float(revenue))
     segments = None
     if more:
         segments = []
@@ -216,7 +219,7 @@ def result(w: Wanted, found: Sequence[Sequence[Sequence[Any]]]) -> Pushed | None
         (whole.value, whole.n, 1 if whole.n else 0),
         dict(sorted(points.items())),
         segments,
-        _moment(newest),
+        as_moment(newest),
     )
 
 
