@@ -78,9 +78,11 @@ METRICS = {
     "gap": "kpi: servqual_gap, field: visits, params: {expectation: orders}",
     "retention": "kpi: retention, field: customer, period: month",
     "churn": "kpi: churn, field: customer, period: month",
+    "churn_team": "kpi: churn, field: customer, segment_by: team",
+    "retention_day": "kpi: retention, field: customer, period: day, filter: \"team <> 'c'\"",
     "clv": "kpi: clv, params: {customer: customer, revenue: orders, margin: 0.5}",
 }
-LOCAL_EVERYWHERE = {"retention", "churn", "clv"}
+LOCAL_EVERYWHERE: set[str] = set()
 ORDERED = {"median", "p90"}
 
 

@@ -163,6 +163,9 @@ def bytes_of_check(url: str, table: str, metrics: str, folder: Path) -> int:
 PUSHED = (
     "  nps: {source: t, kpi: nps, field: score, target: 30}\n"
     "  late: {source: t, kpi: mean, field: hours, target: 5, segment_by: team}\n"
+    "  kept: {source: t, kpi: retention, field: customer, target: 50}\n"
+    "  clv: {source: t, kpi: clv, target: 5,"
+    " params: {customer: customer, revenue: hours, margin: 0.5}}\n"
 )
 PULLED = "  spread: {source: t, kpi: spread, field: hours, target: 5}\n"
 
@@ -178,11 +181,13 @@ def test_pushdown_bytes_follow_periods_not_rows(pg_url: str, tmp_path: Path) -> 
         dsn = parsed.set(drivername="postgresql").render_as_string(False)
         with psycopg.connect(dsn, autocommit=True) as con:
             for table, rows in (("small", 2_000), ("large", 20_000)):
-                # the same 12 weeks before AS_OF, every row in them; three teams
+                # the same 12 weeks before AS_OF, every row in them; three teams, 500
+                # customers (retention and clv: counts per week come back, not customers)
                 con.execute(
                     f"CREATE TABLE {table} AS SELECT TIMESTAMP '2025-12-07' + "
                     f"g * 84.0 / {rows} * INTERVAL '1 day' AS ts, g % 11 AS score, "
-                    f"(g % 97) / 4.0 AS hours, (ARRAY['a','b','c'])[1 + g % 3] AS team "
+                    f"(g % 97) / 4.0 AS hours, (ARRAY['a','b','c'])[1 + g % 3] AS team, "
+                    f"'c' || (g * 7919 % 500) AS customer "
                     f"FROM generate_series(1, {rows}) AS g"
                 )
         small = bytes_of_check(url, "small", PUSHED, tmp_path)

@@ -37,11 +37,12 @@ class Retention(Kpi):
         "100 * previous period's customers seen again in this one / previous period's customers"
     )
     lookback = True
+    database = "retention"
 
     def value(self, kept: int, base: int) -> float:
         return 100.0 * kept / base
 
-    def _result(self, current: int, base: int, kept: int) -> KpiValue:
+    def counted(self, current: int, base: int, kept: int) -> KpiValue:
         if current == 0 or base == 0:
             return NO_VALUE
         return KpiValue(self.value(kept, base), base)
@@ -60,7 +61,7 @@ class Retention(Kpi):
             f"GROUP BY periods.p ORDER BY periods.p"
         ).fetchall()
         series: dict[date, KpiValue] = {
-            p: self._result(cur, base, kept) for p, cur, base, kept in rows
+            p: self.counted(cur, base, kept) for p, cur, base, kept in rows
         }
 
         before = q.window_start - (q.end - q.window_start)
@@ -77,12 +78,13 @@ class Retention(Kpi):
             f"SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM prev), "
             f"(SELECT count(*) FROM prev JOIN cur USING (id))"
         ).fetchall()[0]
-        return KpiResult(self._result(current, base, kept), series)
+        return KpiResult(self.counted(current, base, kept), series)
 
 
 class Churn(Retention):
     name = "churn"
     summary = "100 - retention: percent of the previous period's customers not seen again"
+    database = "churn"
 
     def value(self, kept: int, base: int) -> float:
         return 100.0 * (base - kept) / base
@@ -124,6 +126,7 @@ class Clv(Kpi):
     )
     requires_field = False
     lookback = True
+    database = "clv"
     param_docs = MappingProxyType(
         {
             "customer": "the column identifying the customer, e.g. customer_id",
@@ -152,7 +155,7 @@ class Clv(Kpi):
     def columns(self, field: str | None, params: Mapping[str, Any]) -> list[str]:
         return column_param(params, "customer") + column_param(params, "revenue")
 
-    def _value(
+    def counted(
         self, margin: float, current: int, revenue: float | None, base: int, kept: int
     ) -> KpiValue:
         if current == 0 or base == 0 or revenue is None:
@@ -181,7 +184,7 @@ class Clv(Kpi):
             f"GROUP BY periods.p ORDER BY periods.p"
         ).fetchall()
         series: dict[date, KpiValue] = {
-            p: self._value(margin, current, income, base, kept)
+            p: self.counted(margin, current, income, base, kept)
             for p, current, income, base, kept in rows
         }
 
@@ -201,7 +204,7 @@ class Clv(Kpi):
             f"(SELECT count(*) FROM prev), "
             f"(SELECT count(*) FROM prev WHERE id IN (SELECT id FROM cur))"
         ).fetchall()[0]
-        window = self._value(margin, current, income, base, kept)
+        window = self.counted(margin, current, income, base, kept)
         if income is None and all(r[2] is None for r in rows):
             self._fail_if_unusable(q)
         return KpiResult(window, series)

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pdca.errors import PdcaError
-from pdca.kpi import NO_VALUE, TS, KpiQuery, KpiResult, KpiValue, SqlKpi, database_kind, quote
+from pdca.kpi import NO_VALUE, TS, Kpi, KpiQuery, KpiResult, KpiValue, SqlKpi, database_kind, quote
 
 MAX_SEGMENTS = 50
 """Segments kept per metric, as when a metric is computed alone."""
@@ -131,7 +131,7 @@ def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
         source = session.playbook.sources.get(metric.source)
         registered = source and session.registry.source_types.get(source.type)
         if registered is not None and registered.obj.pushdown:
-            if database_kind(kpi) is not None and isinstance(kpi, SqlKpi):
+            if database_kind(kpi) is not None and (isinstance(kpi, SqlKpi) or kpi.lookback):
                 pushed.append(need)
         elif registered is not None and batchable(kpi):
             by_source.setdefault(metric.source, []).append(need)
@@ -152,14 +152,16 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
     from pdca.data.pushdown import Wanted
 
     cache = session.ctx.periods  # pdca.check.periodcache.PeriodCache, or None
-    by_source: dict[str, list[tuple[Any, SqlKpi, Wanted]]] = {}
+    by_source: dict[str, list[tuple[Any, Kpi, Wanted]]] = {}
     for metric, kpi, window_start, full_start, end in needs:
         try:
             session.check_metric(metric, kpi)
         except PdcaError:
             continue  # read row by row, where the problem is reported at its line
         history_start = full_start
-        if cache is not None:  # only the periods the state does not hold as final
+        if cache is not None and not kpi.lookback:
+            # only the periods the state does not hold as final; a KPI that compares a
+            # period with the one before (retention) reads its whole history each time
             history_start = cache.query_start(metric, full_start, window_start)
         wanted = Wanted(
             id=metric.id,
@@ -196,7 +198,9 @@ def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
             value, n, rows = pushed.window
             window = KpiValue(value, n) if rows and n else NO_VALUE
             series = {day: KpiValue(v, k) for day, (v, k, _) in sorted(pushed.series.items())}
-            result = kpi.from_aggregates(KpiResult(window, series), rows)
+            result = KpiResult(window, series)
+            if isinstance(kpi, SqlKpi):
+                result = kpi.from_aggregates(result, rows)
             if result is None:
                 continue
             segments = None if pushed.segments is None else pushed.segments[:MAX_SEGMENTS]

@@ -11,29 +11,33 @@ reads its columns masked (NULL outside its own rows: its time range and its
 ``filter``), so metrics with different filters share the statements.
 
 The statements are SQLAlchemy Core, so each dialect writes its own SQL; what
-differs between dialects is said here once: the instant a timestamp stands for
-(in DuckDB's time zone, as files are read), the period it falls in (ISO weeks
-start on Monday) and the safe cast of a value to a number (unusable values are
-skipped, as the built-in KPIs' rule for files says). PostgreSQL and SQLite are
-supported; any other dialect, and any KPI that is not listed here, is computed
-from its rows as before.
+differs between dialects is said once, in :mod:`pdca.data.pushbase`: the
+instant a timestamp stands for (in DuckDB's time zone, as files are read), the
+period it falls in (ISO weeks start on Monday) and the safe cast of a value to
+a number (unusable values are skipped, as the built-in KPIs' rule for files
+says). ``retention``, ``churn`` and ``clv`` have statements of their own
+(:mod:`pdca.data.pushcustomers`). PostgreSQL and SQLite are supported; any
+other dialect, and any KPI that is not listed here, is computed from its rows
+as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pdca.data.dialects import SQLITE_NUMBER
-
-DIALECTS = ("postgresql", "sqlite")
-DOUBLE_MAX = 1.7976931348623157e308
-NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-"""Text PostgreSQL casts to a number; DuckDB's TRY_CAST reads the same (and underscores)."""
-TRUTHY = ("true", "t", "yes", "y", "1", "1.0")
-FALSY = ("false", "f", "no", "n", "0", "0.0")
+from pdca.data.pushbase import (
+    DIALECTS,
+    Pushed,
+    Reader,
+    Wanted,
+    as_day,
+    as_float,
+    as_moment,
+    rows_condition,
+)
 
 KINDS = frozenset(
     {
@@ -60,132 +64,10 @@ ORDERED = frozenset({"median", "percentile"})
 """Kinds that need an ordered-set aggregate (PostgreSQL's percentile_cont)."""
 
 
-@dataclass(frozen=True)
-class Wanted:
-    """One metric to compute in the database."""
-
-    id: str
-    kind: str
-    field: str | None
-    params: Mapping[str, Any]
-    filter: str | None
-    period: str
-    window_start: datetime
-    history_start: datetime
-    end: datetime
-    segment_by: str | None
-    parts: bool = False
-    """Also the numerator and denominator of each period (kept in the period cache)."""
-
-
-@dataclass(frozen=True)
-class Pushed:
-    """What the database computed for one metric: (value, n, rows) per group."""
-
-    window: tuple[float | None, int, int]
-    series: dict[date, tuple[float | None, int, int]]
-    segments: list[tuple[str | None, float | None, int]] | None
-    newest: datetime | None
-    parts: Mapping[date, tuple[float | None, float | None]] = field(default_factory=dict)
-    """Each period's (numerator, denominator) when asked for (:attr:`Wanted.parts`)."""
-
-
 def supported(kind: str | None, dialect: str) -> bool:
     if kind not in KINDS or dialect not in DIALECTS:
         return False
     return dialect == "postgresql" or kind not in ORDERED
-
-
-# -- how one dialect reads a column ---------------------------------------------------------
-class Reader:
-    """The dialect's SQL for a source's columns: instants, periods, numbers, yes/no."""
-
-    def __init__(self, dialect: str, kinds: Mapping[str, str], zone: str):
-        self.dialect = dialect
-        self.kinds = kinds
-        self.zone = zone
-
-    def instant(self, col: Any, name: str) -> Any | None:
-        """The timestamp as a local instant (DuckDB's zone), comparable with bounds."""
-        import sqlalchemy as sa
-
-        kind = self.kinds.get(name)
-        if self.dialect == "postgresql":
-            if kind == "timestamptz":
-                return sa.func.timezone(self.zone, col)
-            if kind == "timestamp":
-                return col
-            if kind == "date":
-                return sa.cast(col, sa.DateTime())
-            return None
-        # SQLite: ISO text; an offset (or Z) is an instant, shown in local time
-        text = sa.func.trim(col)
-        zoned = sa.or_(
-            text.like("%Z"), sa.func.substr(text, 11).op("GLOB")("*[+-][0-9][0-9]:[0-9][0-9]")
-        )
-        layout = "%Y-%m-%d %H:%M:%f"
-        return sa.case(
-            (zoned, sa.func.strftime(layout, text, "localtime")),
-            else_=sa.func.strftime(layout, text),
-        )
-
-    def bound(self, moment: datetime) -> Any:
-        return moment if self.dialect == "postgresql" else moment.strftime("%Y-%m-%d %H:%M:%S")
-
-    def period(self, ts: Any, period: str) -> Any:
-        import sqlalchemy as sa
-
-        if self.dialect == "postgresql":
-            unit = sa.literal_column(f"'{period}'")  # one expression in SELECT and GROUP BY
-            return sa.cast(sa.func.date_trunc(unit, ts), sa.Date())
-        if period == "day":
-            return sa.func.date(ts)
-        if period == "month":
-            return sa.func.strftime("%Y-%m-01", ts)
-        back = (sa.cast(sa.func.strftime("%w", ts), sa.Integer()) + 6) % 7
-        return sa.func.date(ts, "-" + sa.cast(back, sa.Text()) + " days")
-
-    def number(self, col: Any, name: str) -> Any:
-        """A finite double, else NULL (NaN, infinities and text that is no number)."""
-        import sqlalchemy as sa
-
-        kind = self.kinds.get(name)
-        if self.dialect == "postgresql":
-            if kind == "bool":
-                return sa.cast(sa.cast(col, sa.Integer()), sa.Float())
-            if kind == "integer":  # always finite
-                return sa.cast(col, sa.Float())
-            if kind == "number":
-                value = sa.cast(col, sa.Float())
-            else:
-                text = sa.func.btrim(sa.cast(col, sa.Text()))
-                value = sa.case((text.op("~")(NUMBER_PATTERN), sa.cast(text, sa.Float())))
-            return sa.case((value.between(-DOUBLE_MAX, DOUBLE_MAX), value))
-        kind_of = sa.func.typeof(col)
-        return sa.case(
-            (kind_of == "integer", sa.cast(col, sa.Float())),
-            (sa.and_(kind_of == "real", col.between(-DOUBLE_MAX, DOUBLE_MAX)), col),
-            (kind_of == "text", getattr(sa.func, SQLITE_NUMBER)(col)),  # see dialects.py
-        )
-
-    def truthy(self, col: Any, name: str) -> Any:
-        """1.0 for a yes, 0.0 for a no, NULL for anything else (see pdca.kpi.truthy_sql)."""
-        import sqlalchemy as sa
-
-        kind = self.kinds.get(name)
-        if self.dialect == "postgresql" and kind == "bool":
-            return sa.case((col.is_(True), 1.0), (col.is_(False), 0.0))
-        if self.dialect == "postgresql" and kind == "integer":
-            return sa.case((col == 1, 1.0), (col == 0, 0.0))
-        if self.dialect == "sqlite":
-            text = sa.case(
-                (sa.func.typeof(col) == "integer", sa.cast(col, sa.Text())),
-                (sa.func.typeof(col) == "real", sa.cast(col, sa.Text())),
-                (sa.func.typeof(col) == "text", sa.func.lower(sa.func.trim(col))),
-            )
-        else:
-            text = sa.func.lower(sa.func.btrim(sa.cast(col, sa.Text())))
-        return sa.case((text.in_(TRUTHY), 1.0), (text.in_(FALSY), 0.0))
 
 
 # -- each KPI as aggregates -----------------------------------------------------------------
@@ -360,10 +242,7 @@ def plan(wanted: Sequence[Wanted], src: Any, timestamp: str, reader: Reader) -> 
             masks[key] = ""  # every row the statement reads: no mask to compute
         elif key not in masks:
             masks[key] = f"__pdca_mask_{len(masks)}"
-            cond = [ts >= reader.bound(w.history_start), ts < reader.bound(w.end)]
-            if w.filter:
-                cond.append(sa.text(f"({w.filter})"))
-            first.append(sa.case((sa.and_(*cond), 1)).label(masks[key]))
+            first.append(sa.case((sa.and_(*rows_condition(w, ts, reader)), 1)).label(masks[key]))
     raw = dict.fromkeys(n for w in wanted for n in columns_of(w))
     first += [src.c[name].label(f"__pdca_raw_{name}") for name in raw]
     segments = dict.fromkeys(w.segment_by for w in wanted if w.segment_by)
@@ -497,46 +376,28 @@ def results(plan: Plan, found: Mapping[tuple[str, Any], list[Sequence[Any]]]) ->
         for row in found.get(("series", w.period), []):
             value, n, rows, latest = part(row, 1)
             if rows:
-                series[_day(row[0])] = (_float(value), n, rows)
+                series[as_day(row[0])] = (as_float(value), n, rows)
                 if w.parts:
                     top, bottom = row[1 + at + MEASURES : 1 + at + MEASURES + 2]
-                    parts[_day(row[0])] = (_float(top), _float(bottom))
-                latest = _moment(latest)
+                    parts[as_day(row[0])] = (as_float(top), as_float(bottom))
+                latest = as_moment(latest)
                 newest = latest if newest is None else max(newest, latest)
         window = (None, 0, 0)
         for row in found.get(("window", w.window_start), []):
             value, n, rows, _ = part(row, 0)
             if rows:
-                window = (_float(value), n, rows)
+                window = (as_float(value), n, rows)
         segments = None
         if w.segment_by:
             segments = []
             for row in found.get(("segments", (w.segment_by, w.window_start)), []):
                 value, n, rows, _ = part(row, 1)
                 if rows:
-                    segments.append((row[0], _float(value), n))
+                    segments.append((row[0], as_float(value), n))
             segments.sort(key=lambda s: (s[0] is None, s[0] or ""))
         out[w.id] = Pushed(window, series, segments, newest, parts if w.parts else {})
         at += MEASURES + (2 if w.parts else 0)
     return out
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _moment(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 # -- running them ---------------------------------------------------------------------------
@@ -557,13 +418,18 @@ def compute(backend: Any, wanted: Sequence[Wanted], zone: str) -> dict[str, Push
     """The metrics of ``wanted`` the backend's database can compute; the rest are left out.
 
     Any statement the database refuses leaves every metric to the row-by-row
-    path, which reports the refusal at the metric's line.
+    path, which reports the refusal at the metric's line. The customer KPIs
+    (:mod:`pdca.data.pushcustomers`) have statements of their own.
     """
+    from pdca.data import pushcustomers
     from pdca.data.databases import QueryFailed, database_columns
 
     source = backend.source
     chosen = [w for w in wanted if supported(w.kind, backend.dialect)]
-    if not chosen or not source.timestamp or source.options.get("timestamp_format"):
+    customers = [w for w in wanted if pushcustomers.supported(w, backend.dialect)]
+    if not (chosen or customers) or not source.timestamp:
+        return {}
+    if source.options.get("timestamp_format"):
         return {}
     try:
         names = database_columns(backend)
@@ -571,17 +437,28 @@ def compute(backend: Any, wanted: Sequence[Wanted], zone: str) -> dict[str, Push
             return {}
         reader = Reader(backend.dialect, backend.column_kinds(), zone)
         src = from_item(source, names)
-        made = plan(chosen, src, source.timestamp, reader)
-        if made is None:
+        if reader.instant(src.c[source.timestamp], source.timestamp) is None:
             return {}
         if backend.dialect == "sqlite":
             ((bad,),) = backend.execute_core(unreadable(src, source.timestamp, reader))
             if bad:
                 return {}
-        found: dict[tuple[str, Any], list[Any]] = {}
-        for what, key, stmt in made.statements:
-            rows = backend.execute_core(stmt)
-            found.update(ungroup(key, rows) if what == "grouped" else {(what, key): rows})
+        out: dict[str, Pushed] = {}
+        if chosen:
+            made = plan(chosen, src, source.timestamp, reader)
+            if made is not None:
+                found: dict[tuple[str, Any], list[Any]] = {}
+                for what, key, stmt in made.statements:
+                    rows = backend.execute_core(stmt)
+                    found.update(ungroup(key, rows) if what == "grouped" else {(what, key): rows})
+                out.update(results(made, found))
+        for w in customers:
+            if any(name not in names for name in pushcustomers.columns_of(w)):
+                continue  # read row by row, where the missing column is reported
+            made = pushcustomers.statements(w, src, source.timestamp, reader)
+            pushed = pushcustomers.result(w, [backend.execute_core(stmt) for stmt in made])
+            if pushed is not None:
+                out[w.id] = pushed
     except QueryFailed:
         return {}
-    return results(made, found)
+    return out
