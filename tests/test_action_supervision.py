@@ -193,16 +193,26 @@ def test_a_child_left_in_the_background_does_not_hold_the_run(tmp_path: Path) ->
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "setsid sleep 300 > /dev/null 2>&1 < /dev/null & echo $! > server.pid",
+        # setsid runs only 50 ms after the shell has exited, as a daemon's start-up
+        # may on a loaded machine: pdca gives it time to leave the group
+        "(sleep 0.05; exec setsid sleep 300) > /dev/null 2>&1 < /dev/null & echo $! > server.pid",
+    ],
+    ids=["at-once", "just-after-the-shell-exits"],
+)
 def test_a_server_started_in_a_session_of_its_own_is_left_running(
-    tmp_path: Path, reaper: list[int]
+    tmp_path: Path, reaper: list[int], command: str
 ) -> None:
     playbook = _playbook(
         tmp_path,
-        """
+        f"""
         action:
           type: shell
           timeout: 60
-          command: "setsid sleep 300 > /dev/null 2>&1 < /dev/null & echo $! > server.pid"
+          command: {json.dumps(command)}
         """,
     )
     done = pdca(playbook, "run")

@@ -92,10 +92,13 @@ METRICS = {
 def write(folder: Path, metrics: dict[str, str] = METRICS) -> Path:
     header = "ts,score,solved,hours,team,orders,sat,customer\n"
     (folder / "t.csv").write_text(header + "\n".join(rows()) + "\n", encoding="utf-8")
+    return playbook_over(folder / "p.yaml", "csv", "t.csv", metrics)
+
+
+def playbook_over(path: Path, kind: str, data: str, metrics: dict[str, str]) -> Path:
     lines = [f"  {mid}: {{source: t, {spec}, target: 1}}" for mid, spec in metrics.items()]
-    path = folder / "p.yaml"
     path.write_text(
-        "playbook: p\ntitle: T\nsources: {t: {type: csv, path: t.csv, timestamp: ts}}\n"
+        f"playbook: p\ntitle: T\nsources: {{t: {{type: {kind}, path: {data}, timestamp: ts}}}}\n"
         "metrics:\n" + "\n".join(lines) + "\n",
         encoding="utf-8",
     )
@@ -221,3 +224,105 @@ def test_the_shared_scan_gives_hand_computed_numbers(
     ]
     assert metrics["n"]["data_until"] == "2026-01-07"
     assert len([s for s in scans if "GROUPING SETS" in s]) == 1
+
+
+# -- columnar sources: read where they are, one scan however few the metrics --------------
+FEW = {
+    "nps": "kpi: nps, field: score",
+    "rate_seg": "kpi: rate, field: solved, segment_by: team",
+    "mean": "kpi: mean, field: hours",
+    "p90": "kpi: percentile, field: hours, params: {q: 90}",
+    "median_north": "kpi: median, field: hours, filter: \"team = 'north'\"",
+}
+
+
+def parquet_playbook(folder: Path, metrics: dict[str, str]) -> Path:
+    """The CSV of :func:`write` as a Parquet file (types as DuckDB detects them)."""
+    import duckdb
+
+    write(folder, metrics)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{folder / 't.csv'}')) TO '{folder / 't.parquet'}'")
+    con.close()
+    return playbook_over(folder / "pq.yaml", "parquet", "t.parquet", metrics)
+
+
+def alone_numbers(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+    with monkeypatch.context() as m:
+        m.setattr(onescan, "compute", lambda session, needs: {})
+        return {mid: strip(e) for mid, e in run(path).items()}
+
+
+def assert_same(together: dict[str, Any], alone: dict[str, Any]) -> None:
+    assert set(together) == set(alone)
+    for mid, entry in together.items():
+        assert same(strip(entry), alone[mid], 1e-12), (
+            mid,
+            differences(strip(entry), alone[mid], 1e-12),
+        )
+
+
+def test_a_parquet_source_is_scanned_once_in_place_however_few_its_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    path = parquet_playbook(tmp_path, FEW)
+    together = run(path)
+    assert len([s for s in scans if "GROUPING SETS" in s]) == 1
+    assert not [s for s in scans if "CREATE TEMP TABLE" in s]  # no copy in memory
+    assert [s for s in scans if "CREATE TEMP VIEW" in s]
+    # every number, segment and newest day came from the one scan
+    assert not [s for s in scans if "__pdca_metric_" in s]
+    scans.clear()
+    alone = alone_numbers(path, monkeypatch)
+    assert [s for s in scans if "CREATE TEMP TABLE" in s]  # the reference copied the rows
+    assert_same(together, alone)
+    assert together["p90"]["value"] is not None and len(together["rate_seg"]["segments"]) == 4
+    assert together["median_north"]["n"] < together["mean"]["n"]
+
+
+def test_percentiles_over_a_large_parquet_file_leave_the_shared_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    # 900 rows x 2 holistic metrics is over this budget: as 10M rows x 1 is over the real one
+    monkeypatch.setattr(onescan, "HOLISTIC_VALUES_MAX", 1000)
+    path = parquet_playbook(tmp_path, FEW)
+    together = run(path)
+    batched = [s for s in scans if "GROUPING SETS" in s]
+    assert len(batched) == 1 and "quantile_cont" not in batched[0] and "median" not in batched[0]
+    assert not [s for s in scans if "CREATE TEMP TABLE" in s]
+    p90 = [s for s in scans if '"__pdca_metric_p90"' in s]
+    assert p90 and all("quantile_cont" in s for s in p90)  # periods and window; no max()
+    # the filtered median reads other rows: its newest row is its own query
+    assert [s for s in scans if s.startswith('SELECT max("__ts") FROM "__pdca_metric_median')]
+    assert_same(together, alone_numbers(path, monkeypatch))
+
+
+def test_a_columnar_source_with_many_metrics_computed_alone_is_copied_once(
+    tmp_path: Path, scans: list[str]
+) -> None:
+    metrics = {f"retention{i}": "kpi: retention, field: customer, period: month" for i in range(5)}
+    metrics["nps"] = "kpi: nps, field: score"
+    path = parquet_playbook(tmp_path, metrics)
+    found = run(path)
+    assert len([s for s in scans if "CREATE TEMP TABLE" in s]) == 1
+    assert not [s for s in scans if "GROUPING SETS" in s]  # too few for a shared scan
+    assert found["nps"]["value"] is not None and found["retention4"]["series"]
+
+
+def test_a_cached_csv_is_read_from_its_parquet_copy_in_one_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    path = write(tmp_path, FEW)
+    registry = build_registry(get_plugin_manager(entry_points=False))
+    playbook = load_playbook(path)
+    cache = tmp_path / "cache"
+    first = measure.check(playbook, registry, AS_OF, cache_dir=cache)["metrics"]
+    assert list(cache.glob("*.parquet"))
+    second_scans = len(scans)
+    second = measure.check(playbook, registry, AS_OF, cache_dir=cache)["metrics"]
+    for found in (scans[:second_scans], scans[second_scans:]):  # building it, then reusing it
+        assert len([s for s in found if "GROUPING SETS" in s]) == 1
+        assert not [s for s in found if "CREATE TEMP TABLE" in s]
+    alone = alone_numbers(path, monkeypatch)  # no cache: the CSV parsed, its rows copied
+    assert_same(first, alone)
+    assert_same(second, alone)

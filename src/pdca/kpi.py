@@ -272,6 +272,10 @@ class SqlKpi(Kpi):
     #: of a file source in one scan. Off by default, so a plugin's calculator that
     #: writes column names itself keeps being computed alone.
     maskable: ClassVar[bool] = False
+    #: True when the aggregate keeps every value of its group until the end (a
+    #: median, a percentile) instead of a running total: its memory grows with the
+    #: rows, once per grouping set, so a shared scan over a large file leaves it out.
+    holistic: ClassVar[bool] = False
 
     def sql(self, q: KpiQuery) -> str:
         raise NotImplementedError

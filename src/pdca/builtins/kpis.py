@@ -114,6 +114,7 @@ class Mean(BuiltinSqlKpi):
 
 class Median(BuiltinSqlKpi):
     database = "median"
+    holistic = True
     name = "median"
     summary = "median(field): the middle value; the mean of the two middle ones for an even n"
 
@@ -216,6 +217,7 @@ class Rate(BuiltinSqlKpi):
 
 class Percentile(BuiltinSqlKpi):
     database = "percentile"
+    holistic = True
     name = "percentile"
     summary = "quantile_cont(field, q/100): the q-th percentile, interpolated like numpy"
     param_docs = MappingProxyType(

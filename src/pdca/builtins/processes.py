@@ -36,6 +36,8 @@ CHUNK = 65536
 """Bytes read from the pipe at a time."""
 DRAIN_SECONDS = 0.5
 """How long output is still read after the shell exited while a child holds the pipe."""
+LEAVE_SECONDS = 0.25
+"""How long processes leaving the group (``setsid``) get once the shell has exited."""
 TERM_GRACE = 2.0
 """Seconds between SIGTERM and SIGKILL when a group is ended."""
 KILL_WAIT = 5.0
@@ -84,6 +86,21 @@ class Finished:
     """Processes the command left in its group when it exited, ended by pdca."""
 
 
+def _staying(group: int) -> tuple[int, ...]:
+    """The processes still in the command's group once those leaving it have left.
+
+    A daemon started with ``setsid cmd &`` leaves the group only when its
+    ``setsid`` runs, which on a loaded machine can be after the shell has exited;
+    it gets :data:`LEAVE_SECONDS` to do so before pdca ends what stays.
+    """
+    left = tuple(group_members(group, but=group))
+    deadline = time.monotonic() + LEAVE_SECONDS
+    while left and time.monotonic() < deadline:
+        time.sleep(0.02)
+        left = tuple(group_members(group, but=group))
+    return left
+
+
 def run_in_group(
     command: str,
     *,
@@ -120,7 +137,7 @@ def run_in_group(
             end_group(proc.pid, reader)
             return Finished(proc.wait(), reader.tail.text(), timed_out=True)
         reader.drain(time.monotonic() + DRAIN_SECONDS)
-        left = tuple(group_members(proc.pid, but=proc.pid))
+        left = _staying(proc.pid)
         if left:
             end_group(proc.pid, reader)
         return Finished(proc.wait(), reader.tail.text(), leftovers=left)

@@ -9,6 +9,10 @@ and GROUPING SETS give every period kind, every window and every segment
 breakdown from the same pass. The aggregate expressions are the calculator's
 own, over exactly the rows it would see alone, so the numbers are the same.
 
+A columnar source (Parquet, or a text file's Parquet copy in the cache) is
+scanned where it is, without a copy in memory, and in one shared scan however
+few its metrics: see :func:`shared_group`.
+
 Anything that does not fit (another calculator, a database source, a query
 DuckDB refuses) is left to the metric-by-metric path, which reports the
 metric's own error at its own line.
@@ -28,7 +32,9 @@ MAX_SEGMENTS = 50
 """Segments kept per metric, as when a metric is computed alone."""
 
 SHARED_SCAN_MIN = 32
-"""Fewest maskable metrics of one file source that are worth a shared scan.
+"""Fewest maskable metrics of a file source copied into memory (a text file read
+without the cache, or a columnar one with many metrics computed alone) that are
+worth a shared scan.
 
 The shared query evaluates every metric's aggregates over every grouping set in
 one pass, which DuckDB runs more slowly than a few separate scans of a columnar
@@ -36,6 +42,17 @@ table: over 10M Parquet rows, 4 metrics took 1.5 s alone and 3.1 s shared, 16
 took 3.1 s and 4.7 s; 500 metrics over 1M rows took 17 s alone and 5 s shared.
 Below this count the metrics are computed one by one (the same numbers,
 ``tests/test_onescan.py``)."""
+
+DIRECT_ALONE_MAX = 4
+"""Most metrics of a columnar source computed alone (outside the shared scan) for the
+source to be read where it is: each of their queries then scans the file again, and
+past a few, one copy into memory is cheaper than the scans."""
+
+HOLISTIC_VALUES_MAX = 2_000_000
+"""Most rows x holistic metrics (medians, percentiles) a shared scan of a columnar
+source takes in. Each such aggregate holds every value of its group once per grouping
+set: one 90th percentile over 10M Parquet rows ran DuckDB out of its default 400 MB
+in a shared scan; over 1M rows it fits. Past this they are computed alone."""
 
 Need = tuple[Any, Any, datetime, datetime, datetime]
 """(metric, kpi, window_start, history_start, end) of one metric to compute."""
@@ -66,6 +83,7 @@ class _Member:
     first: int = 0  # index of its first aggregate column (value, n)
     rows_at: int = 0  # index of its mask's (rows, newest)
     value: str | None = None  # the column of its row values (KPIs with a row_value)
+    conditions: tuple[str, ...] = ()  # its rows in the source: time range, then filter
 
 
 @dataclass
@@ -125,6 +143,7 @@ def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
     import duckdb
 
     by_source: dict[str, list[Need]] = {}
+    alone: dict[str, int] = {}  # metrics of each file source that no shared scan computes
     pushed: list[Need] = []
     for need in needs:
         metric, kpi = need[0], need[1]
@@ -135,15 +154,44 @@ def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
                 pushed.append(need)
         elif registered is not None and batchable(kpi):
             by_source.setdefault(metric.source, []).append(need)
+        elif registered is not None:
+            alone[metric.source] = alone.get(metric.source, 0) + 1
     outcomes: dict[str, Outcome] = in_databases(session, pushed)
     for source_id, group in by_source.items():
-        if len(group) < SHARED_SCAN_MIN:
-            continue  # a few separate scans are faster than one shared query
         try:
-            outcomes.update(_scan(session, source_id, group))
+            scanned = shared_group(session, source_id, group, alone.get(source_id, 0))
+        except PdcaError:
+            continue  # the source cannot be read: each metric says so at its line
+        if not scanned:
+            continue
+        try:
+            outcomes.update(_scan(session, source_id, scanned))
         except duckdb.Error:
             continue  # computed one by one, each reporting its own failure
     return outcomes
+
+
+def shared_group(session: Any, source_id: str, group: Sequence[Need], alone: int) -> list[Need]:
+    """The metrics of one file source to compute in a shared scan; none for no scan.
+
+    A columnar source is read where it is (no copy in memory), and then one scan
+    is cheaper than separate queries however few metrics there are: the scan
+    reads each column once, each separate query reads its columns again. The
+    holistic metrics join it while their values fit in memory; the rest of the
+    metrics are computed alone over the file, as long as they are few. Any other
+    source is copied into memory once, and below :data:`SHARED_SCAN_MIN` metrics
+    separate queries over the copy are faster than the shared one.
+    """
+    if session.columnar(source_id):
+        scanned = list(group)
+        holistic = [need for need in group if need[1].holistic]
+        if holistic and session.source_rows(source_id) * len(holistic) > HOLISTIC_VALUES_MAX:
+            scanned = [need for need in group if not need[1].holistic]
+            alone += len(holistic)
+        if alone <= DIRECT_ALONE_MAX:
+            session.read_directly(source_id)
+            return scanned
+    return list(group) if len(group) >= SHARED_SCAN_MIN else []
 
 
 def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
@@ -239,6 +287,7 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         if rows is None or full is None:
             continue
         shared, conditions = rows
+        selecting = tuple(conditions)
         table = shared  # what the calculator may ask column types of
         if history_start <= full[0] and end >= full[1]:
             # the shared table holds no row outside the metric's time range
@@ -255,7 +304,8 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
             for c in used:
                 columns.setdefault((mask_id, c), quote(f"__pdca_c{len(columns)}"))
             names = {c: columns[(mask_id, c)] for c in used}
-        member = _Member(metric, kpi, query_for(session, metric, table, frame, names, mask), mask)
+        query = query_for(session, metric, table, frame, names, mask)
+        member = _Member(metric, kpi, query, mask, conditions=selecting)
         if row_value is not None:
             u = quote(f"__pdca_u{usable.setdefault(row_value, len(usable))}")
             member.value = u
@@ -323,7 +373,13 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         f"{', '.join(aggregates)} FROM ({rows}) GROUP BY GROUPING SETS ({sets})"
     )
     found = session.con.execute(sql).fetchall()
-    return _outcomes(members, keys, found)
+    outcomes = _outcomes(members, keys, found)
+    if source.timestamp is not None:  # metrics computed alone over the same rows reuse it
+        for m in members:
+            if m.metric.id in outcomes:
+                key = (source_id, *m.conditions)
+                session.newest_of_rows[key] = outcomes[m.metric.id].newest
+    return outcomes
 
 
 def _outcomes(

@@ -10,7 +10,7 @@ last month never loads a whole table.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -49,6 +49,10 @@ class SourceContext:
     """The check's period cache (:class:`pdca.check.periodcache.PeriodCache`), or None:
     with one, database statements start at the first period the state does not hold
     as final (the window is still computed from its rows)."""
+    columnar: set[str] = field(default_factory=set)
+    """Ids of the sources whose rows this check reads from a columnar file (Parquet, or
+    a text file's Parquet copy in the cache): a scan of a few of their columns costs
+    little, so pdca reads them where they are instead of copying them into memory."""
 
 
 class SourceType:

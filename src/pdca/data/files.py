@@ -236,6 +236,7 @@ def file_relation(
         if cache is not None:
             entry = cache.lookup(path)
             if entry is not None:  # read once already: no text to parse, nothing to sniff
+                ctx.columnar.add(source.id)
                 return entry
         # the cache's key is the scan as the playbook asks for it; the file is read
         # with what a sniff found spelled out, so later binds do not sniff again
@@ -252,7 +253,10 @@ def file_relation(
         if cache is not None:
             cached = cache.store(path, rel, bound)
             if cached is not None:
+                ctx.columnar.add(source.id)
                 return cached
+        if reader == "read_parquet":
+            ctx.columnar.add(source.id)
         return stamps.with_timestamp(rel, source, fmt)
     except duckdb.Error as exc:
         raise unreadable(source, reader, path, exc) from None
