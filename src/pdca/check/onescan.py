@@ -80,8 +80,10 @@ class _Member:
     period_key: int = 0
     window_key: int = 0
     segment_key: int | None = None
-    first: int = 0  # index of its first aggregate column (value, n)
-    rows_at: int = 0  # index of its mask's (rows, newest)
+    value_at: int = 0  # index of its value's aggregate column
+    n_at: int = 0  # index of its n's (shared with the metrics counting the same values)
+    rows_at: int = 0  # index of its mask's rows
+    newest_at: int = 0  # and of its mask's newest instant
     value: str | None = None  # the column of its row values (KPIs with a row_value)
     conditions: tuple[str, ...] = ()  # its rows in the source: time range, then filter
 
@@ -327,27 +329,30 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
             label = f"CAST({quote(m.metric.segment_by)} AS VARCHAR)"
             m.segment_key = keys.key(label)
             keys.grouping_set((m.segment_key, m.window_key))
-    aggregates: list[str] = []
+    aggregates: dict[str, int] = {}  # each aggregate once, however many metrics read it
+
+    def column(expr: str) -> int:
+        return aggregates.setdefault(expr, len(aggregates))
+
     # the rows and newest instant of each mask, once however many metrics share it
-    counted: dict[str | None, int] = {}
+    counted: dict[str | None, tuple[int, int]] = {}
     stamps: list[str] = []
     for m in members:
         if m.mask not in counted:
-            counted[m.mask] = len(aggregates)
             stamp = TS
             if m.mask is not None:
                 stamp = quote(f"__pdca_t{len(stamps)}")
                 stamps.append(f"CASE WHEN {m.mask} THEN {TS} END AS {stamp}")
-            aggregates += [m.query.count_rows, f"max({stamp})"]
-        m.rows_at = counted[m.mask]
+            counted[m.mask] = (column(m.query.count_rows), column(f"max({stamp})"))
+        m.rows_at, m.newest_at = counted[m.mask]
     for m in members:
-        m.first = len(aggregates)
         q = m.query
         if m.value is not None:
             value, n = m.kpi.over(m.value, q)
         else:
             value, n = m.kpi.sql(q), m.kpi.n_sql(q)
-        aggregates += [f"CAST({value} AS DOUBLE)", f"CAST({n} AS BIGINT)"]
+        m.value_at = column(f"CAST({value} AS DOUBLE)")
+        m.n_at = column(f"CAST({n} AS BIGINT)")
     inner = [session.timestamp_sql(source, members[0].query.end)]
     needed = {c for m in members for c in m.kpi.columns(m.metric.field, m.metric.params)}
     needed |= {m.metric.segment_by for m in members if m.metric.segment_by}
@@ -391,12 +396,10 @@ def _outcomes(
     width = len(keys.sql)
     out: dict[str, Outcome] = {}
     for m in members:
-        at, rows_at = 1 + width + m.first, 1 + width + m.rows_at
+        at = [1 + width + i for i in (m.value_at, m.n_at, m.rows_at, m.newest_at)]
 
-        def part(
-            row: tuple[Any, ...], at: int = at, rows_at: int = rows_at
-        ) -> tuple[Any, Any, int, Any]:
-            return row[at], row[at + 1], row[rows_at] or 0, row[rows_at + 1]
+        def part(row: tuple[Any, ...], at: list[int] = at) -> tuple[Any, Any, int, Any]:
+            return row[at[0]], row[at[1]], row[at[2]] or 0, row[at[3]]
 
         series: dict[date, KpiValue] = {}
         newest = None
