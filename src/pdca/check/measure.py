@@ -9,6 +9,7 @@ the rest of the dashboard.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -69,19 +70,27 @@ class Frame:
 
     @classmethod
     def for_metric(cls, metric: Metric, kpi: Kpi | None, as_of: date) -> Frame:
-        end = datetime.combine(as_of + timedelta(days=1), time())
-        window_start = end - timedelta(days=metric.window_days)
-        first_period = period_start(as_of, metric.period)
-        for _ in range(HISTORY_PERIODS - 1):
-            first_period = period_start(first_period - timedelta(days=1), metric.period)
-        history_start = min(datetime.combine(first_period, time()), window_start)
-        if kpi is not None and kpi.lookback:
-            previous = period_start(first_period - timedelta(days=1), metric.period)
-            history_start = min(
-                datetime.combine(previous, time()),
-                window_start - timedelta(days=metric.window_days),
-            )
-        return cls(window_start, end, history_start)
+        lookback = kpi is not None and kpi.lookback
+        return _frame(as_of, metric.period, metric.window_days, lookback)
+
+
+@functools.lru_cache(maxsize=256)
+def _frame(as_of: date, period: str, window_days: int, lookback: bool) -> Frame:
+    """A metric's frame; the same for every metric with its period and window, so
+    500 metrics walk the calendar back a few times, not 1,500."""
+    end = datetime.combine(as_of + timedelta(days=1), time())
+    window_start = end - timedelta(days=window_days)
+    first_period = period_start(as_of, period)
+    for _ in range(HISTORY_PERIODS - 1):
+        first_period = period_start(first_period - timedelta(days=1), period)
+    history_start = min(datetime.combine(first_period, time()), window_start)
+    if lookback:
+        previous = period_start(first_period - timedelta(days=1), period)
+        history_start = min(
+            datetime.combine(previous, time()),
+            window_start - timedelta(days=window_days),
+        )
+    return Frame(window_start, end, history_start)
 
 
 def calendar_series(
@@ -105,25 +114,39 @@ def calendar_series(
         if day <= last and not (point.value is None and point.n == 0):
             present[day] = point
     series: list[dict[str, Any]] = []
-    day = min(present, default=last + timedelta(days=1))
-    while day <= last:
+    first = min(present, default=last + timedelta(days=1))
+    for day, label, start, partial in _calendar(first, last, period, as_of):
         point = present.get(day)
         value = finite(point.value) if point is not None else None
         if point is None and kpi.zero_when_empty:
             value = 0.0
         entry: dict[str, Any] = {
-            "period": period_label(day, period),
-            "start": day.isoformat(),
+            "period": label,
+            "start": start,
             "value": value,
             "n": point.n if point is not None else 0,
         }
         if value is None:
             entry["gap"] = True
-        if period_end(day, period) > as_of + timedelta(days=1):
+        if partial:
             entry["partial"] = True
         series.append(entry)
-        day = period_end(day, period)
     return series
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar(
+    first: date, last: date, period: str, as_of: date
+) -> tuple[tuple[date, str, str, bool], ...]:
+    """(start, label, ISO start, partial) of each period from ``first`` to ``last``:
+    the same for every metric whose data starts in the same period."""
+    out = []
+    day = first
+    while day <= last:
+        end = period_end(day, period)
+        out.append((day, period_label(day, period), day.isoformat(), end > as_of + timedelta(1)))
+        day = end
+    return tuple(out)
 
 
 def evaluate_metric(

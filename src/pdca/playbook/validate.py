@@ -50,6 +50,7 @@ class _Checker:
         self.source = source
         self.problems: list[Problem] = []
         self._parser: Any = None
+        self._refused: dict[str, str | None] = {}  # each filter vetted once: why it is refused
         """A DuckDB connection, opened for the first filter (its parser vets filters)."""
 
     def error(self, message: str, where: Location | None) -> None:
@@ -206,14 +207,21 @@ class _Checker:
         from pdca.data.messages import quoted
         from pdca.data.sqlfilter import FilterRefused, vet
 
-        if self._parser is None:
-            import duckdb
+        if metric.filter not in self._refused:  # 500 metrics often share 50 filters
+            if self._parser is None:
+                import duckdb
 
-            self._parser = duckdb.connect(":memory:")
-        try:
-            vet(self._parser, metric.filter)
-        except FilterRefused as exc:
-            self.error(f"{context} filter {quoted(metric.filter)} {exc}", metric.where("filter"))
+                self._parser = duckdb.connect(":memory:")
+            try:
+                vet(self._parser, metric.filter)
+                self._refused[metric.filter] = None
+            except FilterRefused as exc:
+                self._refused[metric.filter] = str(exc)
+        refused = self._refused[metric.filter]
+        if refused is not None:
+            self.error(
+                f"{context} filter {quoted(metric.filter)} {refused}", metric.where("filter")
+            )
 
     def ranges(self, metric: Any, kpi: Any, context: str) -> None:
         """Values outside the KPI's range, and percents that look like fractions."""
