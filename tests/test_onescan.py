@@ -9,6 +9,7 @@ records every statement reading a source's rows.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -140,6 +141,15 @@ def run(path: Path) -> dict[str, Any]:
     return measure.check(load_playbook(path), registry, AS_OF)["metrics"]
 
 
+def shared_scans(scans: list[str]) -> int:
+    """How many shared scans ran: each is a statement over every row for the periods
+    and one over the windows' rows only for the windows and segments."""
+    grouped = [s for s in scans if "GROUPING SETS" in s]
+    windows = [s for s in grouped if "WHERE (__ts >= TIMESTAMP" in s]
+    assert len(windows) * 2 == len(grouped), grouped
+    return len(windows)
+
+
 def strip(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: entry.get(k) for k in ("value", "n", "series", "segments", "data_until", "error")}
 
@@ -149,10 +159,9 @@ def test_thirty_metrics_in_one_scan_match_each_metric_computed_alone(
 ) -> None:
     path = write(tmp_path)
     together = run(path)
-    batched = [s for s in scans if "GROUPING SETS" in s]
-    # one file read into the shared table, one aggregate over it; retention (not a
+    # one file read into the shared table, one shared scan over it; retention (not a
     # single aggregate) and the unusable column are computed alone, two queries each
-    assert len(batched) == 1
+    assert shared_scans(scans) == 1
     alone_queries = [s for s in scans if "GROUPING SETS" not in s]
     assert len([s for s in alone_queries if "CREATE TEMP TABLE" in s]) == 1
     scans.clear()
@@ -173,8 +182,7 @@ def test_thirty_metrics_in_one_scan_match_each_metric_computed_alone(
     assert together["count_day"]["series"][0]["period"] != together["count"]["series"][0]["period"]
 
 
-def test_a_few_metrics_are_computed_one_by_one(tmp_path: Path, scans: list[str]) -> None:
-    # below SHARED_SCAN_MIN separate scans are faster than the shared query
+def test_two_metrics_over_a_csv_share_a_scan_of_its_copy(tmp_path: Path, scans: list[str]) -> None:
     (tmp_path / "t.csv").write_text("ts,score\n2026-01-05 09:00:00,9\n", encoding="utf-8")
     (tmp_path / "p.yaml").write_text(
         "playbook: p\ntitle: T\nsources: {t: {type: csv, path: t.csv, timestamp: ts}}\n"
@@ -185,14 +193,16 @@ def test_a_few_metrics_are_computed_one_by_one(tmp_path: Path, scans: list[str])
     )
     metrics = run(tmp_path / "p.yaml")
     assert metrics["nps"]["value"] == 100.0 and metrics["n"]["value"] == 1
-    assert scans and not [s for s in scans if "GROUPING SETS" in s]
+    assert metrics["n"]["data_until"] == "2026-01-05"
+    assert len([s for s in scans if "CREATE TEMP TABLE" in s]) == 1  # a text file: copied
+    assert shared_scans(scans) == 1
+    assert not [s for s in scans if "__pdca_metric_" in s]  # nothing computed alone
 
 
 def test_the_shared_scan_gives_hand_computed_numbers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
 ) -> None:
     """A small file whose numbers are computed by hand, through the shared scan."""
-    monkeypatch.setattr(onescan, "SHARED_SCAN_MIN", 1)
     (tmp_path / "t.csv").write_text(
         "ts,score,team\n"
         "2025-12-29 10:00:00,10,a\n"  # ISO week 2026-W01 starts Monday 29 December 2025
@@ -223,7 +233,7 @@ def test_the_shared_scan_gives_hand_computed_numbers(
         ("a", 2.0),
     ]
     assert metrics["n"]["data_until"] == "2026-01-07"
-    assert len([s for s in scans if "GROUPING SETS" in s]) == 1
+    assert shared_scans(scans) == 1
 
 
 # -- columnar sources: read where they are, one scan however few the metrics --------------
@@ -267,7 +277,7 @@ def test_a_parquet_source_is_scanned_once_in_place_however_few_its_metrics(
 ) -> None:
     path = parquet_playbook(tmp_path, FEW)
     together = run(path)
-    assert len([s for s in scans if "GROUPING SETS" in s]) == 1
+    assert shared_scans(scans) == 1
     assert not [s for s in scans if "CREATE TEMP TABLE" in s]  # no copy in memory
     assert [s for s in scans if "CREATE TEMP VIEW" in s]
     # every number, segment and newest day came from the one scan
@@ -283,12 +293,14 @@ def test_a_parquet_source_is_scanned_once_in_place_however_few_its_metrics(
 def test_percentiles_over_a_large_parquet_file_leave_the_shared_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
 ) -> None:
-    # 900 rows x 2 holistic metrics is over this budget: as 10M rows x 1 is over the real one
-    monkeypatch.setattr(onescan, "HOLISTIC_VALUES_MAX", 1000)
+    # 900 rows x the one unfiltered percentile is over this budget, as 30M rows are over
+    # the real one; the filtered median leaves the scan with it
+    monkeypatch.setattr(onescan, "HOLISTIC_VALUES_MAX", 500)
     path = parquet_playbook(tmp_path, FEW)
     together = run(path)
     batched = [s for s in scans if "GROUPING SETS" in s]
-    assert len(batched) == 1 and "quantile_cont" not in batched[0] and "median" not in batched[0]
+    assert shared_scans(scans) == 1
+    assert not [s for s in batched if "quantile_cont" in s or "median" in s]
     assert not [s for s in scans if "CREATE TEMP TABLE" in s]
     p90 = [s for s in scans if '"__pdca_metric_p90"' in s]
     assert p90 and all("quantile_cont" in s for s in p90)  # periods and window; no max()
@@ -305,7 +317,7 @@ def test_a_columnar_source_with_many_metrics_computed_alone_is_copied_once(
     path = parquet_playbook(tmp_path, metrics)
     found = run(path)
     assert len([s for s in scans if "CREATE TEMP TABLE" in s]) == 1
-    assert not [s for s in scans if "GROUPING SETS" in s]  # too few for a shared scan
+    assert shared_scans(scans) == 1  # nps, over the copy
     assert found["nps"]["value"] is not None and found["retention4"]["series"]
 
 
@@ -321,8 +333,58 @@ def test_a_cached_csv_is_read_from_its_parquet_copy_in_one_scan(
     second_scans = len(scans)
     second = measure.check(playbook, registry, AS_OF, cache_dir=cache)["metrics"]
     for found in (scans[:second_scans], scans[second_scans:]):  # building it, then reusing it
-        assert len([s for s in found if "GROUPING SETS" in s]) == 1
+        assert shared_scans(found) == 1
         assert not [s for s in found if "CREATE TEMP TABLE" in s]
     alone = alone_numbers(path, monkeypatch)  # no cache: the CSV parsed, its rows copied
     assert_same(first, alone)
     assert_same(second, alone)
+
+
+def test_a_shared_scan_out_of_memory_runs_again_without_its_percentiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    import duckdb
+
+    real = onescan._scan
+    tried: list[list[str]] = []
+
+    def scan(session: Any, source_id: str, group: Any) -> dict[str, Any]:
+        tried.append([need[0].id for need in group])
+        if any(need[1].holistic for need in group):  # as DuckDB past its memory limit
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+        return real(session, source_id, group)
+
+    monkeypatch.setattr(onescan, "_scan", scan)
+    path = parquet_playbook(tmp_path, FEW)
+    together = run(path)
+    assert tried == [list(FEW), ["nps", "rate_seg", "mean"]]
+    assert shared_scans(scans) == 1
+    assert [s for s in scans if '"__pdca_metric_p90"' in s]  # computed alone, over the file
+    assert_same(together, alone_numbers(path, monkeypatch))
+
+
+def test_a_percentile_past_the_memory_limit_says_which_setting_to_raise(tmp_path: Path) -> None:
+    import duckdb
+    from click.testing import CliRunner
+
+    from pdca.cli import cli
+
+    duckdb.sql(
+        "COPY (SELECT TIMESTAMP '2026-01-01' + to_seconds(i % 1000000) AS ts, random() AS v "
+        f"FROM range(2000000) t(i)) TO '{tmp_path / 't.parquet'}'"
+    )
+    p90 = {"p90": "kpi: percentile, field: v, params: {q: 90}"}
+    path = playbook_over(tmp_path / "p.yaml", "parquet", "t.parquet", p90)
+    args = ["check", str(path), "--as-of", "2026-01-10", "--format", "json"]
+    # 2M values are 16 MB: more than 8 MB even alone, after the shared scan ran out too
+    tight = CliRunner().invoke(cli, args, env={"PDCA_MEMORY_LIMIT": "8MB"})
+    assert tight.exit_code == 1
+    error = json.loads(tight.stdout)["metrics"]["p90"]["error"]
+    assert error == (
+        f"{path}:5:3: metric 'p90': computing 'percentile' over source 't' needs more memory "
+        "than a check may use (PDCA_MEMORY_LIMIT=8MB); set PDCA_MEMORY_LIMIT higher, for "
+        "instance PDCA_MEMORY_LIMIT=2GB"
+    )
+    roomy = CliRunner().invoke(cli, args)
+    assert roomy.exit_code == 0, roomy.output
+    assert 0.85 < json.loads(roomy.stdout)["metrics"]["p90"]["value"] < 0.95

@@ -3,15 +3,17 @@
 Computed one by one, each metric reads its source's table twice (its periods,
 then its window), so 500 metrics over one export scan it 1,000 times. Here the
 metrics whose calculator is a maskable SQL aggregate (``SqlKpi.maskable``) are
-computed together, one query per source: each metric reads its columns masked
-by the condition that selects its own rows (its time range and ``filter``),
-and GROUPING SETS give every period kind, every window and every segment
-breakdown from the same pass. The aggregate expressions are the calculator's
-own, over exactly the rows it would see alone, so the numbers are the same.
+computed together: each metric reads its columns masked by the condition that
+selects its own rows (its time range and ``filter``), and two statements per
+source give everything: one groups all the rows by every period kind, the other
+only the rows of the windows by every window and segment breakdown (grouping
+sets in one statement would also aggregate two years of rows for each window,
+only to drop them: 111 ms against 54 + 25 ms over 1M Parquet rows). The
+aggregate expressions are the calculator's own, over exactly the rows it would
+see alone, so the numbers are the same.
 
 A columnar source (Parquet, or a text file's Parquet copy in the cache) is
-scanned where it is, without a copy in memory, and in one shared scan however
-few its metrics: see :func:`shared_group`.
+scanned where it is, without a copy in memory: see :func:`shared_group`.
 
 Anything that does not fit (another calculator, a database source, a query
 DuckDB refuses) is left to the metric-by-metric path, which reports the
@@ -20,6 +22,7 @@ metric's own error at its own line.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -31,28 +34,20 @@ from pdca.kpi import NO_VALUE, TS, Kpi, KpiQuery, KpiResult, KpiValue, SqlKpi, d
 MAX_SEGMENTS = 50
 """Segments kept per metric, as when a metric is computed alone."""
 
-SHARED_SCAN_MIN = 32
-"""Fewest maskable metrics of a file source copied into memory (a text file read
-without the cache, or a columnar one with many metrics computed alone) that are
-worth a shared scan.
-
-The shared query evaluates every metric's aggregates over every grouping set in
-one pass, which DuckDB runs more slowly than a few separate scans of a columnar
-table: over 10M Parquet rows, 4 metrics took 1.5 s alone and 3.1 s shared, 16
-took 3.1 s and 4.7 s; 500 metrics over 1M rows took 17 s alone and 5 s shared.
-Below this count the metrics are computed one by one (the same numbers,
-``tests/test_onescan.py``)."""
-
 DIRECT_ALONE_MAX = 4
 """Most metrics of a columnar source computed alone (outside the shared scan) for the
 source to be read where it is: each of their queries then scans the file again, and
 past a few, one copy into memory is cheaper than the scans."""
 
-HOLISTIC_VALUES_MAX = 2_000_000
-"""Most rows x holistic metrics (medians, percentiles) a shared scan of a columnar
-source takes in. Each such aggregate holds every value of its group once per grouping
-set: one 90th percentile over 10M Parquet rows ran DuckDB out of its default 400 MB
-in a shared scan; over 1M rows it fits. Past this they are computed alone."""
+HOLISTIC_VALUES_MAX = 20_000_000
+"""Most values the shared scan holds for the medians and percentiles without a filter.
+
+Each holds every value of its rows until the period statement ends, 8 bytes each:
+20M values are 160 MB, under half of DuckDB's default 400 MB (one 90th percentile
+over 10M Parquet rows: 206 MiB peak RSS for the whole check). Estimated as rows x
+such metrics; a filtered one is not counted, filters usually splitting the rows.
+Past it they are computed alone; a scan that still runs out of memory runs again
+without any of them."""
 
 Need = tuple[Any, Any, datetime, datetime, datetime]
 """(metric, kpi, window_start, history_start, end) of one metric to compute."""
@@ -168,32 +163,38 @@ def compute(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
             continue
         try:
             outcomes.update(_scan(session, source_id, scanned))
+        except duckdb.OutOfMemoryException:
+            # medians and percentiles hold their values: without them the rest fits
+            lighter = [need for need in scanned if not need[1].holistic]
+            if len(lighter) < len(scanned):
+                with contextlib.suppress(duckdb.Error):
+                    outcomes.update(_scan(session, source_id, lighter))
         except duckdb.Error:
             continue  # computed one by one, each reporting its own failure
     return outcomes
 
 
 def shared_group(session: Any, source_id: str, group: Sequence[Need], alone: int) -> list[Need]:
-    """The metrics of one file source to compute in a shared scan; none for no scan.
+    """The metrics of one file source to compute in its shared scan.
 
-    A columnar source is read where it is (no copy in memory), and then one scan
-    is cheaper than separate queries however few metrics there are: the scan
-    reads each column once, each separate query reads its columns again. The
-    holistic metrics join it while their values fit in memory; the rest of the
-    metrics are computed alone over the file, as long as they are few. Any other
-    source is copied into memory once, and below :data:`SHARED_SCAN_MIN` metrics
-    separate queries over the copy are faster than the shared one.
+    The scan is two statements: every period over all the rows, then the windows
+    and segments over the windows' rows only. However few the metrics, it is
+    faster than computing them one by one, which reads the rows two or three
+    times per metric (4 metrics over 10M rows: 0.51 s against 0.60 s over a CSV
+    copied into memory, 0.45 s against 0.91 s over Parquet read in place).
+    Medians and percentiles over all rows join it while rows x their number stays
+    under :data:`HOLISTIC_VALUES_MAX`. A columnar source is read where it is,
+    unless more than :data:`DIRECT_ALONE_MAX` metrics are left to compute alone,
+    each reading the file again; any other source is copied into memory once.
     """
-    if session.columnar(source_id):
-        scanned = list(group)
-        holistic = [need for need in group if need[1].holistic]
-        if holistic and session.source_rows(source_id) * len(holistic) > HOLISTIC_VALUES_MAX:
-            scanned = [need for need in group if not need[1].holistic]
-            alone += len(holistic)
-        if alone <= DIRECT_ALONE_MAX:
-            session.read_directly(source_id)
-            return scanned
-    return list(group) if len(group) >= SHARED_SCAN_MIN else []
+    scanned = list(group)
+    whole = [need for need in group if need[1].holistic and not need[0].filter]
+    if whole and session.source_rows(source_id) * len(whole) > HOLISTIC_VALUES_MAX:
+        scanned = [need for need in group if not need[1].holistic]
+        alone += len(group) - len(scanned)
+    if session.columnar(source_id) and alone <= DIRECT_ALONE_MAX:
+        session.read_directly(source_id)
+    return scanned
 
 
 def in_databases(session: Any, needs: Iterable[Need]) -> dict[str, Outcome]:
@@ -318,17 +319,19 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         members.append(member)
     if not members or shared is None:
         return {}
-    keys = _Keys()
+    # periods over all the rows; windows and segments over the rows of the windows only,
+    # so that no grouping set aggregates two years of rows only to drop them
+    periods, windows = _Keys(), _Keys()
     for m in members:
         q = m.query
-        m.period_key = keys.key(f"CAST(date_trunc('{q.period}', {TS}) AS DATE)")
-        m.window_key = keys.key(q.in_window_sql)
-        keys.grouping_set((m.period_key,))
-        keys.grouping_set((m.window_key,))
+        m.period_key = periods.key(f"CAST(date_trunc('{q.period}', {TS}) AS DATE)")
+        m.window_key = windows.key(q.in_window_sql)
+        periods.grouping_set((m.period_key,))
+        windows.grouping_set((m.window_key,))
         if m.metric.segment_by:
             label = f"CAST({quote(m.metric.segment_by)} AS VARCHAR)"
-            m.segment_key = keys.key(label)
-            keys.grouping_set((m.segment_key, m.window_key))
+            m.segment_key = windows.key(label)
+            windows.grouping_set((m.segment_key, m.window_key))
     aggregates: dict[str, int] = {}  # each aggregate once, however many metrics read it
 
     def column(expr: str) -> int:
@@ -360,8 +363,10 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     for conditions, i in masks.items():  # TRUE for the metric's rows, NULL for others
         condition = " AND ".join(conditions)
         inner.append(f"CASE WHEN {condition} THEN TRUE END AS {quote(f'__pdca_mask_{i}')}")
-    key_names = [quote(f"__pdca_k{i}") for i in range(len(keys.sql))]
-    middle = [f"{k} AS {n}" for k, n in zip(keys.sql, key_names, strict=True)]
+    period_names = [quote(f"__pdca_p{i}") for i in range(len(periods.sql))]
+    window_names = [quote(f"__pdca_w{i}") for i in range(len(windows.sql))]
+    middle = [f"{k} AS {n}" for k, n in zip(periods.sql, period_names, strict=True)]
+    middle += [f"{k} AS {n}" for k, n in zip(windows.sql, window_names, strict=True)]
     for (i, col), name in columns.items():
         middle.append(f"CASE WHEN {quote(f'__pdca_mask_{i}')} THEN {quote(col)} END AS {name}")
     middle += [f"{expr} AS {quote(f'__pdca_u{i}')}" for expr, i in usable.items()]
@@ -369,16 +374,19 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     outer = [
         f"CASE WHEN {mask} THEN {u} END AS {name}" for (mask, u), name in masked_values.items()
     ]
-    sets = ", ".join("(" + ", ".join(key_names[k] for k in s) + ")" for s in keys.sets)
     rows = f"SELECT *, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {shared})"
     if outer:
         rows = f"SELECT *, {', '.join(outer)} FROM ({rows})"
-    sql = (
-        f"SELECT GROUPING({', '.join(key_names)}), {', '.join(key_names)}, "
-        f"{', '.join(aggregates)} FROM ({rows}) GROUP BY GROUPING SETS ({sets})"
-    )
-    found = session.con.execute(sql).fetchall()
-    outcomes = _outcomes(members, keys, found)
+    opens = min(m.query.window_start for m in members)
+    in_windows = f"{rows}) WHERE ({TS} >= TIMESTAMP '{opens:%Y-%m-%d %H:%M:%S}'"
+    found = [
+        session.con.execute(_grouped(names, keys, list(aggregates), relation)).fetchall()
+        for names, keys, relation in (
+            (period_names, periods, rows),
+            (window_names, windows, in_windows),
+        )
+    ]
+    outcomes = _outcomes(members, (periods, found[0]), (windows, found[1]))
     if source.timestamp is not None:  # metrics computed alone over the same rows reuse it
         for m in members:
             if m.metric.id in outcomes:
@@ -387,30 +395,44 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     return outcomes
 
 
+def _grouped(names: list[str], keys: _Keys, aggregates: list[str], rows: str) -> str:
+    sets = ", ".join("(" + ", ".join(names[k] for k in s) + ")" for s in keys.sets)
+    return (
+        f"SELECT GROUPING({', '.join(names)}), {', '.join(names)}, "
+        f"{', '.join(aggregates)} FROM ({rows}) GROUP BY GROUPING SETS ({sets})"
+    )
+
+
 def _outcomes(
-    members: list[_Member], keys: _Keys, found: list[tuple[Any, ...]]
+    members: list[_Member],
+    periods: tuple[_Keys, list[tuple[Any, ...]]],
+    windows: tuple[_Keys, list[tuple[Any, ...]]],
 ) -> dict[str, Outcome]:
-    by_set: dict[int, list[tuple[Any, ...]]] = {}
-    for row in found:
-        by_set.setdefault(row[0], []).append(row)
-    width = len(keys.sql)
+    """Each metric's outcome from the rows of the periods' and the windows' queries."""
+    by_set: list[dict[int, list[tuple[Any, ...]]]] = [{}, {}]
+    for grouped, (_, found) in zip(by_set, (periods, windows), strict=True):
+        for row in found:
+            grouped.setdefault(row[0], []).append(row)
+    (p_keys, _), (w_keys, _) = periods, windows
     out: dict[str, Outcome] = {}
     for m in members:
-        at = [1 + width + i for i in (m.value_at, m.n_at, m.rows_at, m.newest_at)]
+        spots = (m.value_at, m.n_at, m.rows_at, m.newest_at)
+        p_at = [1 + len(p_keys.sql) + i for i in spots]
+        w_at = [1 + len(w_keys.sql) + i for i in spots]
 
-        def part(row: tuple[Any, ...], at: list[int] = at) -> tuple[Any, Any, int, Any]:
+        def part(row: tuple[Any, ...], at: list[int]) -> tuple[Any, Any, int, Any]:
             return row[at[0]], row[at[1]], row[at[2]] or 0, row[at[3]]
 
         series: dict[date, KpiValue] = {}
         newest = None
-        for row in by_set.get(keys.bits((m.period_key,)), []):
-            value, n, rows, latest = part(row)
+        for row in by_set[0].get(p_keys.bits((m.period_key,)), []):
+            value, n, rows, latest = part(row, p_at)
             if rows:
                 series[row[1 + m.period_key]] = KpiValue(value, n)
                 newest = latest if newest is None else max(newest, latest)
         window, window_rows = NO_VALUE, 0
-        for row in by_set.get(keys.bits((m.window_key,)), []):
-            value, n, rows, _ = part(row)
+        for row in by_set[1].get(w_keys.bits((m.window_key,)), []):
+            value, n, rows, _ = part(row, w_at)
             if row[1 + m.window_key] is True and rows:
                 window, window_rows = (KpiValue(value, n) if n else NO_VALUE), rows
         result = m.kpi.from_aggregates(KpiResult(window, dict(sorted(series.items()))), window_rows)
@@ -419,8 +441,8 @@ def _outcomes(
         segments = None
         if m.segment_key is not None:
             segments = []
-            for row in by_set.get(keys.bits((m.segment_key, m.window_key)), []):
-                value, n, rows, _ = part(row)
+            for row in by_set[1].get(w_keys.bits((m.segment_key, m.window_key)), []):
+                value, n, rows, _ = part(row, w_at)
                 if row[1 + m.window_key] is True and rows:
                     segments.append((row[1 + m.segment_key], value, n))
             segments.sort(key=lambda s: (s[0] is None, s[0] or ""))

@@ -10,6 +10,7 @@ filter's fault from the data's and from the KPI's.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from pdca.data.messages import at, first_line, quoted
@@ -19,8 +20,33 @@ from pdca.kpi import quote
 if TYPE_CHECKING:
     from pdca.playbook.model import Metric, Source
 
+MEMORY_ENV = "PDCA_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "400MB"
+"""DuckDB's working memory for one check. Past it DuckDB spills to temporary files, so a
+10M-row export is measured within a few hundred MB instead of growing with the file;
+what cannot spill (a percentile's values) fails with :func:`out_of_memory`'s message."""
+
+
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)
+
+
 Recipe = tuple[str, str, list[str], bool]
 """How a metric table was made: relation, select list, conditions, filter last."""
+
+
+def out_of_memory(metric: Metric, source: Source, exc: Exception) -> SourceError | None:
+    """DuckDB ran out of the memory a check may use: say which, and how to give more."""
+    import duckdb
+
+    if not isinstance(exc, duckdb.OutOfMemoryException):
+        return None
+    limit = memory_limit()
+    return SourceError(
+        f"{at(metric.where())}metric '{metric.id}': computing '{metric.kpi}' over source "
+        f"'{source.id}' needs more memory than a check may use ({MEMORY_ENV}={limit}); "
+        f"set {MEMORY_ENV} higher, for instance {MEMORY_ENV}=2GB"
+    )
 
 
 def computing_error(
@@ -28,6 +54,9 @@ def computing_error(
 ) -> SourceError:
     """A KPI failed over a metric's table: the rows' fault when they do not read in
     full (:func:`reading_error`), else the computation's."""
+    memory = out_of_memory(metric, source, exc)
+    if memory is not None:
+        return memory
     if recipe is not None and not probe(con, recipe[0], recipe[1], recipe[2]):
         return reading_error(con, metric, source, recipe, exc)
     return SourceError(
@@ -41,6 +70,9 @@ def reading_error(
 ) -> SourceError:
     """A metric's rows cannot be read: the filter's fault, at its line, when they read
     fine without it; else the source's data, at the metric."""
+    memory = out_of_memory(metric, source, exc)
+    if memory is not None:
+        return memory
     if recipe is not None and recipe[3] and probe(con, recipe[0], recipe[1], recipe[2][:-1]):
         return SourceError(
             f"{at(metric.where('filter'))}metric '{metric.id}' filter {quoted(metric.filter)} "

@@ -14,7 +14,6 @@ single point rather than a history the data cannot give.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pdca.data import failures
 from pdca.data.base import DataRequest, SourceContext, SourceType
 from pdca.data.databases import timestamp_literal
+from pdca.data.failures import memory_limit
 from pdca.data.files import confine
 from pdca.data.messages import (
     EXCERPT,
@@ -46,11 +46,6 @@ if TYPE_CHECKING:
 
 SNAPSHOT_OFFSET = timedelta(microseconds=1)
 
-MEMORY_ENV = "PDCA_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "400MB"
-"""DuckDB's working memory for one check. Past it DuckDB spills to temporary files, so a
-10M-row export is measured within a few hundred MB instead of growing with the file."""
-
 
 class DataSession:
     """Reads sources for one check and builds each metric's table in one in-memory DuckDB."""
@@ -63,8 +58,7 @@ class DataSession:
         # no progress bar: it would print into reports and CI logs
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
         self.con.execute("SET enable_progress_bar = false").fetchall()
-        limit = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)
-        self.con.execute(f"SET memory_limit = {sql_literal(limit)}").fetchall()
+        self.con.execute(f"SET memory_limit = {sql_literal(memory_limit())}").fetchall()
         self.ctx = SourceContext(self.con, Path(cache_dir) if cache_dir is not None else None)
         confine(self.con, playbook, self.ctx.cache_dir)
         self._views: dict[str, str] = {}
@@ -185,9 +179,16 @@ class DataSession:
         return source_id in self.ctx.columnar
 
     def source_rows(self, source_id: str) -> int:
-        """The rows of a file source, all times included (Parquet answers from its footer)."""
-        view = self._view(*self.source(source_id))
-        return int(self.con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0])
+        """The rows a shared scan of a file source reads: a columnar file's, all times
+        included (Parquet answers from its footer), or those of its copy in memory."""
+        source, stype = self.source(source_id)
+        if self.columnar(source_id):
+            relation: str | None = self._view(source, stype)
+        else:
+            relation = self._shared_table(source, stype, self.columns(source_id))
+        if relation is None:
+            return 0
+        return int(self.con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0])
 
     def read_directly(self, source_id: str) -> None:
         """Have the metrics of a columnar source read its file, not a copy in memory.
