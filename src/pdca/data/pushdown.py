@@ -300,36 +300,50 @@ def _grouped(
     reader: Reader,
     seg_label: Mapping[str, str],
 ) -> Plan:
-    """One statement for every series, window and segment breakdown: GROUPING SETS.
+    """Two GROUPING SETS statements: every series over all the rows, then every window
+    and segment breakdown over the windows' rows only.
 
-    The keys are columns of the subquery, so that each is one expression in the
-    select list and in GROUP BY (a bound written twice would be two parameters).
+    One statement for both would also sort or hash two years of rows for each
+    window, only to drop those before it. The keys are columns of the subquery,
+    so that each is one expression in the select list and in GROUP BY (a bound
+    written twice would be two parameters).
     """
     import sqlalchemy as sa
 
     ts = rows.c["__pdca_ts"]
-    keys: list[Any] = []
-    sets: list[tuple[str, Any, list[int]]] = []
-
-    def key(expr: Any) -> int:
-        keys.append(expr.label(f"__pdca_k{len(keys)}"))
-        return len(keys) - 1
-
-    for period in dict.fromkeys(w.period for w in wanted):
-        sets.append(("series", period, [key(reader.period(ts, period))]))
+    statements = []
+    periods = [("series", p, reader.period(ts, p)) for p in dict.fromkeys(w.period for w in wanted)]
+    windows: list[tuple[str, Any, Any]] = []
     for window in dict.fromkeys(w.window_start for w in wanted):
-        flag = key(ts >= reader.bound(window))
-        sets.append(("window", window, [flag]))
+        windows.append(("window", window, ts >= reader.bound(window)))
         for seg in dict.fromkeys(w.segment_by for w in wanted if w.window_start == window):
             if seg:
-                sets.append(("segments", (seg, window), [key(rows.c[seg_label[seg]]), flag]))
-    masked = sa.select(*kept, *keys).subquery("__pdca_masked")
-    cols = [masked.c[k.name] for k in keys]
-    grouping = sa.func.grouping_sets(*(sa.tuple_(*(cols[i] for i in idx)) for _, _, idx in sets))
-    stmt = (
-        sa.select(sa.func.grouping(*cols), *cols, *measures).select_from(masked).group_by(grouping)
-    )
-    return Plan([("grouped", sets, stmt)], list(wanted))
+                windows.append(("segments", (seg, window), rows.c[seg_label[seg]]))
+    opens = min(w.window_start for w in wanted)
+    for groups, where in ((periods, None), (windows, ts >= reader.bound(opens))):
+        keys: list[Any] = []
+        sets: list[tuple[str, Any, list[int]]] = []
+        flag = 0
+        for what, name, expr in groups:
+            keys.append(expr.label(f"__pdca_k{len(keys)}"))
+            if what == "window":
+                flag = len(keys) - 1
+            sets.append((what, name, [len(keys) - 1] + ([flag] if what == "segments" else [])))
+        masked = sa.select(*kept, *keys)
+        if where is not None:
+            masked = masked.where(where)
+        masked = masked.subquery("__pdca_masked")
+        cols = [masked.c[k.name] for k in keys]
+        grouping = sa.func.grouping_sets(
+            *(sa.tuple_(*(cols[i] for i in idx)) for _, _, idx in sets)
+        )
+        stmt = (
+            sa.select(sa.func.grouping(*cols), *cols, *measures)
+            .select_from(masked)
+            .group_by(grouping)
+        )
+        statements.append(("grouped", sets, stmt))
+    return Plan(statements, list(wanted))
 
 
 def ungroup(sets: Any, found: Sequence[Sequence[Any]]) -> dict[tuple[str, Any], list[Any]]:
