@@ -49,7 +49,7 @@ TRUTHY = ("true", "t", "yes", "y", "1", "1.0")
 FALSY = ("false", "f", "no", "n", "0", "0.0")
 
 
-_INTEGER_TYPES = (
+INTEGER_TYPES = (
     "TINYINT",
     "SMALLINT",
     "INTEGER",
@@ -72,7 +72,7 @@ def truthy_sql(column_sql: str, column_type: str | None = None) -> str:
     """
     if column_type == "BOOLEAN":
         return f"CAST({column_sql} AS DOUBLE)"
-    if column_type in _INTEGER_TYPES:
+    if column_type in INTEGER_TYPES:
         return f"CASE WHEN {column_sql} = 1 THEN 1.0 WHEN {column_sql} = 0 THEN 0.0 END"
     text = f"lower(trim(CAST({column_sql} AS VARCHAR)))"
     t = ", ".join(sql_literal(v) for v in TRUTHY)
@@ -121,6 +121,9 @@ class KpiQuery:
     #: reads each metric's rows as masked columns of one table.
     names: Mapping[str, str] | None = None
     mask: str | None = None
+    #: DuckDB's type of each column of ``table`` asked so far (a shared scan fills it
+    #: once for all its metrics instead of a query per metric and column).
+    types: dict[str, str] = field(default_factory=dict)
 
     @property
     def column(self) -> str:
@@ -145,7 +148,10 @@ class KpiQuery:
         """DuckDB's type of a column of the table (``BOOLEAN``, ``DOUBLE`` ...)."""
         if name is None:
             return None
-        return str(self.con.sql(f"SELECT {quote(name)} FROM {self.table} LIMIT 0").types[0])
+        if name not in self.types:
+            found = self.con.sql(f"SELECT {quote(name)} FROM {self.table} LIMIT 0").types[0]
+            self.types[name] = str(found)
+        return self.types[name]
 
     @property
     def period_sql(self) -> str:

@@ -59,7 +59,7 @@ class BuiltinSqlKpi(SqlKpi):
     maskable = True
 
     def usable_sql(self, q: KpiQuery) -> str:
-        return number_sql(q.column)
+        return number_sql(q.column, q.column_type(q.field))
 
     def value_sql(self, v: str, q: KpiQuery) -> str:
         raise NotImplementedError
@@ -260,7 +260,7 @@ class Nps(BuiltinSqlKpi):
     accepts = "scores from 0 to 10"
 
     def usable_sql(self, q: KpiQuery) -> str:
-        v = number_sql(q.column)
+        v = number_sql(q.column, q.column_type(q.field))
         return f"CASE WHEN {v} BETWEEN 0 AND 10 THEN {v} END"
 
     def value_sql(self, v: str, q: KpiQuery) -> str:
@@ -344,7 +344,9 @@ class Ratio(BuiltinSqlKpi):
         return super().columns(field, params) + column_param(params, "denominator")
 
     def _pair(self, q: KpiQuery) -> tuple[str, str]:
-        return number_sql(q.column), number_sql(q.col(q.params["denominator"]))
+        below = str(q.params["denominator"])
+        top = number_sql(q.column, q.column_type(q.field))
+        return top, number_sql(q.col(below), q.column_type(below))
 
     def usable_sql(self, q: KpiQuery) -> str:
         top, bottom = self._pair(q)
@@ -381,7 +383,9 @@ class ServqualGap(BuiltinSqlKpi):
         return super().columns(field, params) + column_param(params, "expectation")
 
     def usable_sql(self, q: KpiQuery) -> str:
-        return f"({number_sql(q.column)} - {number_sql(q.col(q.params['expectation']))})"
+        expected = str(q.params["expectation"])
+        perceived = number_sql(q.column, q.column_type(q.field))
+        return f"({perceived} - {number_sql(q.col(expected), q.column_type(expected))})"
 
     def value_sql(self, v: str, q: KpiQuery) -> str:
         return f"avg({v})"

@@ -115,6 +115,7 @@ def query_for(
     frame: tuple[datetime, datetime, datetime],
     names: dict[str, str] | None = None,
     mask: str | None = None,
+    types: dict[str, str] | None = None,
 ) -> KpiQuery:
     """What a metric's calculator gets; ``frame`` is (window start, history start, end)."""
     window_start, history_start, end = frame
@@ -129,6 +130,7 @@ def query_for(
         history_start=history_start,
         names=names,
         mask=mask,
+        types={} if types is None else types,
     )
 
 
@@ -282,6 +284,7 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
     columns: dict[tuple[int, str], str] = {}
     usable: dict[str, int] = {}
     masked_values: dict[tuple[str, str], str] = {}
+    types: dict[str, str] | None = None
     for metric, kpi, window_start, history_start, end in group:
         try:
             rows = session.shared_rows(metric, kpi, history_start, end)
@@ -291,6 +294,9 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         if rows is None or full is None:
             continue
         shared, conditions = rows
+        if types is None:  # every column's type in one query, for all the metrics
+            described = session.con.sql(f"SELECT * FROM {shared} LIMIT 0")
+            types = dict(zip(described.columns, map(str, described.types), strict=True))
         selecting = tuple(conditions)
         table = shared  # what the calculator may ask column types of
         if history_start <= full[0] and end >= full[1]:
@@ -301,14 +307,14 @@ def _scan(session: Any, source_id: str, group: Sequence[Need]) -> dict[str, Outc
         frame = (window_start, history_start, end)
         # the row's value, computed once for every metric that reads it the same way
         # (55 filters of one NPS are one TRY_CAST per row), then masked per metric
-        row_value = kpi.row_value(query_for(session, metric, table, frame))
+        row_value = kpi.row_value(query_for(session, metric, table, frame, types=types))
         names = None
         if mask_id is not None and row_value is None:
             used = [*kpi.columns(metric.field, metric.params)]
             for c in used:
                 columns.setdefault((mask_id, c), quote(f"__pdca_c{len(columns)}"))
             names = {c: columns[(mask_id, c)] for c in used}
-        query = query_for(session, metric, table, frame, names, mask)
+        query = query_for(session, metric, table, frame, names, mask, types)
         member = _Member(metric, kpi, query, mask, conditions=selecting)
         if row_value is not None:
             u = quote(f"__pdca_u{usable.setdefault(row_value, len(usable))}")
