@@ -1,4 +1,4 @@
-"""Shared test set-up: the PostgreSQL and Chromium fixtures, pdca alone, no test deadlines.
+"""Shared test set-up: PostgreSQL, Chromium and SQLite-read fixtures, pdca alone, no deadlines.
 
 The suite tests pdca itself, so plugin distributions installed into the same
 environment (the ones in plugins/ are, for their own tests) are disabled here;
@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 from hypothesis import settings
 
-pytest_plugins = ["pg_server", "browser"]
+pytest_plugins = ["pg_server", "browser", "sqlite_reads"]
 
 # Property tests check answers, never speed: a loaded 2-core CI machine must not fail
 # one because an example took longer than Hypothesis's default 200 ms.

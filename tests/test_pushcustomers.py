@@ -19,7 +19,6 @@ import pytest
 
 from pdca import load_playbook
 from pdca.check import measure
-from pdca.data import databases
 from pdca.plugins import build_registry, get_plugin_manager
 
 AS_OF = date(2026, 7, 31)
@@ -161,27 +160,14 @@ def test_the_rows_give_the_hand_computed_numbers(tmp_path: Path) -> None:
     assert {e["computed"] for e in metrics.values()} == {"local"}
 
 
-def test_sqlite_computes_them_from_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sqlite_computes_them_from_counts(tmp_path: Path, sqlite_returned: list[int]) -> None:
     path = write_playbook(tmp_path, sqlite_source(tmp_path))
-    returned: list[int] = []
-    real = databases.SqliteBackend.execute_core
-
-    def counted(self: Any, statement: Any) -> Any:
-        rows = real(self, statement)
-        returned.append(len(rows))
-        return rows
-
-    def no_rows(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("rows were read")
-
-    monkeypatch.setattr(databases.SqliteBackend, "execute_core", counted)
-    monkeypatch.setattr(databases, "database_relation", no_rows)
     metrics = run(path)
     assert_hand_computed(metrics)
     assert {e["computed"] for e in metrics.values()} == {"database"}
     # the time check, then per metric one row per month with customers (January,
     # March, April, May, July) and one for the window; a row per region
-    assert sorted(returned) == sorted([1] + [5, 1] * 5 + [3])
+    assert sorted(sqlite_returned) == sorted([1] + [5, 1] * 5 + [3])
 
 
 def test_postgresql_computes_them_from_counts(pg_source: str, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ import pytest
 
 from pdca import hookimpl, load_playbook
 from pdca.check import measure
-from pdca.data import databases
 from pdca.kpi import FunctionKpi
 from pdca.plugins import build_registry, get_plugin_manager
 
@@ -57,26 +56,13 @@ def setup(folder: Path, metrics: str) -> tuple[Any, Any]:
 
 
 def test_the_database_computes_and_no_row_is_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sqlite_returned: list[int]
 ) -> None:
     playbook, registry = setup(
         tmp_path,
         "  nps: {source: t, kpi: nps, field: score, target: 0, segment_by: team}\n"
         "  mean_a: {source: t, kpi: mean, field: hours, target: 0, filter: \"team = 'a'\"}\n",
     )
-    returned: list[int] = []
-    real = databases.SqliteBackend.execute_core
-
-    def counted(self: Any, statement: Any) -> Any:
-        rows = real(self, statement)
-        returned.append(len(rows))
-        return rows
-
-    def no_rows(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("rows were read")
-
-    monkeypatch.setattr(databases.SqliteBackend, "execute_core", counted)
-    monkeypatch.setattr(databases, "database_relation", no_rows)
     metrics = measure.check(playbook, registry, AS_OF)["metrics"]
     assert metrics["nps"]["computed"] == metrics["mean_a"]["computed"] == "database"
     # 10 and 9 promoters, 6 a detractor: (2 - 1) / 3
@@ -92,7 +78,7 @@ def test_the_database_computes_and_no_row_is_read(
     ]
     assert metrics["mean_a"]["data_until"] == "2026-01-12"
     # the time check (1 row), weeks (2 rows), the window (1), segments (2): aggregates only
-    assert sorted(returned) == [1, 1, 2, 2]
+    assert sorted(sqlite_returned) == [1, 1, 2, 2]
 
 
 def test_what_the_database_cannot_compute_reads_rows(tmp_path: Path) -> None:

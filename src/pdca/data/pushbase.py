@@ -16,13 +16,12 @@ from datetime import date, datetime
 from typing import Any
 
 from pdca.data.dialects import SQLITE_NUMBER
+from pdca.kpi import FALSY, TRUTHY
 
 DIALECTS = ("postgresql", "sqlite")
 DOUBLE_MAX = 1.7976931348623157e308
 NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 """Text PostgreSQL casts to a number; DuckDB's TRY_CAST reads the same (and underscores)."""
-TRUTHY = ("true", "t", "yes", "y", "1", "1.0")
-FALSY = ("false", "f", "no", "n", "0", "0.0")
 
 
 @dataclass(frozen=True)
